@@ -1,0 +1,1 @@
+"""Video corpus ingestion: videos -> frames -> embeddings -> vector store, tagged with values."""

@@ -1,0 +1,91 @@
+"""A scripted, deterministic mock backend for tests and dry runs.
+
+Answers come from a script: a callable ``(request) -> str`` or a mapping from a
+request's ``metadata["probe_id"]`` (or request_id) to a fixed answer, with a default.
+Option log-likelihoods, when requested, put all mass on the option that the scripted
+text names, so logprob scoring and text parsing agree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from valuespectrum.types import ModelRequest, ModelResponse
+
+Script = Callable[[ModelRequest], str] | Mapping[str, str]
+
+
+class MockBackend:
+    """Deterministic backend answering from a script; counts calls for assertions."""
+
+    def __init__(
+        self,
+        script: Script | None = None,
+        *,
+        default: str = "4",
+        model_id: str = "mock",
+        logprobs: bool = False,
+        fail_ids: Sequence[str] = (),
+        delay_s: float = 0.0,
+        images: bool = True,
+    ) -> None:
+        self._script = script
+        self._default = default
+        self._model_id = model_id
+        self._logprobs = logprobs
+        self._fail_ids = set(fail_ids)
+        self._delay_s = delay_s
+        self._images = images
+        self.calls = 0
+        self.requests_seen: list[ModelRequest] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def revision(self) -> str | None:
+        return None
+
+    @property
+    def supports_option_logprobs(self) -> bool:
+        return self._logprobs
+
+    @property
+    def supports_images(self) -> bool:
+        return self._images
+
+    def answer(self, request: ModelRequest) -> str:
+        if self._script is None:
+            return self._default
+        if callable(self._script):
+            return self._script(request)
+        key = str(request.metadata.get("probe_id", request.request_id))
+        return self._script.get(key, self._script.get(request.request_id, self._default))
+
+    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
+        out: list[ModelResponse] = []
+        for req in requests:
+            self.calls += 1
+            self.requests_seen.append(req)
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            if req.request_id in self._fail_ids or req.metadata.get("probe_id") in self._fail_ids:
+                out.append(
+                    ModelResponse(request_id=req.request_id, model_id=self._model_id, error="scripted failure")
+                )
+                continue
+            text = self.answer(req)
+            lps: list[float] | None = None
+            if self._logprobs and req.options:
+                hit = [o.strip().lower() == text.strip().lower() for o in req.options]
+                lps = [0.0 if h else -math.inf for h in hit] if any(h for h in hit) else None
+            out.append(
+                ModelResponse(request_id=req.request_id, text=text, option_logprobs=lps, model_id=self._model_id)
+            )
+        return out
+
+    def close(self) -> None:
+        return None
