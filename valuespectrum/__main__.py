@@ -1,0 +1,3 @@
+from valuespectrum.cli import main
+
+main()

@@ -1,0 +1,141 @@
+"""Render a probe (plus an optional persona) into a model request.
+
+Rendering is deterministic: the same probe, persona and label order always give the same
+words, so stored responses can be re-scored later without the model. ``reverse_labels``
+presents the answer scale in the opposite order (6..1 meanings on 1..6, "No or Yes",
+options in reverse), the standard control for answer-position bias; the returned mapping
+turns what the model answered *as presented* back into the probe's own answer space.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+
+from valuespectrum.personas import Persona
+from valuespectrum.probes.schema import AnswerFormat, Option, Probe
+from valuespectrum.types import (
+    ContentPart,
+    GenerateConfig,
+    ImagePart,
+    Message,
+    ModelRequest,
+    TextPart,
+    VideoPart,
+)
+
+AnswerValue = float | str
+
+PORTRAIT_QUESTION = "How much is this person like you?"
+QUERY_RESPONSE_QUESTION = "How much is this response like the way you would respond?"
+
+
+@dataclass(frozen=True)
+class RenderedProbe:
+    """A request plus what is needed to read its answer back in the probe's terms."""
+
+    request: ModelRequest
+    presented: Probe
+    """The probe as shown: labels/options in presented order (parse answers against this)."""
+    option_values: list[AnswerValue] | None
+    """Presented answer meant by each entry of ``request.options``."""
+    to_true: dict[AnswerValue, AnswerValue] = field(default_factory=dict)
+    """Presented answer -> answer in the probe's own keying (identity when not reversed)."""
+
+    def true_value(self, presented: AnswerValue) -> AnswerValue:
+        key: AnswerValue = float(presented) if isinstance(presented, int | float) else presented
+        return self.to_true.get(key, presented)
+
+
+def _media_parts(probe: Probe) -> list[ContentPart]:
+    if not probe.media:
+        return []
+    if probe.media_kind == "video" and len(probe.media) > 1:
+        fps = probe.metadata.get("fps")
+        return [VideoPart(frames=list(probe.media), fps=float(fps) if isinstance(fps, int | float) else None)]
+    return [ImagePart(image=m) for m in probe.media]
+
+
+def _likert(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+    fmt = probe.format
+    lo, hi = fmt.scale_min, fmt.scale_max
+    points = list(range(lo, hi + 1))
+    # presented point p means true point t(p)
+    true_of = {p: (lo + hi - p if reverse else p) for p in points}
+    labels = {p: fmt.labels[true_of[p]] for p in points if true_of[p] in fmt.labels}
+    presented = probe.model_copy(update={"format": fmt.model_copy(update={"labels": labels})})
+    if labels:
+        legend = "\n".join(f"{p} = {labels[p]}" for p in points if p in labels)
+        scale = f"Answer with one number from {lo} to {hi}:\n{legend}"
+    else:
+        low_word, high_word = ("most", "least") if reverse else ("least", "most")
+        scale = f"Answer with one number from {lo} ({low_word}) to {hi} ({high_word})."
+    question = str(probe.metadata.get("question") or "")
+    if not question:
+        question = QUERY_RESPONSE_QUESTION if probe.context else PORTRAIT_QUESTION
+    body = f"Query: {probe.context}\nResponse: {probe.text}" if probe.context else probe.text
+    lead = "Here is a response to a query." if probe.context else "Here is a description of a person."
+    prompt = f"{lead}\n\n{body}\n\n{question} {scale}\nReply with the number only."
+    mapping: dict[AnswerValue, AnswerValue] = {float(p): float(true_of[p]) for p in points}
+    return prompt, presented, [float(p) for p in points], mapping
+
+
+def _yes_no(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+    first, second = ("No", "Yes") if reverse else ("Yes", "No")
+    instruction = str(probe.metadata.get("instruction") or f"Answer with {first} or {second} only.")
+    prompt = f"{probe.text}\n\n{instruction}"
+    return prompt, probe, [first.lower(), second.lower()], {}
+
+
+def _choice(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+    original = probe.format.options
+    order = list(reversed(original)) if reverse else list(original)
+    letters = string.ascii_uppercase
+    shown = [Option(label=letters[i], text=o.text, values=o.values) for i, o in enumerate(order)]
+    presented = probe.model_copy(update={"format": AnswerFormat(kind="choice", options=shown)})
+    lines = "\n".join(f"{o.label}. {o.text}" for o in shown)
+    prompt = f"{probe.text}\n\n{lines}\n\nAnswer with the letter of your choice only."
+    mapping: dict[AnswerValue, AnswerValue] = {s.label: o.label for s, o in zip(shown, order, strict=True)}
+    return prompt, presented, [s.label for s in shown], mapping
+
+
+_RENDERERS = {"likert": _likert, "yes_no": _yes_no, "choice": _choice}
+
+
+def render_probe(
+    probe: Probe,
+    persona: Persona | str | None = None,
+    *,
+    reverse_labels: bool = False,
+    config: GenerateConfig | None = None,
+    request_id: str | None = None,
+    text_only: bool = False,
+) -> RenderedProbe:
+    """Build the request for one probe.
+
+    ``persona`` is a Persona or a raw system prompt. ``text_only`` drops the media and puts
+    the probe's caption in their place (the modality ablation: the same item as text).
+    """
+    prompt, presented, option_values, mapping = _RENDERERS[probe.format.kind](probe, reverse_labels)
+    parts: list[ContentPart] = []
+    if text_only:
+        if probe.media and probe.caption:
+            prompt = f"Content description: {probe.caption}\n\n{prompt}"
+    else:
+        parts.extend(_media_parts(probe))
+    parts.append(TextPart(text=prompt))
+    messages: list[Message] = []
+    if persona is not None:
+        system = persona.system_prompt() if isinstance(persona, Persona) else persona
+        messages.append(Message.text("system", system))
+    messages.append(Message(role="user", content=parts))
+    pid = persona.id if isinstance(persona, Persona) else ("custom" if persona else "none")
+    rid = request_id or f"{probe.id}|{pid}|{'rev' if reverse_labels else 'fwd'}"
+    request = ModelRequest(
+        request_id=rid,
+        messages=messages,
+        config=config or GenerateConfig(max_new_tokens=16),
+        options=[str(v).capitalize() if isinstance(v, str) else f"{int(v)}" for v in option_values],
+        metadata={"probe_id": probe.id, "persona": pid, "reverse_labels": reverse_labels},
+    )
+    return RenderedProbe(request=request, presented=presented, option_values=option_values, to_true=mapping)

@@ -1,0 +1,226 @@
+"""Execute a text/VQA probe run from a manifest into a run folder, resumably.
+
+Every (model, persona, probe, label order) becomes one request; requests already in
+responses.jsonl are skipped, so a killed run picks up where it stopped and ends with the
+same records as an uninterrupted one. Failed requests are recorded (never dropped) and
+counted; the caller decides on the exit code from the failure rate.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from valuespectrum.backends.base import Backend
+from valuespectrum.errors import ConfigError
+from valuespectrum.manifest import RunManifest
+from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
+from valuespectrum.probes.render import render_probe
+from valuespectrum.probes.schema import Probe, ProbeBank
+from valuespectrum.runs.folder import RunFolder
+from valuespectrum.runs.header import build_header
+from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, write_json_atomic
+from valuespectrum.runs.records import Order, RunRecord, record_id
+from valuespectrum.types import stable_hash
+
+BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
+
+
+def data_dir() -> Path:
+    """Where shared state (response cache, indexes) lives: $VSPEC_DATA or ./vspec-data."""
+    return Path(os.environ.get("VSPEC_DATA", "vspec-data"))
+
+
+def _under(base: Path, p: str) -> Path:
+    path = Path(p)
+    return path if path.is_absolute() else base / path
+
+
+def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
+    """Collect the probes a manifest selects (banks, item files, a probe set), filtered."""
+    from valuespectrum.probes.bank import load_bank
+    from valuespectrum.probes.importers import ColumnMapping, load_items
+    from valuespectrum.probes.probe_set import load_probe_set
+
+    banks: list[ProbeBank] = [load_bank(name) for name in manifest.probes.banks]
+    for f in manifest.probes.files:
+        mapping = ColumnMapping.coerce(f.mapping, source=f"manifest probes.files ({f.path})")
+        banks.append(load_items(_under(base, f.path), mapping, name=f.name))
+    if manifest.probes.probe_set:
+        banks.append(load_probe_set(_under(base, manifest.probes.probe_set)))
+    probes: list[Probe] = []
+    seen: set[str] = set()
+    for bank in banks:
+        for p in bank.probes:
+            pid = p.id if p.id not in seen else f"{bank.name}:{p.id}"
+            if pid in seen:
+                raise ConfigError(f"probe id {p.id!r} appears twice in bank {bank.name!r}")
+            seen.add(pid)
+            probes.append(p if pid == p.id else p.model_copy(update={"id": pid}))
+    wanted = manifest.probes.values
+    if wanted is not None:
+        probes = [p for p in probes if set(p.values()) & set(wanted)]
+    if manifest.probes.limit_per_value:
+        count: dict[str, int] = {}
+        kept = []
+        for p in probes:
+            vals = [v.value for v in p.values()]
+            if any(count.get(v, 0) < manifest.probes.limit_per_value for v in vals):
+                kept.append(p)
+                for v in vals:
+                    count[v] = count.get(v, 0) + 1
+        probes = kept
+    if not probes:
+        raise ConfigError("the manifest selects no probes (check probes.banks, probes.values)")
+    return probes
+
+
+def resolve_run_personas(manifest: RunManifest, base: Path) -> list[Persona | None]:
+    extra = load_personas_file(_under(base, manifest.personas_file)) if manifest.personas_file else None
+    return resolve_personas(manifest.personas, extra)
+
+
+def default_backend_factory(manifest: RunManifest) -> BackendFactory:
+    from valuespectrum.backends.registry import create_backend
+
+    cache: str | None
+    if manifest.cache is True:
+        cache = str(data_dir() / "response-cache.sqlite")
+    elif manifest.cache is False:
+        cache = None
+    else:
+        cache = str(manifest.cache)
+
+    def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
+        return create_backend(spec, cache=cache, **options)
+
+    return make
+
+
+@dataclass
+class RunOutcome:
+    folder: RunFolder
+    n_requests: int = 0
+    n_new: int = 0
+    n_failed: int = 0
+    n_cached: int = 0
+    skipped_existing: int = 0
+    failures_by_model: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failure_rate(self) -> float:
+        return self.n_failed / self.n_requests if self.n_requests else 0.0
+
+
+def _batches(items: Sequence[tuple[str, Order, Probe, Persona | None]], size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe], personas: list[Persona | None], *, fresh: bool) -> None:
+    """Create or reopen a run folder; refuse to mix two different manifests in one folder."""
+    digest = stable_hash(manifest.model_dump(mode="json"))
+    if folder.exists() and not fresh:
+        import json
+
+        old = json.loads(folder.header.read_text(encoding="utf-8")).get("manifest_digest")
+        if old != digest:
+            raise ConfigError(
+                f"{folder.root}: holds a run of a different manifest; use another 'name' or "
+                "'output_dir', or pass --fresh to start this folder over"
+            )
+        return
+    if fresh and folder.root.exists():
+        for p in (folder.responses, folder.scores, folder.summary, folder.summary_csv, folder.header):
+            p.unlink(missing_ok=True)
+    folder.root.mkdir(parents=True, exist_ok=True)
+    folder.manifest.write_text(
+        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    folder.probes.write_text("".join(p.model_dump_json() + "\n" for p in probes), encoding="utf-8")
+    write_json_atomic(
+        folder.personas, [p.model_dump(mode="json") for p in personas if p is not None]
+    )
+    write_json_atomic(folder.header, build_header(seed=manifest.seed, manifest_digest=digest))
+
+
+def execute_run(
+    manifest: RunManifest,
+    *,
+    base: Path = Path("."),
+    out: Path | None = None,
+    fresh: bool = False,
+    backend_factory: BackendFactory | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RunOutcome:
+    """Ask every model every probe under every persona (both label orders if set)."""
+    probes = resolve_probes(manifest, base)
+    personas = resolve_run_personas(manifest, base)
+    folder = RunFolder(out or _under(base, manifest.output_dir) / manifest.name)
+    prepare_folder(manifest, folder, probes, personas, fresh=fresh)
+    done = {r["record_id"] for r in read_jsonl(folder.responses)}
+    orders: list[Order] = ["fwd", "rev"] if manifest.controls.reverse_labels else ["fwd"]
+    factory = backend_factory or default_backend_factory(manifest)
+    outcome = RunOutcome(folder=folder)
+    with JsonlWriter(folder.responses) as writer:
+        for entry in manifest.models:
+            todo = []
+            for persona in personas:
+                pid = persona.id if persona else NO_PERSONA
+                for probe in probes:
+                    for order in orders:
+                        rid = record_id(entry.name, pid, probe.id, order)
+                        outcome.n_requests += 1
+                        if rid in done:
+                            outcome.skipped_existing += 1
+                        else:
+                            todo.append((rid, order, probe, persona))
+            if not todo:
+                continue
+            backend = factory(entry.spec, dict(entry.options), entry.label)
+            try:
+                finished = 0
+                for batch in _batches(todo, manifest.batch_size):
+                    rendered = [
+                        render_probe(p, persona, reverse_labels=(o == "rev"), config=manifest.generation, request_id=rid)
+                        for rid, o, p, persona in batch
+                    ]
+                    requests = [r.request for r in rendered]
+                    responses = backend.generate(requests)
+                    if len(responses) != len(requests):
+                        raise RuntimeError(
+                            f"backend {entry.spec} returned {len(responses)} responses for {len(requests)} requests"
+                        )
+                    records = []
+                    for (rid, order, probe, persona), req, resp in zip(batch, requests, responses, strict=True):
+                        records.append(
+                            RunRecord(
+                                record_id=rid,
+                                model=entry.name,
+                                model_id=backend.model_id,
+                                persona=persona.id if persona else NO_PERSONA,
+                                probe_id=probe.id,
+                                order=order,
+                                messages=req.messages,
+                                options=req.options,
+                                request_key=req.key(backend.model_id, backend.revision),
+                                response=resp.model_copy(update={"request_id": rid}),
+                            ).model_dump(mode="json")
+                        )
+                        outcome.n_new += 1
+                        outcome.n_cached += int(resp.cached)
+                    writer.write_many(records)
+                    finished += len(batch)
+                    if progress:
+                        progress(entry.name, finished, len(todo))
+            finally:
+                backend.close()
+    for rec in read_jsonl(folder.responses):
+        if rec["response"].get("error"):
+            outcome.n_failed += 1
+            outcome.failures_by_model[rec["model"]] = outcome.failures_by_model.get(rec["model"], 0) + 1
+    return outcome
