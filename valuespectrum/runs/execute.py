@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from valuespectrum.backends.base import Backend
-from valuespectrum.errors import ConfigError
+from valuespectrum.errors import ConfigError, MediaChangedError
 from valuespectrum.manifest import RunManifest
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
 from valuespectrum.probes.render import render_probe
@@ -52,6 +52,21 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
         banks.append(load_items(_under(base, f.path), mapping, name=f.name))
     if manifest.probes.probe_set:
         banks.append(load_probe_set(_under(base, manifest.probes.probe_set)))
+    if manifest.probes.from_index:
+        from ingestion.config import IndexConfig
+        from ingestion.probe_sets import ProbeSetSpec, build_probe_set
+
+        src = manifest.probes.from_index
+        cfg = IndexConfig(
+            corpus_root=_under(base, src.data_dir),
+            data_dir=_under(base, src.data_dir),
+            collection_prefix=src.collection,
+            progress=False,
+        )
+        spec = ProbeSetSpec(
+            per_value=src.per_value, frames=src.frames, answer_format=src.answer_format, seed=manifest.seed
+        )
+        banks.append(build_probe_set(cfg, spec))
     probes: list[Probe] = []
     seen: set[str] = set()
     for bank in banks:
@@ -116,9 +131,21 @@ class RunOutcome:
         return self.n_failed / self.n_requests if self.n_requests else 0.0
 
 
-def _batches(items: Sequence[tuple[str, Order, Probe, Persona | None]], size: int) -> Iterator[list]:
+Job = tuple[str, Order, Probe, Persona | None, str]
+
+
+def modality_of(variant: str) -> str:
+    """Records of text probes have no variant; media probes record vision or text."""
+    return variant or "text"
+
+
+def _batches(items: Sequence[Job], size: int) -> Iterator[list[Job]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def _probes_text(probes: list[Probe]) -> str:
+    return "".join(p.model_dump_json() + "\n" for p in probes)
 
 
 def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe], personas: list[Persona | None], *, fresh: bool) -> None:
@@ -133,6 +160,11 @@ def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe]
                 f"{folder.root}: holds a run of a different manifest; use another 'name' or "
                 "'output_dir', or pass --fresh to start this folder over"
             )
+        if folder.probes.read_text(encoding="utf-8") != _probes_text(probes):
+            raise MediaChangedError(
+                f"{folder.probes}: the probes (or the media they show) changed since this run began; "
+                "pass --fresh to start over with the new items"
+            )
         return
     if fresh and folder.root.exists():
         for p in (folder.responses, folder.scores, folder.summary, folder.summary_csv, folder.header):
@@ -141,7 +173,7 @@ def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe]
     folder.manifest.write_text(
         yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
-    folder.probes.write_text("".join(p.model_dump_json() + "\n" for p in probes), encoding="utf-8")
+    folder.probes.write_text(_probes_text(probes), encoding="utf-8")
     write_json_atomic(
         folder.personas, [p.model_dump(mode="json") for p in personas if p is not None]
     )
@@ -168,17 +200,19 @@ def execute_run(
     outcome = RunOutcome(folder=folder)
     with JsonlWriter(folder.responses) as writer:
         for entry in manifest.models:
-            todo = []
+            todo: list[Job] = []
             for persona in personas:
                 pid = persona.id if persona else NO_PERSONA
                 for probe in probes:
-                    for order in orders:
-                        rid = record_id(entry.name, pid, probe.id, order)
-                        outcome.n_requests += 1
-                        if rid in done:
-                            outcome.skipped_existing += 1
-                        else:
-                            todo.append((rid, order, probe, persona))
+                    variants = list(entry.modalities or manifest.modalities) if probe.media else [""]
+                    for variant in variants:
+                        for order in orders:
+                            rid = record_id(entry.name, pid, probe.id, order, variant)
+                            outcome.n_requests += 1
+                            if rid in done:
+                                outcome.skipped_existing += 1
+                            else:
+                                todo.append((rid, order, probe, persona, variant))
             if not todo:
                 continue
             backend = factory(entry.spec, dict(entry.options), entry.label)
@@ -186,8 +220,16 @@ def execute_run(
                 finished = 0
                 for batch in _batches(todo, manifest.batch_size):
                     rendered = [
-                        render_probe(p, persona, reverse_labels=(o == "rev"), config=manifest.generation, request_id=rid)
-                        for rid, o, p, persona in batch
+                        render_probe(
+                            p,
+                            persona,
+                            reverse_labels=(o == "rev"),
+                            config=manifest.generation,
+                            request_id=rid,
+                            text_only=(v == "text"),
+                            style=manifest.prompt_style,
+                        )
+                        for rid, o, p, persona, v in batch
                     ]
                     requests = [r.request for r in rendered]
                     responses = backend.generate(requests)
@@ -196,7 +238,9 @@ def execute_run(
                             f"backend {entry.spec} returned {len(responses)} responses for {len(requests)} requests"
                         )
                     records = []
-                    for (rid, order, probe, persona), req, resp in zip(batch, requests, responses, strict=True):
+                    for (rid, order, probe, persona, variant), req, resp in zip(
+                        batch, requests, responses, strict=True
+                    ):
                         records.append(
                             RunRecord(
                                 record_id=rid,
@@ -205,6 +249,7 @@ def execute_run(
                                 persona=persona.id if persona else NO_PERSONA,
                                 probe_id=probe.id,
                                 order=order,
+                                variant=variant,
                                 messages=req.messages,
                                 options=req.options,
                                 request_key=req.key(backend.model_id, backend.revision),

@@ -16,8 +16,9 @@ from typing import Any
 
 from valuespectrum.manifest import RunManifest, parse_manifest
 from valuespectrum.personas import NO_PERSONA, Persona
-from valuespectrum.probes.render import render_probe
+from valuespectrum.probes.render import PromptStyle, render_probe
 from valuespectrum.probes.schema import Probe
+from valuespectrum.runs.execute import modality_of
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.jsonl import read_jsonl, write_json_atomic
 from valuespectrum.scoring.items import ItemScore, score_item
@@ -46,9 +47,20 @@ def _load_state(folder: RunFolder) -> tuple[RunManifest, dict[str, Probe], dict[
     return manifest, probes, personas
 
 
-def interpret(probe: Probe, persona: Persona | None, order: str, response: ModelResponse, *, use_logprobs: bool) -> ParsedAnswer:
+def interpret(
+    probe: Probe,
+    persona: Persona | None,
+    order: str,
+    response: ModelResponse,
+    *,
+    use_logprobs: bool,
+    variant: str = "",
+    style: PromptStyle = "plain",
+) -> ParsedAnswer:
     """Parse a stored response as it was presented, then map it to the probe's own terms."""
-    rendered = render_probe(probe, persona, reverse_labels=(order == "rev"))
+    rendered = render_probe(
+        probe, persona, reverse_labels=(order == "rev"), text_only=(variant == "text"), style=style
+    )
     answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
     if answer.status == "parsed" and answer.value is not None:
         answer = answer.model_copy(update={"value": rendered.true_value(answer.value)})
@@ -58,7 +70,7 @@ def interpret(probe: Probe, persona: Persona | None, order: str, response: Model
 def score_run(folder: RunFolder) -> dict[str, Any]:
     """Write scores.jsonl, summary.json and summary.csv; return the summary."""
     manifest, probes, personas = _load_state(folder)
-    groups: dict[tuple[str, str], _Group] = defaultdict(lambda: _Group(items=[], by_order=defaultdict(list)))
+    groups: dict[tuple[str, str, str], _Group] = defaultdict(lambda: _Group(items=[], by_order=defaultdict(list)))
     lines = []
     for rec in read_jsonl(folder.responses):
         probe = probes.get(rec["probe_id"])
@@ -66,8 +78,17 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
             raise ValueError(f"{folder.responses}: record {rec['record_id']} names unknown probe {rec['probe_id']!r}")
         persona = personas.get(rec["persona"]) if rec["persona"] != NO_PERSONA else None
         response = ModelResponse.model_validate(rec["response"])
-        answer = interpret(probe, persona, rec["order"], response, use_logprobs=manifest.scoring.use_logprobs)
-        g = groups[(rec["model"], rec["persona"])]
+        variant = rec.get("variant", "")
+        answer = interpret(
+            probe,
+            persona,
+            rec["order"],
+            response,
+            use_logprobs=manifest.scoring.use_logprobs,
+            variant=variant,
+            style=manifest.prompt_style,
+        )
+        g = groups[(rec["model"], rec["persona"], modality_of(variant))]
         g.cached += int(response.cached)
         items: list[ItemScore] = []
         if answer.status == "parsed":
@@ -89,6 +110,7 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
                 "persona": rec["persona"],
                 "probe_id": rec["probe_id"],
                 "order": rec["order"],
+                "variant": variant,
                 "answer": answer.model_dump(mode="json"),
                 "items": [i.model_dump(mode="json") for i in items],
             }
@@ -97,8 +119,8 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
     tmp.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     tmp.replace(folder.scores)
 
-    summary_groups = []
-    for (model, persona), g in sorted(groups.items()):
+    summary_groups: list[dict[str, Any]] = []
+    for (model, persona_id, modality), g in sorted(groups.items()):
         prof = build_profile(
             g.items,
             n_parsed=g.parsed,
@@ -119,7 +141,8 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
         summary_groups.append(
             {
                 "model": model,
-                "persona": persona,
+                "persona": persona_id,
+                "modality": modality,
                 "n_records": n,
                 "n_parsed": g.parsed,
                 "n_unparsed": g.unparsed,
@@ -136,6 +159,7 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
     unparsed = sum(g["n_unparsed"] for g in summary_groups)
     summary = {
         "run": manifest.name,
+        "modality_gap": modality_gaps(summary_groups),
         "n_records": total,
         "n_failed": failed,
         "n_unparsed": unparsed,
@@ -149,8 +173,36 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
     return summary
 
 
+def modality_gaps(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (model, persona) seen both ways: vision minus text score per value (the ablation)."""
+    by_key = {(g["model"], g["persona"], g["modality"]): g["profile"] for g in groups}
+    out = []
+    for (model, persona, modality), vision in by_key.items():
+        text = by_key.get((model, persona, "text"))
+        if modality != "vision" or text is None:
+            continue
+        use = "like_rate" if vision.get("scale") == "endorse" else "scores"
+        gap = {
+            v.value: (vision[use][v.value] - text[use][v.value])
+            if vision[use].get(v.value) is not None and text[use].get(v.value) is not None
+            else None
+            for v in CIRCUMPLEX
+        }
+        known = [abs(x) for x in gap.values() if x is not None]
+        out.append(
+            {
+                "model": model,
+                "persona": persona,
+                "measure": use,
+                "vision_minus_text": gap,
+                "mean_abs_gap": sum(known) / len(known) if known else None,
+            }
+        )
+    return out
+
+
 def _write_csv(folder: RunFolder, groups: list[dict[str, Any]]) -> None:
-    fields = ["model", "persona", "value", "score", "ci_low", "ci_high", "n_items", "centred", "like_rate"]
+    fields = ["model", "persona", "modality", "value", "score", "ci_low", "ci_high", "n_items", "centred", "like_rate"]
     tmp = folder.summary_csv.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
@@ -163,6 +215,7 @@ def _write_csv(folder: RunFolder, groups: list[dict[str, Any]]) -> None:
                     {
                         "model": g["model"],
                         "persona": g["persona"],
+                        "modality": g["modality"],
                         "value": key,
                         "score": prof["scores"].get(key),
                         "ci_low": prof["ci_low"].get(key),

@@ -1,0 +1,236 @@
+"""Typer sub-app: `vspec index`, `vspec search`, `vspec corpus stats`, `vspec demo`.
+
+Heavy imports (torch, open_clip, chromadb, decoders) happen inside the commands so that
+`vspec --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from valuespectrum.errors import ValueSpectrumError
+
+app = typer.Typer(
+    help="Index a short-video corpus into a vector database and query it.", no_args_is_help=True
+)
+
+_RANDOM_NOTE = "random weights: similarities are not meaningful (pass --pretrained for a trained model)"
+
+
+def _config(**kw: Any) -> Any:
+    from ingestion.config import build_config, load_index_config
+
+    manifest = kw.pop("manifest", None)
+    overrides = {k: v for k, v in kw.items() if v is not None}
+    if manifest is not None:
+        return load_index_config(Path(manifest), **overrides)
+    if "corpus_root" not in overrides:
+        overrides["corpus_root"] = Path(".")
+    return build_config(overrides)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _print_report(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for label, rows in (("skipped", report.skipped), ("failed", report.failed)):
+        if rows:
+            t = Table(title=f"{label} ({len(rows)})", show_lines=False)
+            t.add_column("path")
+            t.add_column("reason")
+            for r in rows:
+                t.add_row(r.path, r.reason)
+            console.print(t)
+    for note in report.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    console.print(
+        f"[bold]{report.summary()}[/]  encoder {report.encoder_id} (dim {report.dim}) -> {report.store}"
+    )
+    if ":random-seed" in report.encoder_id:
+        console.print(f"[yellow]{_RANDOM_NOTE}[/]")
+
+
+@app.command("index")
+def index_cmd(
+    root: Path = typer.Argument(None, help="Corpus folder (or set corpus_root in --manifest)."),
+    manifest: Path = typer.Option(None, "--manifest", "-m", help="YAML file of IndexConfig fields."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Database + thumbnails folder [vspec-data]."),
+    listing: Path = typer.Option(
+        None, "--listing", help="CSV/JSONL listing (path, caption, platform, date)."
+    ),
+    collection: str = typer.Option(None, "--collection", help="Collection name prefix [vspec]."),
+    frames: int = typer.Option(None, "--frames", "-n", help="Frames per video [8]."),
+    sampling: str = typer.Option(None, "--sampling", help="uniform | keyframe [uniform]."),
+    model: str = typer.Option(None, "--model", help="open_clip model name [ViT-B-32]."),
+    pretrained: str = typer.Option(None, "--pretrained", help="open_clip pretrained tag or checkpoint path."),
+    host: str = typer.Option(None, "--host", help="Chroma server host (default: embedded database)."),
+    port: int = typer.Option(None, "--port", help="Chroma server port [8000]."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Images per encoder batch [32]."),
+    keywords: Path = typer.Option(None, "--keywords", help="YAML of value keyword prompts to override."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Index a folder of videos (with sidecars) or a listing into the vector store."""
+    from ingestion.pipeline import index_corpus
+
+    try:
+        cfg = _config(
+            manifest=manifest,
+            corpus_root=root,
+            data_dir=data_dir,
+            listing=listing,
+            collection_prefix=collection,
+            frames_per_video=frames,
+            sampling=sampling,
+            model=model,
+            pretrained=pretrained,
+            chroma_host=host,
+            chroma_port=port,
+            batch_size=batch_size,
+            keywords_file=keywords,
+            progress=False if json_out else None,
+        )
+        report = index_corpus(cfg)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(report.model_dump_json(indent=1))
+    else:
+        _print_report(report)
+    if report.failed and not report.indexed and not report.unchanged:
+        raise typer.Exit(1)
+
+
+@app.command("search")
+def search_cmd(
+    query: str = typer.Argument(None, help="Text query."),
+    image: Path = typer.Option(None, "--image", help="Search by an image instead of text."),
+    k: int = typer.Option(10, "-k", help="How many videos."),
+    value: str = typer.Option(None, "--value", help="Only videos tagged with this value (e.g. Power)."),
+    platform: str = typer.Option(
+        None, "--platform", help="tiktok | youtube_shorts | instagram_reels | other."
+    ),
+    data_dir: Path = typer.Option(Path("vspec-data"), "--data-dir"),
+    collection: str = typer.Option("vspec", "--collection"),
+    host: str = typer.Option(None, "--host"),
+    port: int = typer.Option(8000, "--port"),
+    pretrained: str = typer.Option(
+        None, "--pretrained", help="Needed only when indexed from a checkpoint file."
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the videos closest to a text or image query, with scores and value tags."""
+    from ingestion.query import encoder_for_index, open_index, search_image, search_text
+
+    if (query is None) == (image is None):
+        _fail(ValueError("give either a text QUERY or --image FILE"))
+    try:
+        cfg = _config(
+            corpus_root=Path("."),
+            data_dir=data_dir,
+            collection_prefix=collection,
+            chroma_host=host,
+            chroma_port=port,
+            pretrained=pretrained,
+        )
+        encoder, store = open_index(cfg, encoder_for_index(cfg))
+        filters = {"value": value, "platform": platform}
+        hits = (
+            search_image(encoder, store, image, k, **filters)
+            if image is not None
+            else search_text(encoder, store, query, k, **filters)
+        )
+    except (ValueSpectrumError, ValueError) as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(json.dumps([h.model_dump() for h in hits], indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"top {len(hits)} for {query!r}" if query else f"top {len(hits)} for image {image}")
+    for col in ("score", "video", "platform", "title", "values", "match"):
+        t.add_column(col)
+    for h in hits:
+        t.add_row(f"{h.score:.3f}", h.path, h.platform, h.title[:50], ", ".join(h.top_values), h.matched)
+    console = Console()
+    console.print(t)
+    if ":random-seed" in encoder.id:
+        console.print(f"[yellow]{_RANDOM_NOTE}[/]")
+
+
+@app.command("stats")
+def stats_cmd(
+    data_dir: Path = typer.Option(Path("vspec-data"), "--data-dir"),
+    collection: str = typer.Option("vspec", "--collection"),
+    host: str = typer.Option(None, "--host"),
+    port: int = typer.Option(8000, "--port"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Counts of videos, frames and captions, per platform and per value."""
+    from ingestion.query import corpus_stats
+    from ingestion.store import ChromaStore
+
+    try:
+        cfg = _config(
+            corpus_root=Path("."),
+            data_dir=data_dir,
+            collection_prefix=collection,
+            chroma_host=host,
+            chroma_port=port,
+        )
+        enc_id, dim = ChromaStore.read_encoder_id(
+            path=cfg.chroma_path, host=cfg.chroma_host, port=cfg.chroma_port, prefix=cfg.collection_prefix
+        )
+        store = ChromaStore(
+            enc_id,
+            dim,
+            path=cfg.chroma_path,
+            host=cfg.chroma_host,
+            port=cfg.chroma_port,
+            prefix=cfg.collection_prefix,
+            create=False,
+        )
+        stats = corpus_stats(store)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    if json_out:
+        typer.echo(stats.model_dump_json(indent=1))
+        return
+    typer.echo(
+        f"{stats.videos} videos, {stats.frames} frames, {stats.captions} captions ({stats.encoder_id})"
+    )
+    typer.echo("per platform: " + ", ".join(f"{k} {v}" for k, v in stats.per_platform.items()))
+    typer.echo("per value:    " + ", ".join(f"{k} {v}" for k, v in stats.per_value.items()))
+
+
+@app.command("demo")
+def demo_cmd(
+    out_dir: Path = typer.Option(Path("vspec-demo"), "--out", help="Folder for the corpus and its index."),
+) -> None:
+    """Build a small real corpus from footage shipped in PyPI packages and index it (tiny random encoder)."""
+    from ingestion.demo import build_demo_corpus
+    from ingestion.encoders import register_tiny_clip
+    from ingestion.pipeline import index_corpus
+
+    try:
+        corpus = build_demo_corpus(out_dir)
+        cfg = _config(corpus_root=corpus, data_dir=out_dir / "vspec-data", model=register_tiny_clip())
+        report = index_corpus(cfg)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    _print_report(report)
+    typer.echo(f"try: vspec search 'a cat' --data-dir {out_dir / 'vspec-data'}")

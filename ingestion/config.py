@@ -1,0 +1,102 @@
+"""IndexConfig: the one settings object that the CLI flags and a YAML manifest both build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from valuespectrum.errors import ConfigError
+
+#: Bumped when the layout of stored ids or metadata changes; recorded in each collection.
+SCHEMA_VERSION = 1
+
+VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mov", ".avi", ".mkv")
+
+
+class IndexConfig(BaseModel):
+    """Everything that decides what gets indexed and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corpus_root: Path
+    """Folder holding the videos; every indexed path must stay inside it."""
+    data_dir: Path = Path("vspec-data")
+    """Where the embedded Chroma database and the frame thumbnails live."""
+    listing: Path | None = None
+    """Optional CSV or JSONL listing (columns path, caption, platform, date; others kept as metadata).
+    When given, only the listed videos are indexed; otherwise the root is scanned."""
+    collection_prefix: str = "vspec"
+    """Collections are named <prefix>_frames, <prefix>_videos and <prefix>_captions."""
+    frames_per_video: int = Field(8, ge=1, le=256)
+    sampling: Literal["uniform", "keyframe"] = "uniform"
+    """uniform: centres of N equal segments; keyframe: the N largest scene changes."""
+    model: str = "ViT-B-32"
+    """open_clip model name (any registered config)."""
+    pretrained: str | None = None
+    """open_clip pretrained tag (e.g. laion2b_s34b_b79k) or a local checkpoint path; None = random weights."""
+    seed: int = 0
+    """Seed for random-weight models, so that re-runs embed identically."""
+    device: str | None = None
+    """torch device; None picks CUDA when available."""
+    chroma_host: str | None = None
+    """Chroma server host; None uses an embedded PersistentClient under data_dir."""
+    chroma_port: int = 8000
+    batch_size: int = Field(32, ge=1, le=4096)
+    """Images per encoder batch."""
+    decode_workers: int = Field(2, ge=1, le=64)
+    keywords_file: Path | None = None
+    """YAML of value keyword prompts overriding the shipped ones (see ingestion/data/value_keywords.yaml)."""
+    top_values: int = Field(2, ge=1, le=10)
+    """How many values each video is tagged with."""
+    caption_weight: float = Field(0.5, ge=0.0, le=1.0)
+    """Share of the caption similarity in a value score when a video has text."""
+    thumbnail_size: int = Field(384, ge=16, le=4096)
+    """Longest side of the stored JPEG thumbnails, in pixels."""
+    progress: bool = True
+
+    @field_validator("collection_prefix")
+    @classmethod
+    def _prefix_ok(cls, v: str) -> str:
+        if not v or not all(c.isalnum() or c in "_-" for c in v) or not v[0].isalnum():
+            raise ValueError("use letters, digits, '_' or '-', starting with a letter or digit")
+        return v
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def frames_dir(self) -> Path:
+        return self.data_dir / "frames"
+
+
+def load_index_config(path: Path, **overrides: object) -> IndexConfig:
+    """Read an IndexConfig from a YAML manifest; relative paths resolve against the manifest folder.
+
+    Keys set in ``overrides`` (non-None) win over the file.
+    """
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the manifest ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of IndexConfig fields at the top level")
+    raw = raw.get("index", raw)
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("corpus_root", "data_dir", "listing", "keywords_file"):
+        if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
+            raw[key] = str(path.parent / raw[key])
+    return build_config(raw, source=str(path))
+
+
+def build_config(raw: dict[str, object], source: str = "options") -> IndexConfig:
+    """Validate a dict into an IndexConfig, turning pydantic errors into one ConfigError per field."""
+    try:
+        return IndexConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source}: field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid index settings:\n  " + "\n  ".join(lines)) from exc

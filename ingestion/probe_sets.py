@@ -1,0 +1,153 @@
+"""Value-balanced VQA probe sets built from an index (the Value-Spectrum design).
+
+For each value, the videos that score highest on that value's tag become items, each
+video used for one value only (assigned round-robin over values, best remaining first, so
+no value takes all the strong videos), ties broken by a seeded shuffle. Each item carries
+the video's sampled frames (or its middle frame) pinned by content digest, and its caption
+for text-only runs. The result is saved as a versioned probe-set file that reruns exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ingestion.config import IndexConfig
+from ingestion.value_tags import score_key
+from valuespectrum.probes.probe_set import save_probe_set
+from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
+from valuespectrum.types import MediaRef
+from valuespectrum.values import CIRCUMPLEX, Value
+
+LIKE_QUESTION = {
+    "image": "Do you like the content of this image?",
+    "video": "Do you like the content of this video?",
+}
+LIKERT_QUESTION = "How much do you like the content of this {kind}?"
+LIKERT_LABELS = {1: "not at all", 2: "not much", 3: "a little", 4: "somewhat", 5: "a lot", 6: "very much"}
+
+
+class ProbeSetSpec(BaseModel):
+    per_value: int = Field(default=5, ge=1, le=10000)
+    """Items per value (fewer when the index has too few videos)."""
+    frames: Literal["all", "middle"] = "all"
+    """Show every sampled frame (a video item) or only the middle one (an image item)."""
+    answer_format: Literal["yes_no", "likert"] = "yes_no"
+    seed: int = 0
+    values: list[Value] = Field(default_factory=lambda: list(CIRCUMPLEX))
+
+
+def _videos(store: Any) -> list[dict[str, Any]]:
+    recs = store.get("videos")
+    return [dict(m) for m in recs.metadatas]
+
+
+def _frames_of(store: Any, video_id: str) -> list[dict[str, Any]]:
+    recs = store.get("frames", where={"video_id": video_id})
+    return sorted((dict(m) for m in recs.metadatas), key=lambda m: int(m.get("frame_no", 0)))
+
+
+def _by_score(value: Value) -> Callable[[dict[str, Any]], float]:
+    key = score_key(value)
+    return lambda meta: -float(meta.get(key, 0.0))
+
+
+def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Value, list[dict[str, Any]]]:
+    """Round-robin draft: each value in turn takes its best remaining video."""
+    rng = random.Random(spec.seed)
+    pool = list(videos)
+    rng.shuffle(pool)  # seeded tie-break among equal scores
+    ranked = {v: sorted(pool, key=_by_score(v)) for v in spec.values}
+    taken: set[str] = set()
+    picks: dict[Value, list[dict[str, Any]]] = {v: [] for v in spec.values}
+    for _ in range(spec.per_value):
+        for v in spec.values:
+            for m in ranked[v]:
+                if m["video_id"] not in taken:
+                    taken.add(m["video_id"])
+                    picks[v].append(m)
+                    break
+    return picks
+
+
+def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | None = None) -> ProbeBank:
+    """Turn an index into value-balanced VQA items (see module doc)."""
+    if store is None:
+        from ingestion.store import ChromaStore
+
+        enc_id, dim = ChromaStore.read_encoder_id(
+            path=config.chroma_path, host=config.chroma_host, port=config.chroma_port, prefix=config.collection_prefix
+        )
+        store = ChromaStore(
+            enc_id,
+            dim,
+            path=config.chroma_path,
+            host=config.chroma_host,
+            port=config.chroma_port,
+            prefix=config.collection_prefix,
+            create=False,
+        )
+    videos = _videos(store)
+    if not videos:
+        raise ValueError(f"the index at {config.data_dir} holds no videos; run `vspec index` first")
+    probes: list[Probe] = []
+    for value, picked in assign_videos(videos, spec).items():
+        for rank, meta in enumerate(picked, start=1):
+            frames = _frames_of(store, meta["video_id"])
+            thumbs = [config.data_dir / f["thumb"] for f in frames if f.get("thumb")]
+            if not thumbs:
+                continue
+            if spec.frames == "middle":
+                thumbs = [thumbs[len(thumbs) // 2]]
+            kind = "image" if len(thumbs) == 1 else "video"
+            if spec.answer_format == "yes_no":
+                fmt, text = AnswerFormat.yes_no(), LIKE_QUESTION[kind]
+            else:
+                fmt = AnswerFormat(kind="likert", scale_min=1, scale_max=6, labels=LIKERT_LABELS)
+                text = LIKERT_QUESTION.format(kind=kind)
+            caption = meta.get("title") or ""
+            probes.append(
+                Probe(
+                    id=f"vqa-{value.short}-{rank:02d}-{meta['video_id'][:10]}",
+                    text=text,
+                    format=fmt,
+                    keys={value: 1.0},
+                    instrument="vqa-index",
+                    media=[MediaRef.pinned(p) for p in thumbs],
+                    media_kind=kind,
+                    caption=_caption(store, meta) or caption or None,
+                    metadata={
+                        "video_id": meta["video_id"],
+                        "platform": meta.get("platform", "other"),
+                        "path": meta.get("path", ""),
+                        "value_score": float(meta.get(score_key(value), 0.0)),
+                        "top_values": meta.get("top_values", ""),
+                        "fps": _frame_rate(frames, meta),
+                    },
+                )
+            )
+    return ProbeBank(name=f"vqa-{config.collection_prefix}", version="1", probes=probes)
+
+
+def _caption(store: Any, meta: dict[str, Any]) -> str:
+    recs = store.get("captions", ids=[f"{meta['video_id']}:caption"])
+    docs = [d for d in recs.documents if d]
+    return docs[0] if docs else ""
+
+
+def _frame_rate(frames: list[dict[str, Any]], meta: dict[str, Any]) -> float | None:
+    """Effective rate of the sampled frames (frames per second of video), when times are known."""
+    times = [float(f["t_s"]) for f in frames if "t_s" in f]
+    if len(times) >= 2 and times[-1] > times[0]:
+        return round((len(times) - 1) / (times[-1] - times[0]), 4)
+    return None
+
+
+def write_probe_set(config: IndexConfig, spec: ProbeSetSpec, out: str | Path) -> Path:
+    bank = build_probe_set(config, spec)
+    info = {"index": str(config.data_dir), "collection": config.collection_prefix, **spec.model_dump(mode="json")}
+    return save_probe_set(bank, out, info=info)

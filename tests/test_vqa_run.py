@@ -1,0 +1,107 @@
+"""Value-Spectrum VQA runs on the real demo corpus (tiny random encoder) with the mock model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from valuespectrum.backends.mock import MockBackend
+from valuespectrum.errors import MediaChangedError
+from valuespectrum.manifest import parse_manifest
+from valuespectrum.probes.probe_set import load_probe_set, save_probe_set
+from valuespectrum.runs.execute import execute_run
+from valuespectrum.runs.score import score_run
+from valuespectrum.types import ImagePart, ModelRequest, VideoPart
+
+
+@pytest.fixture(scope="module")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingestion.config import IndexConfig
+    from ingestion.demo import build_demo_corpus
+    from ingestion.encoders import register_tiny_clip
+    from ingestion.pipeline import index_corpus
+
+    base = tmp_path_factory.mktemp("vqa")
+    root = build_demo_corpus(base / "corpus")
+    cfg = IndexConfig(
+        corpus_root=root, data_dir=base / "data", model=register_tiny_clip(), frames_per_video=3, progress=False
+    )
+    index_corpus(cfg)
+    return base / "data"
+
+
+def likes_power(req: ModelRequest) -> str:
+    return "Yes, it shows status." if "-PO-" in req.metadata["probe_id"] else "No."
+
+
+def manifest(tmp_path: Path, data: Path, **over: object):
+    raw = {
+        "name": "vqa",
+        "models": [{"spec": "mock", "label": "m"}],
+        "probes": {"banks": [], "from_index": {"data_dir": str(data), "per_value": 1}},
+        "personas": ["none"],
+        "modalities": ["vision", "text"],
+        "scoring": {"n_boot": 100},
+        "cache": False,
+    }
+    raw.update(over)
+    return parse_manifest(raw)
+
+
+def test_like_rates_and_modality_gap(tmp_path: Path, demo_index: Path) -> None:
+    backend = MockBackend(likes_power)
+    outcome = execute_run(manifest(tmp_path, demo_index), out=tmp_path / "run", backend_factory=lambda *a: backend)
+    summary = score_run(outcome.folder)
+    vision = next(g for g in summary["groups"] if g["modality"] == "vision")
+    text = next(g for g in summary["groups"] if g["modality"] == "text")
+    assert vision["profile"]["like_rate"]["Power"] == pytest.approx(100.0)
+    assert vision["profile"]["like_rate"]["Tradition"] == pytest.approx(0.0)
+    # vision requests carry the frames; text requests carry only the caption
+    vision_req = [r for r in backend.requests_seen if r.request_id.endswith("|vision")][0]
+    text_req = [r for r in backend.requests_seen if r.request_id.endswith("|text")][0]
+    assert any(isinstance(p, VideoPart | ImagePart) for p in vision_req.messages[-1].content)
+    assert not text_req.messages[-1].media()
+    assert "Content description:" in text_req.messages[-1].plain_text()
+    assert text["profile"]["like_rate"]["Power"] == pytest.approx(100.0)
+    gap = summary["modality_gap"][0]
+    assert gap["vision_minus_text"]["Power"] == pytest.approx(0.0) and gap["measure"] == "like_rate"
+
+
+def test_isq_style_answers_are_read_from_json(tmp_path: Path, demo_index: Path) -> None:
+    def isq(req: ModelRequest) -> str:
+        assert req.options is None  # JSON styles are not scored by option likelihood
+        ans = "Yes" if "-UN-" in req.metadata["probe_id"] else "No"
+        return '{"visual_appeal": 7, "curiosity": 5, "emotional_engagement": 6, "value_expectation": 4, "answer": "%s"}' % ans
+
+    m = manifest(tmp_path, demo_index, prompt_style="isq", modalities=["vision"], personas=["trait-activist"])
+    outcome = execute_run(m, out=tmp_path / "run", backend_factory=lambda *a: MockBackend(isq))
+    g = score_run(outcome.folder)["groups"][0]
+    assert g["n_unparsed"] == 0
+    assert g["profile"]["like_rate"]["Universalism"] == pytest.approx(100.0)
+    assert g["profile"]["like_rate"]["Power"] == pytest.approx(0.0)
+
+
+def test_probe_set_with_changed_media_is_refused(tmp_path: Path, demo_index: Path) -> None:
+    from ingestion.config import IndexConfig
+    from ingestion.probe_sets import ProbeSetSpec, build_probe_set
+
+    cfg = IndexConfig(corpus_root=demo_index, data_dir=demo_index, progress=False)
+    bank = build_probe_set(cfg, ProbeSetSpec(per_value=1, frames="middle"))
+    assert len(bank.probes) == 10 and all(len(p.media) == 1 for p in bank.probes)
+    assert len({p.metadata["video_id"] for p in bank.probes}) == 10  # de-duplicated across values
+    # frames copied next to the probe set so this test can change one without touching the index
+    import shutil
+
+    copies = []
+    for p in bank.probes:
+        dst = tmp_path / "frames" / f"{p.id}.jpg"
+        dst.parent.mkdir(exist_ok=True)
+        shutil.copy(p.media[0].path, dst)
+        copies.append(p.model_copy(update={"media": [p.media[0].model_copy(update={"path": str(dst)})]}))
+    path = save_probe_set(bank.model_copy(update={"probes": copies}), tmp_path / "set.jsonl")
+    assert len(load_probe_set(path).probes) == 10
+    with open(tmp_path / "frames" / f"{copies[3].id}.jpg", "ab") as fh:
+        fh.write(b"changed")
+    with pytest.raises(MediaChangedError, match="media changed since the probe set was built"):
+        load_probe_set(path)

@@ -1,0 +1,549 @@
+"""Backend for OpenAI-compatible chat-completion servers (vLLM, llama.cpp, hosted APIs).
+
+Requests go out with httpx (no dependency on the ``openai`` package), a few at a time
+(``max_concurrency``). Images and video frames travel as base64 data URLs in
+``image_url`` parts. Transient failures (HTTP 429, 5xx, timeouts, dropped connections)
+are retried with exponential backoff and jitter, honouring ``Retry-After``; once the
+retries are spent the request gets a response with ``error`` set, never an exception.
+
+Option scoring uses the server's ``top_logprobs`` for the *first* generated token: an
+option's log-probability is that of the top token that is the longest prefix of the
+option (case and leading whitespace ignored). This first-token approximation is exact
+for single-token options ("Yes"/"No", "1".."6"); when two options share their first
+token it cannot tell them apart, so the backend returns no scores and the answer text
+is parsed instead. Servers that return no logprobs (``transformers serve`` ignores the
+field) are remembered per backend instance and not asked again.
+
+The API key is read from an environment variable once, kept private, and redacted from
+every message this module produces.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import math
+import random
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.errors import ConfigError, MediaChangedError
+from valuespectrum.types import (
+    ImagePart,
+    MediaRef,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    VideoPart,
+)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+TOP_LOGPROBS = 20
+_RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+_MAX_RETRY_AFTER_S = 60.0
+_MAX_ERROR_CHARS = 400
+
+# Magic bytes of the image formats that chat APIs accept; sniffing the bytes (not the file
+# name) catches a renamed or truncated file before it reaches the server.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+class OpenAIOptions(BaseModel):
+    """Settings a manifest may give an ``openai:`` backend (``BackendSpec.options``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key_env: str = "OPENAI_API_KEY"
+    """Name of the environment variable holding the API key (the key itself never goes in a manifest)."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    backoff_s: float = Field(default=0.5, ge=0)
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    logprobs: bool = True
+    """Ask for first-token logprobs when a request has options."""
+    extra_body: dict[str, Any] | None = None
+    """Extra JSON fields merged into every request body (e.g. ``{"max_completion_tokens": 64}``)."""
+    revision: str | None = None
+    """Weights revision served, when known; enters cache keys."""
+
+
+class MediaEncodingError(ValueError):
+    """A media file cannot be sent: missing, changed, or not an image format."""
+
+
+def sniff_image_mime(data: bytes) -> str | None:
+    """MIME type from an image's leading bytes, or None if it is not a known format."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def image_data_url(ref: MediaRef, root: str | Path | None = None) -> str:
+    """Read, verify and encode one image as ``data:<mime>;base64,<bytes>``."""
+    path = ref.resolve(root)
+    try:
+        ref.verify(root)
+        data = path.read_bytes()
+    except MediaChangedError as exc:
+        raise MediaEncodingError(str(exc)) from exc
+    except OSError as exc:
+        raise MediaEncodingError(f"{path}: cannot read image ({exc.strerror or exc})") from exc
+    mime = sniff_image_mime(data)
+    if mime is None:
+        raise MediaEncodingError(
+            f"{path}: not a PNG, JPEG, GIF, WEBP or BMP image (unrecognised or truncated bytes); "
+            "re-export the frame as PNG or JPEG"
+        )
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def encode_messages(messages: Sequence[Message], root: str | Path | None = None) -> list[dict[str, Any]]:
+    """Messages in the chat-completions format. Text-only messages use a plain string
+    (accepted by every server); messages with media use a list of typed parts."""
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        if all(isinstance(p, TextPart) for p in msg.content):
+            out.append({"role": msg.role, "content": msg.plain_text()})
+            continue
+        parts: list[dict[str, Any]] = []
+        for part in msg.content:
+            if isinstance(part, TextPart):
+                parts.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImagePart):
+                parts.append({"type": "image_url", "image_url": {"url": image_data_url(part.image, root)}})
+            elif isinstance(part, VideoPart):
+                # Chat APIs take no video type; frames go in order as images.
+                for frame in part.frames:
+                    parts.append({"type": "image_url", "image_url": {"url": image_data_url(frame, root)}})
+        out.append({"role": msg.role, "content": parts})
+    return out
+
+
+def _logaddexp(a: float, b: float) -> float:
+    hi, lo = max(a, b), min(a, b)
+    if hi == -math.inf:
+        return -math.inf
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+def _norm_token(token: str) -> str:
+    # Byte-level BPE ("Ġ") and SentencePiece ("▁") markers stand for a leading space.
+    return token.replace("Ġ", " ").replace("▁", " ").strip().casefold()
+
+
+def option_logprobs_from_top(top: Sequence[tuple[str, float]], options: Sequence[str]) -> list[float] | None:
+    """Map options to first-token log-probabilities (see the module docstring).
+
+    ``top`` holds (token, logprob) pairs for the first generated token. Tokens that
+    normalise to the same text (" Yes", "Yes", "yes") are pooled. An option with no
+    matching top token gets ``-inf``. Returns None when no option matches or two options
+    match the same token (the approximation cannot separate them).
+    """
+    pooled: dict[str, float] = {}
+    for token, lp in top:
+        key = _norm_token(token)
+        if key:
+            pooled[key] = _logaddexp(pooled[key], lp) if key in pooled else float(lp)
+    chosen: list[str | None] = []
+    for option in options:
+        target = option.strip().casefold()
+        matches = [k for k in pooled if target.startswith(k)]
+        chosen.append(max(matches, key=len) if matches else None)
+    picked = [c for c in chosen if c is not None]
+    if not picked or len(set(picked)) != len(picked):
+        return None
+    return [pooled[c] if c is not None else -math.inf for c in chosen]
+
+
+class _Secret:
+    """Holds the API key; prints as *** so it cannot slip into reprs or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value or None
+
+    def get(self) -> str | None:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)" if self._value else "Secret(unset)"
+
+    __str__ = __repr__
+
+
+@dataclass
+class _Outcome:
+    body: dict[str, Any] | None = None
+    error: str | None = None
+    unreachable: bool = False
+
+
+def _public_url(url: str) -> str:
+    """The base URL without credentials or query string (safe to show and to hash)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _retry_after_s(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _server_message(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text.strip()[:_MAX_ERROR_CHARS]
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:_MAX_ERROR_CHARS]
+        if err:
+            return str(err)[:_MAX_ERROR_CHARS]
+        if data.get("detail"):
+            return str(data["detail"])[:_MAX_ERROR_CHARS]
+    return str(data)[:_MAX_ERROR_CHARS]
+
+
+class OpenAIBackend:
+    """Chat completions against an OpenAI-compatible server; see the module docstring."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout_s: float = 60,
+        max_retries: int = 4,
+        backoff_s: float = 0.5,
+        max_concurrency: int = 4,
+        logprobs: bool = True,
+        extra_body: dict[str, Any] | None = None,
+        revision: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        import os
+
+        if not model:
+            raise ConfigError("openai backend: empty model name; write the spec as 'openai:MODEL@URL'")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"openai backend: base_url {base_url!r} must start with http:// or https://")
+        if max_concurrency < 1:
+            raise ConfigError("openai backend: max_concurrency must be at least 1")
+        self._model = model
+        self._base_url = base_url.rstrip("/")
+        self._public_base = _public_url(base_url)
+        self._api_key_env = api_key_env
+        self._api_key = _Secret(os.environ.get(api_key_env))
+        self._timeout_s = float(timeout_s)
+        self._max_retries = int(max_retries)
+        self._backoff_s = float(backoff_s)
+        self._max_concurrency = int(max_concurrency)
+        self._want_logprobs = logprobs
+        self._extra_body = dict(extra_body or {})
+        self._revision = revision
+        self._transport = transport
+        self._server_logprobs: bool | None = None  # None until the server has answered once
+        self._ever_reached = False
+        self._down_error: str | None = None  # set when the server was never reachable
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> OpenAIBackend:
+        """Build from ``openai:MODEL@URL`` plus manifest options (validated, unknown keys rejected)."""
+        if not spec.model:
+            raise ConfigError(
+                f"model spec {spec.label()!r}: the openai backend needs a model name, "
+                "e.g. 'openai:my-model@http://127.0.0.1:8000/v1'"
+            )
+        options = dict(spec.options)
+        base_url = spec.base_url or options.pop("base_url", None) or DEFAULT_BASE_URL
+        options.pop("base_url", None)
+        try:
+            opts = OpenAIOptions.model_validate(options)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(x) for x in e["loc"]) + f" ({e['msg']})" for e in exc.errors())
+            raise ConfigError(
+                f"model spec {spec.label()!r}: invalid options for the openai backend: {fields}; "
+                f"valid options: base_url, {', '.join(OpenAIOptions.model_fields)}"
+            ) from exc
+        return cls(spec.model, str(base_url), **opts.model_dump())
+
+    # -- Backend protocol ---------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        # The server is part of the identity: "default" on two servers is two models.
+        return f"openai:{self._model}@{self._public_base}"
+
+    @property
+    def revision(self) -> str | None:
+        return self._revision
+
+    @property
+    def supports_option_logprobs(self) -> bool:
+        return self._want_logprobs and self._server_logprobs is not False
+
+    @property
+    def supports_images(self) -> bool:
+        return True
+
+    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
+        if self._closed:
+            raise RuntimeError("OpenAIBackend.generate() called after close()")
+        reqs = list(requests)
+        self._down_error = None  # a server found down fails the rest of one batch fast, not forever
+        if len(reqs) <= 1 or self._max_concurrency == 1:
+            return [self._one(r) for r in reqs]
+        return list(self._executor().map(self._one, reqs))
+
+    def close(self) -> None:
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key.get() else "unset"
+        return f"OpenAIBackend(model={self._model!r}, base_url={self._public_base!r}, api_key_env={self._api_key_env!r} ({key}))"
+
+    # -- internals -----------------------------------------------------------------------
+
+    def build_payload(self, request: ModelRequest, *, with_logprobs: bool) -> dict[str, Any]:
+        """The JSON body for one request (public so tests and users can inspect it)."""
+        cfg = request.config
+        body: dict[str, Any] = {
+            "model": self._model,
+            "messages": encode_messages(request.messages),
+            "max_tokens": cfg.max_new_tokens,
+            "temperature": cfg.temperature,
+            "top_p": cfg.top_p,
+        }
+        if cfg.seed is not None:
+            body["seed"] = cfg.seed
+        if with_logprobs:
+            # One request yields both the full answer and the first token's alternatives,
+            # so a server that ignores logprobs costs no second call.
+            body["logprobs"] = True
+            body["top_logprobs"] = TOP_LOGPROBS
+        body.update(self._extra_body)
+        return body
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="vspec-openai")
+            return self._pool
+
+    def _http(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                headers = {"Content-Type": "application/json"}
+                if key := self._api_key.get():
+                    headers["Authorization"] = f"Bearer {key}"
+                limits = httpx.Limits(max_connections=self._max_concurrency)
+                self._client = httpx.Client(
+                    headers=headers,
+                    timeout=httpx.Timeout(self._timeout_s),
+                    limits=limits,
+                    transport=self._transport,
+                )
+            return self._client
+
+    def _redact(self, text: str) -> str:
+        key = self._api_key.get()
+        if key and key in text:
+            text = text.replace(key, "***")
+        return text
+
+    def _one(self, request: ModelRequest) -> ModelResponse:
+        start = time.perf_counter()
+        try:
+            resp = self._answer(request)
+        except MediaEncodingError as exc:
+            resp = ModelResponse(request_id=request.request_id, model_id=self.model_id, error=str(exc))
+        except Exception as exc:  # one request never takes the run down
+            resp = ModelResponse(
+                request_id=request.request_id,
+                model_id=self.model_id,
+                error=self._redact(f"{type(exc).__name__}: {exc}"),
+            )
+        resp.latency_s = time.perf_counter() - start
+        return resp
+
+    def _answer(self, request: ModelRequest) -> ModelResponse:
+        ask_lp = bool(request.options) and self._want_logprobs and self._server_logprobs is not False
+        payload = self.build_payload(request, with_logprobs=ask_lp)
+        outcome = self._post(payload)
+        if outcome.body is None:
+            return ModelResponse(request_id=request.request_id, model_id=self.model_id, error=outcome.error)
+        body = outcome.body
+        try:
+            choice = body["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            snippet = self._redact(str(body)[:_MAX_ERROR_CHARS])
+            return ModelResponse(
+                request_id=request.request_id,
+                model_id=self.model_id,
+                error=f"server at {self._public_base} returned no choices[0].message: {snippet}",
+            )
+        option_lps: list[float] | None = None
+        if ask_lp and request.options:
+            top = _first_token_top(choice)
+            if top is None:
+                self._server_logprobs = False
+            else:
+                self._server_logprobs = True
+                option_lps = option_logprobs_from_top(top, request.options)
+        usage = {k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)}
+        return ModelResponse(
+            request_id=request.request_id,
+            text=text,
+            option_logprobs=option_lps,
+            model_id=self.model_id,
+            usage=usage,
+        )
+
+    def _post(self, payload: dict[str, Any]) -> _Outcome:
+        if self._down_error is not None:
+            return _Outcome(error=self._down_error, unreachable=True)
+        url = f"{self._base_url}/chat/completions"
+        client = self._http()
+        last = ""
+        only_unreachable = True
+        for attempt in range(self._max_retries + 1):
+            wait: float | None = None
+            try:
+                resp = client.post(url, json=payload)
+            except httpx.ConnectError as exc:
+                last = f"connection failed ({type(exc).__name__})"
+            except httpx.TimeoutException as exc:
+                only_unreachable = False
+                last = f"timed out after {self._timeout_s:g} s ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                only_unreachable = False
+                last = f"connection dropped ({type(exc).__name__})"
+            else:
+                only_unreachable = False
+                self._ever_reached = True
+                if resp.status_code < 400:
+                    try:
+                        data = resp.json()
+                    except ValueError:
+                        return _Outcome(
+                            error=f"server at {self._public_base} answered with non-JSON: {resp.text[:200]!r}"
+                        )
+                    if not isinstance(data, dict):
+                        return _Outcome(
+                            error=f"server at {self._public_base} answered with a JSON {type(data).__name__}, not an object"
+                        )
+                    return _Outcome(body=data)
+                message = self._redact(_server_message(resp))
+                if resp.status_code not in _RETRY_STATUS:
+                    return _Outcome(error=self._client_error(resp.status_code, message))
+                last = f"HTTP {resp.status_code}" + (f" ({message})" if message else "")
+                wait = _retry_after_s(resp)
+            if attempt == self._max_retries:
+                break
+            delay = self._backoff_s * (2**attempt) * (1.0 + 0.25 * random.random())
+            if wait is not None:
+                delay = max(delay, min(wait, _MAX_RETRY_AFTER_S))
+            time.sleep(delay)
+        if only_unreachable:
+            error = (
+                f"cannot reach the server at {self._public_base}: is it running? "
+                f"({last} after {self._max_retries} retries)"
+            )
+            if not self._ever_reached:
+                # Fail the remaining requests at once instead of retrying each.
+                self._down_error = error
+            return _Outcome(error=error, unreachable=True)
+        return _Outcome(
+            error=f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
+        )
+
+    def _client_error(self, status: int, message: str) -> str:
+        hint = ""
+        if status in (401, 403):
+            hint = f"; check the API key in the environment variable {self._api_key_env}"
+        elif status == 404:
+            hint = "; check the base URL (it usually ends in /v1)"
+        elif status == 400 and "model" in message.lower():
+            hint = f"; check the model name {self._model!r} (the part after 'openai:' in the spec)"
+        return f"server at {self._public_base} rejected the request: HTTP {status}: {message}{hint}"
+
+
+def _first_token_top(choice: dict[str, Any]) -> list[tuple[str, float]] | None:
+    """(token, logprob) alternatives for the first generated token, or None if absent."""
+    lp = choice.get("logprobs")
+    if not isinstance(lp, dict):
+        return None
+    content = lp.get("content")
+    if not isinstance(content, list) or not content:
+        return None
+    first = content[0]
+    if not isinstance(first, dict):
+        return None
+    top = first.get("top_logprobs") or []
+    pairs = [
+        (str(t["token"]), float(t["logprob"]))
+        for t in top
+        if isinstance(t, dict) and "token" in t and isinstance(t.get("logprob"), int | float)
+    ]
+    if not pairs and "token" in first and isinstance(first.get("logprob"), int | float):
+        pairs = [(str(first["token"]), float(first["logprob"]))]
+    return pairs or None
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MediaEncodingError",
+    "OpenAIBackend",
+    "OpenAIOptions",
+    "encode_messages",
+    "image_data_url",
+    "option_logprobs_from_top",
+    "sniff_image_mime",
+]

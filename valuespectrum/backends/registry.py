@@ -1,0 +1,214 @@
+"""Backends by name, imported only when used.
+
+A backend is registered as a factory ``(BackendSpec) -> Backend`` or as a lazy
+``"module:attr"`` string, so a missing optional dependency (torch for ``hf``, httpx for
+``openai``) is reported, with the pip command that fixes it, only when that backend is
+actually created. Other packages add backends through the entry-point group
+``valuespectrum.backends`` (``name = "package.module:factory"``), read on the first
+unknown name. Specs read naturally::
+
+    create_backend("hf:Qwen/Qwen2-VL-2B-Instruct")
+    create_backend("openai:my-model@http://127.0.0.1:8000/v1", cache="runs/cache.sqlite")
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from valuespectrum.backends.base import Backend
+from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.errors import BackendError, ConfigError, MissingDependencyError
+
+ENTRY_POINT_GROUP = "valuespectrum.backends"
+
+Factory = Callable[[BackendSpec], Backend]
+Target = str | Factory
+
+
+def _mock_from_spec(spec: BackendSpec) -> Backend:
+    from valuespectrum.backends.mock import MockBackend
+
+    return MockBackend(model_id=spec.model or "mock", **spec.options)
+
+
+_BUILTINS: dict[str, tuple[Target, str | None]] = {
+    # name: (target, pip extra that provides its dependencies)
+    "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
+    "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
+    "mock": (_mock_from_spec, None),
+}
+
+
+class BackendRegistry:
+    """Name -> backend factory. The module-level functions use one shared instance."""
+
+    def __init__(self, *, builtins: bool = True, entry_points: bool = True) -> None:
+        self._targets: dict[str, Target] = {}
+        self._extras: dict[str, str | None] = {}
+        self._origins: dict[str, str] = {}
+        self._plugins_loaded = not entry_points
+        self._lock = threading.Lock()
+        if builtins:
+            for name, (target, extra) in _BUILTINS.items():
+                self.register(name, target, extra=extra)
+
+    def register(self, name: str, target: Target, *, extra: str | None = None, replace: bool = True) -> None:
+        """Register ``target`` under ``name``; ``extra`` names the pip extra for its dependencies."""
+        if not name or ":" in name or name != name.strip():
+            raise ValueError(f"backend name {name!r}: use a non-empty word without ':' (e.g. 'vllm')")
+        if isinstance(target, str) and ":" not in target:
+            raise ValueError(f"backend {name!r}: target {target!r} must be 'module:attr' or a callable")
+        with self._lock:
+            if not replace and name in self._targets:
+                return
+            self._targets[name] = target
+            self._extras[name] = extra
+            self._origins.setdefault(name, "registered")
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._targets)
+
+    def create(self, spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
+        """Parse ``spec``, build its backend and optionally wrap it in a response cache."""
+        parsed = self._parse(spec, options)
+        factory = self._factory(parsed.kind, parsed)
+        try:
+            backend = factory(parsed)
+        except ModuleNotFoundError as exc:
+            # A factory importing its heavy dependencies lazily (torch, transformers...).
+            if exc.name is None or exc.name.split(".")[0] == "valuespectrum":
+                raise
+            raise self._missing(parsed.kind, exc.name) from exc
+        if not isinstance(backend, Backend):
+            raise BackendError(
+                f"backend {parsed.kind!r} returned {type(backend).__name__}, which lacks the Backend "
+                "methods (model_id, revision, supports_option_logprobs, supports_images, generate, close)"
+            )
+        if cache is not None:
+            from valuespectrum.backends.cache import CachedBackend
+
+            return CachedBackend(backend, cache)
+        return backend
+
+    # -- internals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _parse(spec: str | BackendSpec, options: dict[str, Any]) -> BackendSpec:
+        if isinstance(spec, BackendSpec):
+            if not options:
+                return spec
+            return spec.model_copy(update={"options": {**spec.options, **options}})
+        try:
+            return BackendSpec.parse(spec, **options)
+        except ValueError as exc:
+            raise ConfigError(
+                f"model spec {spec!r}: {exc}. Write it as 'hf:ORG/NAME', 'hf:./local/folder', "
+                "'openai:MODEL@http://HOST:PORT/v1' or 'mock'"
+            ) from exc
+
+    def _factory(self, kind: str, spec: BackendSpec) -> Factory:
+        if kind not in self._targets:
+            self._load_plugins()
+        if kind not in self._targets:
+            raise BackendError(
+                f"unknown backend {kind!r} in model spec {spec.label()!r}; registered backends: "
+                f"{', '.join(self.names())}. Plugins register more through the entry-point group "
+                f"'{ENTRY_POINT_GROUP}'"
+            )
+        target = self._targets[kind]
+        if callable(target):
+            return target
+        return self._resolve(kind, target)
+
+    def _resolve(self, kind: str, target: str) -> Factory:
+        module_name, _, attr_path = target.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ImportError as exc:
+            missing = getattr(exc, "name", None)
+            if missing is None:
+                raise BackendError(f"backend {kind!r}: importing {module_name!r} failed: {exc}") from exc
+            if missing == module_name or module_name.startswith(missing + "."):
+                raise BackendError(
+                    f"backend {kind!r} is registered as {target!r}, but module {module_name!r} does not exist "
+                    f"({exc}); reinstall the package that provides it"
+                ) from exc
+            raise self._missing(kind, missing) from exc
+        for part in attr_path.split("."):
+            try:
+                obj = getattr(obj, part)
+            except AttributeError as exc:
+                raise BackendError(
+                    f"backend {kind!r} is registered as {target!r}, but {module_name!r} has no attribute "
+                    f"{attr_path!r}"
+                ) from exc
+        if not callable(obj):
+            raise BackendError(f"backend {kind!r}: {target!r} is not callable")
+        factory: Factory = obj
+        return factory
+
+    def _missing(self, kind: str, package: str) -> Exception:
+        package = package.split(".")[0]
+        extra = self._extras.get(kind)
+        if extra is not None:
+            return MissingDependencyError(package, extra, f"the '{kind}' backend")
+        origin = self._origins.get(kind, "registered")
+        return BackendError(
+            f"the '{kind}' backend ({origin}) needs the '{package}' package, which is not installed; "
+            f"install it with `pip install {package}` or reinstall the plugin with its dependencies"
+        )
+
+    def _load_plugins(self) -> None:
+        with self._lock:
+            if self._plugins_loaded:
+                return
+            self._plugins_loaded = True
+            found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in found:
+            # Built-ins and explicit registrations win over plugins of the same name.
+            if ep.name in self._targets:
+                continue
+            dist = getattr(ep, "dist", None)
+            origin = f"plugin from {dist.name}" if dist is not None else f"entry point {ep.value}"
+            with self._lock:
+                self._origins[ep.name] = origin
+            self.register(ep.name, ep.value, extra=None, replace=False)
+
+
+_DEFAULT = BackendRegistry()
+
+
+def default_registry() -> BackendRegistry:
+    return _DEFAULT
+
+
+def register_backend(name: str, target: Target, *, extra: str | None = None) -> None:
+    """Register a backend under ``name``: a factory ``(BackendSpec) -> Backend`` or ``"module:attr"``."""
+    _DEFAULT.register(name, target, extra=extra)
+
+
+def create_backend(spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
+    """Build a backend from a spec such as ``hf:Qwen/Qwen2-VL-2B-Instruct`` or
+    ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache."""
+    return _DEFAULT.create(spec, cache=cache, **options)
+
+
+def list_backends() -> list[str]:
+    """Names of all registered backends, plugins included."""
+    return _DEFAULT.names()
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BackendRegistry",
+    "create_backend",
+    "default_registry",
+    "list_backends",
+    "register_backend",
+]

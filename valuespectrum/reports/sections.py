@@ -1,0 +1,373 @@
+"""Section builders and the extension point for optional report sections.
+
+A builder is a callable ``(ctx) -> Section | None`` (``None``: nothing to show for this run).
+Core builders take a :class:`ReportContext` with the loaded run; the optional sections for
+other parts of the project (browsing drift, steering effects) are *run-dir builders*,
+``(run_dir: Path) -> Section | None``, registered without editing this module, either
+
+- in code: ``@register_section`` on a function in your module, imported before the report is
+  built, or
+- for installed packages: an entry point in the group ``valuespectrum.report_sections``
+  pointing at the builder (loaded lazily when a report is built).
+
+A run-dir builder that needs somewhere to write figures uses ``run_dir / "report"``.
+When ``browse/summary.json`` or ``steering/report.json`` exists but no registered builder
+produced a section with id ``browsing``/``steering``, a generic section lists the file's
+top-level scalar fields, so the data is never silently left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from valuespectrum.personas import NO_PERSONA
+from valuespectrum.reports import figures
+from valuespectrum.reports.loading import Group, RunData, load_run
+from valuespectrum.reports.metrics import mean_target_rank, value_changes
+from valuespectrum.reports.page import Cell, Section, Table
+from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
+
+RunDirBuilder = Callable[[Path], "Section | None"]
+
+ENTRY_POINT_GROUP = "valuespectrum.report_sections"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ReportContext",
+    "Section",
+    "load_run",
+    "register_section",
+    "registered_sections",
+]
+
+_REGISTERED: list[RunDirBuilder] = []
+
+
+def register_section(builder: RunDirBuilder) -> RunDirBuilder:
+    """Add a run-dir section builder (usable as a decorator); registering twice is a no-op."""
+    if builder not in _REGISTERED:
+        _REGISTERED.append(builder)
+    return builder
+
+
+def registered_sections() -> list[RunDirBuilder]:
+    """Builders registered in code, then those from the entry-point group (lazily loaded)."""
+    from importlib.metadata import entry_points
+
+    out = list(_REGISTERED)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        fn = ep.load()
+        if fn not in out:
+            out.append(fn)
+    return out
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    run: RunData
+    fig_dir: Path
+
+
+def _ordered_groups(run: RunData) -> dict[str, list[Group]]:
+    """Groups per model, the ``none`` persona first."""
+    by_model: dict[str, list[Group]] = {}
+    for g in run.groups:
+        by_model.setdefault(g.model, []).append(g)
+    for gs in by_model.values():
+        gs.sort(key=lambda g: (g.persona != NO_PERSONA, g.persona))
+    return by_model
+
+
+SCALE_LABEL = {
+    "rating": "mean rating (reverse-keyed items flipped)",
+    "endorse": "mean endorsement (0 = no, 1 = yes)",
+    "choice": "mean option weight",
+    "mixed": "mean item score (mixed item kinds)",
+    "none": "no scores",
+}
+
+
+def profiles_section(ctx: ReportContext) -> Section | None:
+    scored = [g for g in ctx.run.groups if any(x is not None for x in g.scores.values())]
+    if not scored:
+        return None
+    figs = []
+    for m_i, (model, gs) in enumerate(_ordered_groups(ctx.run).items()):
+        gs = [g for g in gs if g in scored]
+        for c_i in range(0, len(gs), figures.MAX_TRACES):
+            chunk = gs[c_i : c_i + figures.MAX_TRACES]
+            part = f" (part {c_i // figures.MAX_TRACES + 1})" if len(gs) > figures.MAX_TRACES else ""
+            scales = sorted({g.scale for g in chunk})
+            figs.append(
+                figures.polar_profiles(
+                    [(g.persona, g.scores, g.ci_low, g.ci_high) for g in chunk],
+                    name=f"profiles-polar-{m_i + 1}-{c_i // figures.MAX_TRACES + 1}",
+                    title=f"Value profile of {model}{part}, one trace per persona, with bootstrap CIs",
+                    out_dir=ctx.fig_dir,
+                    radial_label=", ".join(SCALE_LABEL.get(s, s) for s in scales),
+                )
+            )
+    rows = [[g.model, g.persona, *[g.scores[v] for v in CIRCUMPLEX], g.spread] for g in scored]
+    return Section(
+        id="profiles",
+        title="Value profiles",
+        intro="Mean item score per value in circumplex order (neighbours compatible, opposites in conflict); "
+        "shaded bands are bootstrap CIs over probes.",
+        figures=figs,
+        tables=[
+            Table(["model", "persona", *[v.short for v in CIRCUMPLEX], "spread"], rows, caption="Scores")
+        ],
+    )
+
+
+def higher_order_section(ctx: ReportContext) -> Section | None:
+    gs = [g for g in ctx.run.groups if any(x is not None for x in g.higher_order.values())]
+    if not gs:
+        return None
+    hos = list(HigherOrder)
+    fig = figures.grouped_bars(
+        [h.value for h in hos],
+        [(g.label, [g.higher_order[h] for h in hos]) for g in gs[:12]],
+        name="higher-order-bars",
+        title="Higher-order values (mean of member values)",
+        out_dir=ctx.fig_dir,
+        ylabel="score",
+    )
+    notes = [f"The figure shows the first 12 of {len(gs)} groups; the table has all."] if len(gs) > 12 else []
+    return Section(
+        id="higher-order",
+        title="Higher-order values",
+        intro="Mean of member values' scores; Hedonism counted under Openness to Change.",
+        figures=[fig],
+        tables=[
+            Table(
+                ["model", "persona", *[h.value for h in hos]],
+                [[g.model, g.persona, *[g.higher_order[h] for h in hos]] for g in gs],
+            )
+        ],
+        notes=notes,
+    )
+
+
+def parse_quality_section(ctx: ReportContext) -> Section | None:
+    if not ctx.run.groups:
+        return None
+    rows: list[list[Cell]] = []
+    classes: dict[tuple[int, int], str] = {}
+    for i, g in enumerate(ctx.run.groups):
+        rows.append(
+            [
+                g.model,
+                g.persona,
+                g.n_records,
+                g.n_parsed,
+                g.n_unparsed,
+                g.n_failed,
+                g.n_cached,
+                g.parse_rate,
+                g.unparsed_rate,
+                g.failure_rate,
+                g.order_rho,
+                g.order_p,
+            ]
+        )
+        if g.order_rho is not None and g.order_rho < 0:
+            classes[(i, 10)] = "bad"
+        if g.n_failed:
+            classes[(i, 5)] = "bad"
+    negative = [g.label for g in ctx.run.groups if g.order_rho is not None and g.order_rho < 0]
+    notes = (
+        [
+            f"Label-order rho below 0 (answers depend on option order more than on content): {', '.join(negative)}."
+        ]
+        if negative
+        else []
+    )
+    return Section(
+        id="parse-quality",
+        title="Answer quality and label-order agreement",
+        intro="Unparsed answers and failed requests are counted, never scored. Order rho is Spearman's rho "
+        "between the profiles from forward and reversed option labels: low or negative values mean the "
+        "profile reflects position bias rather than values.",
+        tables=[
+            Table(
+                [
+                    "model",
+                    "persona",
+                    "records",
+                    "parsed",
+                    "unparsed",
+                    "failed",
+                    "cached",
+                    "parse rate",
+                    "unparsed rate",
+                    "failure rate",
+                    "order rho",
+                    "order p",
+                ],
+                rows,
+                classes=classes,
+            )
+        ],
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class Steerability:
+    model: str
+    persona: str
+    changes: dict[Value, float]
+    targets: list[Value]
+    mean_target_rank: float | None
+
+
+def steerability(run: RunData) -> list[Steerability]:
+    """Value changes vs the ``none`` persona of the same model, for every other persona."""
+    out = []
+    for model, gs in _ordered_groups(run).items():
+        base = next((g for g in gs if g.persona == NO_PERSONA), None)
+        if base is None:
+            continue
+        for g in gs:
+            if g is base:
+                continue
+            ch = value_changes(g.scores, base.scores)
+            targets = run.targets.get(g.persona, [])
+            out.append(
+                Steerability(
+                    model, g.persona, ch, targets, mean_target_rank(ch, targets) if targets else None
+                )
+            )
+    return out
+
+
+def steerability_section(ctx: ReportContext) -> Section | None:
+    rows = steerability(ctx.run)
+    if not rows:
+        return None
+    figs = []
+    for m_i, model in enumerate(dict.fromkeys(r.model for r in rows)):
+        mine = [r for r in rows if r.model == model]
+        figs.append(
+            figures.heatmap(
+                [r.persona for r in mine],
+                [v.value for v in CIRCUMPLEX],
+                [[r.changes.get(v) for v in CIRCUMPLEX] for r in mine],
+                name=f"steerability-heatmap-{m_i + 1}",
+                title=f"{model}: score change vs the 'none' persona",
+                out_dir=ctx.fig_dir,
+                cbar_label="persona - none",
+            )
+        )
+    ranked = [r for r in rows if r.targets]
+    tables = [
+        Table(
+            ["model", "persona", *[v.short for v in CIRCUMPLEX]],
+            [[r.model, r.persona, *[r.changes.get(v) for v in CIRCUMPLEX]] for r in rows],
+            caption="Score change vs the 'none' persona",
+        )
+    ]
+    if ranked:
+        tables.append(
+            Table(
+                ["model", "persona", "targets", "mean target rank"],
+                [
+                    [r.model, r.persona, ", ".join(t.value for t in r.targets), r.mean_target_rank]
+                    for r in ranked
+                ],
+                caption="Mean rank of target values among the 10 changes (1 = moved up most; 5.5 = chance)",
+            )
+        )
+    return Section(
+        id="steerability",
+        title="Persona steerability",
+        intro="How each persona moves the profile relative to the same model with no persona.",
+        figures=figs,
+        tables=tables,
+    )
+
+
+#: References compared by default: the human ones and the Value-Spectrum paper's table.
+def default_references() -> list[str]:
+    from valuespectrum.references import list_references
+
+    return list_references()
+
+
+def reference_rhos(
+    scores: dict[Value, float | None], names: list[str]
+) -> list[tuple[float | None, float | None, int]]:
+    """(rho, p, n) of a profile against each named reference."""
+    from valuespectrum.references import get_reference
+    from valuespectrum.scoring.profile import compare_profiles
+
+    out = []
+    for n in names:
+        c = compare_profiles(scores, dict(get_reference(n).scores))
+        out.append((c.rho, c.p_value, c.n))
+    return out
+
+
+def references_section(ctx: ReportContext) -> Section | None:
+    gs = [g for g in ctx.run.groups if sum(x is not None for x in g.scores.values()) >= 3]
+    if not gs:
+        return None
+    names = default_references()
+    rows = [[g.model, g.persona, *[r for r, _, _ in reference_rhos(g.scores, names)]] for g in gs]
+    return Section(
+        id="references",
+        title="Agreement with reference profiles",
+        intro="Spearman's rho between each profile and reference value orderings: the pan-cultural human "
+        "hierarchy, a human PVQ baseline, and the Value-Spectrum paper's per-model like-rates.",
+        tables=[Table(["model", "persona", *names], rows)],
+        notes=["Rank correlations ignore scale, so profiles on different scales can be compared with them."],
+    )
+
+
+CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
+    profiles_section,
+    higher_order_section,
+    parse_quality_section,
+    steerability_section,
+    references_section,
+)
+
+
+def _scalar_fields_section(run_dir: Path, rel: str, section_id: str, title: str) -> Section | None:
+    path = run_dir / rel
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return Section(id=section_id, title=title, notes=[f"{rel}: could not be read ({exc})."])
+    rows: list[list[str | int | float | None]] = []
+    if isinstance(data, dict):
+        rows = [[k, v] for k, v in data.items() if isinstance(v, str | int | float) or v is None]
+    return Section(
+        id=section_id,
+        title=title,
+        intro=f"Top-level fields of {rel} (no dedicated report section is installed for it).",
+        tables=[Table(["field", "value"], rows)] if rows else [],
+    )
+
+
+#: (relative file, section id, title) of optional data that gets a generic section as a fallback.
+FALLBACKS: tuple[tuple[str, str, str], ...] = (
+    ("browse/summary.json", "browsing", "Browsing drift"),
+    ("steering/report.json", "steering", "Steering effects"),
+)
+
+
+def optional_sections(run_dir: Path) -> list[Section]:
+    """Sections from registered builders, then generic fallbacks for unclaimed optional data."""
+    out = [s for b in registered_sections() if (s := b(run_dir)) is not None]
+    have = {s.id for s in out}
+    for rel, sid, title in FALLBACKS:
+        if sid not in have and (s := _scalar_fields_section(run_dir, rel, sid, title)) is not None:
+            out.append(s)
+    return out

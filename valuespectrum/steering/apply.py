@@ -1,0 +1,159 @@
+"""Apply a steering vector to a model for the duration of a ``with`` block.
+
+Hooks are forward hooks on decoder layers that return a modified output; no weight is
+touched, and every hook is removed in ``finally``, so the model is restored exactly even when
+the block raises.
+
+Positions: the vector is added at *every* position that passes through the hooked layers
+(prompt tokens and, during generation, each new token). With left padding, pad positions are
+shifted too, but the attention mask keeps them from reaching real tokens, so a padded batch
+gives the same outputs per sequence as running each sequence alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from valuespectrum.errors import ConfigError
+from valuespectrum.steering.gated import Gate, min_norm_shift
+from valuespectrum.steering.layers import hidden_of, layer_template_for, resolve_layers, with_hidden
+from valuespectrum.steering.vectors import SteeringVector
+
+if TYPE_CHECKING:
+    import torch
+
+Mode = Literal["add", "gated"]
+
+
+@dataclass
+class _GateState:
+    """The gate's decision for the batch being processed.
+
+    Decided on a forward pass over more than one position (a prompt) and held for the
+    one-token decoding steps that follow, so a generated answer is steered all the way or not
+    at all.
+    """
+
+    mask: torch.Tensor | None = None
+    decided_for_batch: int = -1
+    calls: list[bool] = field(default_factory=list)
+
+
+@contextmanager
+def steer(
+    model: Any,
+    vector: SteeringVector,
+    multiplier: float | dict[int, float] = 1.0,
+    *,
+    layers: list[int] | None = None,
+    mode: Mode = "add",
+    p0: float = 0.9,
+    gate: Gate | None = None,
+    gate_layer: int | None = None,
+    layer_template: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Steer ``model`` inside the block.
+
+    ``mode="add"``: h += multiplier[layer] * vector[layer] at each chosen layer.
+    ``mode="gated"`` (ConVA): at each chosen layer, shift positions whose probe probability is
+    below ``p0`` by the minimum-norm move that reaches ``p0`` (needs a ``method="probe"``
+    vector; multipliers are not used). ``gate`` (hidden states at ``gate_layer`` -> bool per
+    sequence) restricts steering to value-relevant inputs; without it every input is steered.
+
+    Yields a small dict of counters (``steered_sequences``) for reports.
+    """
+    template = layer_template_for(model, layer_template or vector.layer_template)
+    chosen = sorted(vector.layers) if layers is None else list(layers)
+    missing = [i for i in chosen if i not in vector.layers]
+    if missing:
+        raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
+    modules = resolve_layers(model, chosen, template)
+    mults = _multipliers(multiplier, list(modules))
+    if mode == "gated":
+        if vector.probe_bias is None:
+            raise ConfigError("mode='gated' needs a probe vector (w per layer plus probe_bias)")
+    elif mode != "add":
+        raise ConfigError(f"mode must be 'add' or 'gated', got {mode!r}")
+    if gate is not None and mode != "gated":
+        raise ConfigError("gate is only used with mode='gated'")
+
+    state = _GateState()
+    stats: dict[str, Any] = {"steered_sequences": 0, "seen_sequences": 0}
+    handles = []
+    try:
+        if gate is not None:
+            g_layer = min(modules) if gate_layer is None else gate_layer
+            if g_layer > min(modules):
+                raise ConfigError(
+                    f"gate_layer {g_layer} must not come after the first steered layer {min(modules)}"
+                )
+            g_module = resolve_layers(model, [g_layer], template)[g_layer]
+            handles.append(g_module.register_forward_hook(_gate_hook(gate, state, stats)))
+        for i, module in modules.items():
+            if mode == "add":
+                hook = _add_hook(vector.layers[i], mults[i])
+            else:
+                assert vector.probe_bias is not None
+                hook = _gated_hook(vector.layers[i], vector.probe_bias[i], p0, state, gate is not None)
+            handles.append(module.register_forward_hook(hook))
+        yield stats
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _multipliers(multiplier: float | dict[int, float], layers: list[int]) -> dict[int, float]:
+    if isinstance(multiplier, dict):
+        missing = [i for i in layers if i not in multiplier]
+        if missing:
+            raise ConfigError(f"multiplier dict has no entry for layers {missing}")
+        return {i: float(multiplier[i]) for i in layers}
+    return dict.fromkeys(layers, float(multiplier))
+
+
+def _add_hook(direction: torch.Tensor, mult: float) -> Any:
+    cache: dict[tuple[Any, Any], torch.Tensor] = {}
+
+    def hook(_module: Any, _inputs: Any, output: Any) -> Any:
+        h = hidden_of(output)
+        key = (h.device, h.dtype)
+        if key not in cache:
+            cache[key] = (direction.to(device=h.device, dtype=h.dtype)) * mult
+        return with_hidden(output, h + cache[key])
+
+    return hook
+
+
+def _gate_hook(gate: Gate, state: _GateState, stats: dict[str, Any]) -> Any:
+    def hook(_module: Any, _inputs: Any, output: Any) -> Any:
+        h = hidden_of(output)
+        new_prompt = h.shape[1] > 1 or state.mask is None or state.mask.shape[0] != h.shape[0]
+        if new_prompt:
+            state.mask = gate(h).to(h.device).bool().reshape(h.shape[0])
+            stats["seen_sequences"] += int(h.shape[0])
+            stats["steered_sequences"] += int(state.mask.sum())
+        return None
+
+    return hook
+
+
+def _gated_hook(w: torch.Tensor, b: float, p0: float, state: _GateState, gated: bool) -> Any:
+    def hook(_module: Any, _inputs: Any, output: Any) -> Any:
+        h = hidden_of(output)
+        shifted = min_norm_shift(h, w, b, p0)
+        if gated:
+            assert state.mask is not None
+            shifted = hidden_where(state.mask, shifted, h)
+        return with_hidden(output, shifted)
+
+    return hook
+
+
+def hidden_where(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-sequence choice between two [batch, seq, dim] tensors."""
+    import torch
+
+    return torch.where(mask.view(-1, 1, 1), a, b)

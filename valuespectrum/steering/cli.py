@@ -1,0 +1,103 @@
+"""``vspec steer`` commands: ``extract`` vectors from contrastive pairs, ``eval`` them with controls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from valuespectrum.errors import ConfigError
+
+app = typer.Typer(
+    help="Steering vectors: extract from contrastive pairs, evaluate with controls.", no_args_is_help=True
+)
+
+
+@app.command()
+def extract(manifest: Path = typer.Argument(..., help="YAML manifest (ExtractManifest).")) -> None:
+    """Extract CAA and probe vectors per value; report held-out probe accuracy per layer."""
+    from valuespectrum.backends.hf import HFBackend
+    from valuespectrum.steering.collect import extract_vectors
+    from valuespectrum.steering.manifest import ExtractManifest, load_manifest
+    from valuespectrum.steering.pairs import builtin_pairs, load_pairs
+    from valuespectrum.values import Value, parse_value
+
+    m = load_manifest(manifest, ExtractManifest)
+    pairs = builtin_pairs() if m.pairs == "builtin" else load_pairs(m.pairs)
+    try:
+        values = list(Value) if m.values == "all" else [parse_value(v) for v in m.values]
+    except ValueError as exc:
+        raise ConfigError(f"{manifest}: field 'values': {exc}") from exc
+    backend = HFBackend(m.model, device=m.device, dtype=m.dtype)
+    out = Path(m.out)
+    out.mkdir(parents=True, exist_ok=True)
+    accuracy: dict[str, dict[str, float]] = {}
+    for v in values:
+        ex = extract_vectors(
+            backend.model,
+            backend.processor or backend.tokenizer,
+            pairs,
+            v,
+            m.layers,
+            model_id=backend.model_id,
+            layer_template=m.layer_template,
+            position=m.position,
+            batch_size=m.batch_size,
+            test_fraction=m.test_fraction,
+            seed=m.seed,
+        )
+        slug = v.value.lower()
+        ex.caa.save(out / f"{slug}-caa")
+        ex.probe.save(out / f"{slug}-probe")
+        accuracy[v.value] = {str(i): a for i, a in ex.accuracy_table().items()}
+        best = max(ex.accuracy_table().items(), key=lambda kv: kv[1])
+        typer.echo(f"{v.value}: held-out probe accuracy best at layer {best[0]} ({best[1]:.2f})")
+    (out / "accuracy.json").write_text(json.dumps(accuracy, indent=2) + "\n")
+
+
+@app.command("eval")
+def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManifest).")) -> None:
+    """Run a probe bank under each vector and strength, with label-order, persona and random controls."""
+    from valuespectrum.backends.hf import HFBackend
+    from valuespectrum.probes.schema import ProbeBank
+    from valuespectrum.steering.evaluate import evaluate_steering
+    from valuespectrum.steering.interdependence import effect_matrix, plot_matrix, rows_from_report
+    from valuespectrum.steering.manifest import EvalManifest, load_manifest
+    from valuespectrum.steering.vectors import SteeringVector
+
+    m = load_manifest(manifest, EvalManifest)
+    bank_path = Path(m.probes)
+    if not bank_path.is_file():
+        raise ConfigError(f"{manifest}: field 'probes': {bank_path} not found")
+    try:
+        bank = ProbeBank.model_validate_json(bank_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ConfigError(f"{bank_path}: not a valid probe bank ({exc})") from exc
+    vectors = [SteeringVector.load(p) for p in m.vectors]
+    backend = HFBackend(m.model, device=m.device, dtype=m.dtype)
+    for p, vec in zip(m.vectors, vectors, strict=True):
+        if vec.model_id != backend.model_id:
+            typer.echo(
+                f"warning: {p} was extracted from {vec.model_id!r}, evaluating on {backend.model_id!r}",
+                err=True,
+            )
+    report = evaluate_steering(
+        backend,
+        bank.probes,
+        vectors,
+        m.multipliers,
+        seed=m.seed,
+        n_random=m.n_random,
+        mode=m.mode,
+        fluency=m.fluency,
+        capability=m.capability,
+    )
+    out = Path(m.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(report.model_dump_json(indent=2) + "\n")
+    summary = report.summary_text()
+    (out / "summary.txt").write_text(summary + "\n")
+    rows, _ = rows_from_report(report)
+    plot_matrix(effect_matrix(rows), out / "effects.png", title="Steering effects (points)", label="Δ score")
+    typer.echo(summary)
