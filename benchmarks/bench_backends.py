@@ -58,18 +58,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=24, help="number of portrait probes (fixed order)")
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--max-new-tokens", type=int, default=12)
-    ap.add_argument("--tiny", action="store_true", help="use the tiny random model even if SmolLM2 is installed")
+    ap.add_argument("--max-new-tokens", type=int, default=16, help="as render_probe sets")
+    ap.add_argument(
+        "--tiny", action="store_true", help="use the tiny random model even if SmolLM2 is installed"
+    )
     args = ap.parse_args(argv)
 
     folder, label = _model_folder(args.tiny)
     load_s, backend = _timed(lambda: HFBackend(str(folder), batch_size=args.batch_size))
     cfg = GenerateConfig(max_new_tokens=args.max_new_tokens)
-    rendered: list[RenderedProbe] = [render_probe(p, config=cfg) for p in load_bank("portrait").probes[: args.items]]
+    rendered: list[RenderedProbe] = [
+        render_probe(p, config=cfg) for p in load_bank("portrait").probes[: args.items]
+    ]
     n = len(rendered)
     gen_reqs = [r.request.model_copy(update={"options": None}) for r in rendered]
     score_reqs = [
-        r.request.model_copy(update={"metadata": {**r.request.metadata, "generate_text": False}}) for r in rendered
+        r.request.model_copy(update={"metadata": {**r.request.metadata, "generate_text": False}})
+        for r in rendered
     ]
     backend.generate(gen_reqs[:2])  # warm-up
 
@@ -93,7 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for a, b in zip(out_c, out_c2, strict=True)
         for x, y in zip(a.option_logprobs or [], b.option_logprobs or [], strict=True)
     )
-    parsed_c = sum(parse_answer(r.presented, o, r.option_values).ok for r, o in zip(rendered, out_c, strict=True))
+    parsed_c = sum(
+        parse_answer(r.presented, o, r.option_values).ok for r, o in zip(rendered, out_c, strict=True)
+    )
 
     figures: dict[str, Any] = {
         "model": label,

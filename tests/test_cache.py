@@ -130,8 +130,8 @@ def test_missing_media_is_not_cached_and_reaches_the_backend(tmp_path: Path) -> 
 
 
 def _worker(path: str, start: int, stop: int, barrier: mp.synchronize.Barrier) -> None:
-    cache = ResponseCache(path)
-    barrier.wait()
+    barrier.wait(timeout=30)
+    cache = ResponseCache(path)  # both processes create the new file at the same moment
     for i in range(start, stop):
         cache.put(f"k{i}", ModelResponse(request_id="", text=f"t{i}", model_id="m"))
         # Read back own and neighbour's keys while the other process writes.
@@ -154,6 +154,10 @@ def test_two_processes_share_one_cache(tmp_path: Path) -> None:
         p.start()
     for p in procs:
         p.join(timeout=60)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join()
     assert [p.exitcode for p in procs] == [0, 0]
     cache = ResponseCache(path)
     assert len(cache) == 350

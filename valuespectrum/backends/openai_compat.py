@@ -6,9 +6,11 @@ Requests go out with httpx (no dependency on the ``openai`` package), a few at a
 are retried with exponential backoff and jitter, honouring ``Retry-After``; once the
 retries are spent the request gets a response with ``error`` set, never an exception.
 
-Option scoring uses the server's ``top_logprobs`` for the *first* generated token: an
-option's log-probability is that of the top token that is the longest prefix of the
-option (case and leading whitespace ignored). This first-token approximation is exact
+Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request
+(so one call returns the answer text and the scores) and uses the alternatives for the
+*first* generated token: an option's log-probability is that of the top token that is
+the longest prefix of the option (case and leading whitespace ignored), with -inf for
+an option outside the top 20. This first-token approximation is exact
 for single-token options ("Yes"/"No", "1".."6"); when two options share their first
 token it cannot tell them apart, so the backend returns no scores and the answer text
 is parsed instead. Servers that return no logprobs (``transformers serve`` ignores the
@@ -452,9 +454,11 @@ class OpenAIBackend:
         url = f"{self._base_url}/chat/completions"
         client = self._http()
         last = ""
+        detail = ""
         only_unreachable = True
         for attempt in range(self._max_retries + 1):
             wait: float | None = None
+            detail = ""
             try:
                 resp = client.post(url, json=payload)
             except httpx.ConnectError as exc:
@@ -473,7 +477,9 @@ class OpenAIBackend:
                         data = resp.json()
                     except ValueError:
                         return _Outcome(
-                            error=f"server at {self._public_base} answered with non-JSON: {resp.text[:200]!r}"
+                            error=self._redact(
+                                f"server at {self._public_base} answered with non-JSON: {resp.text[:200]!r}"
+                            )
                         )
                     if not isinstance(data, dict):
                         return _Outcome(
@@ -483,7 +489,7 @@ class OpenAIBackend:
                 message = self._redact(_server_message(resp))
                 if resp.status_code not in _RETRY_STATUS:
                     return _Outcome(error=self._client_error(resp.status_code, message))
-                last = f"HTTP {resp.status_code}" + (f" ({message})" if message else "")
+                last, detail = f"HTTP {resp.status_code}", message
                 wait = _retry_after_s(resp)
             if attempt == self._max_retries:
                 break
@@ -500,9 +506,10 @@ class OpenAIBackend:
                 # Fail the remaining requests at once instead of retrying each.
                 self._down_error = error
             return _Outcome(error=error, unreachable=True)
-        return _Outcome(
-            error=f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
+        error = (
+            f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
         )
+        return _Outcome(error=error + (f" (last message: {detail})" if detail else ""))
 
     def _client_error(self, status: int, message: str) -> str:
         hint = ""
