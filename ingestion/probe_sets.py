@@ -80,7 +80,10 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
         from ingestion.store import ChromaStore
 
         enc_id, dim = ChromaStore.read_encoder_id(
-            path=config.chroma_path, host=config.chroma_host, port=config.chroma_port, prefix=config.collection_prefix
+            path=config.chroma_path,
+            host=config.chroma_host,
+            port=config.chroma_port,
+            prefix=config.collection_prefix,
         )
         store = ChromaStore(
             enc_id,
@@ -149,5 +152,9 @@ def _frame_rate(frames: list[dict[str, Any]], meta: dict[str, Any]) -> float | N
 
 def write_probe_set(config: IndexConfig, spec: ProbeSetSpec, out: str | Path) -> Path:
     bank = build_probe_set(config, spec)
-    info = {"index": str(config.data_dir), "collection": config.collection_prefix, **spec.model_dump(mode="json")}
+    info = {
+        "index": str(config.data_dir),
+        "collection": config.collection_prefix,
+        **spec.model_dump(mode="json"),
+    }
     return save_probe_set(bank, out, info=info)

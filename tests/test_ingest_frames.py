@@ -39,7 +39,9 @@ def test_opencv_fallback_gives_the_same_frames(tmp_path: Path, monkeypatch: pyte
     d = sample_frames(path, 5)
     assert d.decoder == "opencv" and d.indices == ref.indices
     assert "fell back to opencv (decord: RuntimeError: simulated decoder failure)" in d.notes[0]
-    diff = max(float(np.abs(a.astype(int) - b.astype(int)).mean()) for a, b in zip(d.frames, ref.frames, strict=True))
+    diff = max(
+        float(np.abs(a.astype(int) - b.astype(int)).mean()) for a, b in zip(d.frames, ref.frames, strict=True)
+    )
     assert diff < 3.0
 
 
