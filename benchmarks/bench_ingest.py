@@ -170,8 +170,12 @@ def main() -> None:
             "model": enc.id,
             "device": enc.device,
         }
-        res["encoder_alone_videos_per_s"] = bench_encoder_alone(enc, videos, args.frames, args.batch)
+        alone = bench_encoder_alone(enc, videos, args.frames, args.batch)
         first, steady = bench_pipeline(enc, base / "corpus", base / "data", args.frames, args.batch)
+        # the machine is shared: the ceiling is the better of two passes, one on each side of the pipeline
+        res["encoder_alone_videos_per_s"] = max(
+            alone, bench_encoder_alone(enc, videos, args.frames, args.batch)
+        )
         res["pipeline_videos_per_s_first_run"] = first
         res["pipeline_videos_per_s"] = steady
         res["ratio_to_encoder_alone"] = steady / res["encoder_alone_videos_per_s"]

@@ -54,3 +54,24 @@ def test_cli_stats_and_search(demo: Path) -> None:
     assert hits[0]["path"] == "cat_nap.mp4" and hits[0]["matched"] == "caption"
     bad = runner.invoke(app, ["search", "x", "--data-dir", str(demo / "nowhere")])
     assert bad.exit_code == 2 and "run `vspec index` first" in bad.output
+
+
+def test_cli_index_from_manifest(demo: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "index.yaml"
+    manifest.write_text(
+        f"corpus_root: {demo / 'corpus'}\ndata_dir: data\ncollection_prefix: twoframes\n"
+        "frames_per_video: 2\nmodel: vspec-tiny-clip\nsampling: keyframe\n"
+    )
+    runner = CliRunner()
+    res = runner.invoke(app, ["index", "--manifest", str(manifest), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output[res.output.index("{") :])
+    assert len(report["indexed"]) == 14 and report["frames_written"] == 28
+    stats = runner.invoke(
+        app, ["stats", "--data-dir", str(tmp_path / "data"), "--collection", "twoframes", "--json"]
+    )
+    assert json.loads(stats.output)["frames"] == 28
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("corpus_root: x\nframes_per_video: many\n")
+    res = runner.invoke(app, ["index", "--manifest", str(bad)])
+    assert res.exit_code == 2 and "field 'frames_per_video'" in res.output
