@@ -179,8 +179,7 @@ def stats_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Counts of videos, frames and captions, per platform and per value."""
-    from ingestion.query import corpus_stats
-    from ingestion.store import ChromaStore
+    from ingestion.query import corpus_stats, open_store
 
     try:
         cfg = _config(
@@ -190,18 +189,7 @@ def stats_cmd(
             chroma_host=host,
             chroma_port=port,
         )
-        enc_id, dim = ChromaStore.read_encoder_id(
-            path=cfg.chroma_path, host=cfg.chroma_host, port=cfg.chroma_port, prefix=cfg.collection_prefix
-        )
-        store = ChromaStore(
-            enc_id,
-            dim,
-            path=cfg.chroma_path,
-            host=cfg.chroma_host,
-            port=cfg.chroma_port,
-            prefix=cfg.collection_prefix,
-            create=False,
-        )
+        store = open_store(cfg)
         stats = corpus_stats(store)
     except ValueSpectrumError as exc:
         _fail(exc)

@@ -77,23 +77,9 @@ def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Valu
 def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | None = None) -> ProbeBank:
     """Turn an index into value-balanced VQA items (see module doc)."""
     if store is None:
-        from ingestion.store import ChromaStore
+        from ingestion.query import open_store
 
-        enc_id, dim = ChromaStore.read_encoder_id(
-            path=config.chroma_path,
-            host=config.chroma_host,
-            port=config.chroma_port,
-            prefix=config.collection_prefix,
-        )
-        store = ChromaStore(
-            enc_id,
-            dim,
-            path=config.chroma_path,
-            host=config.chroma_host,
-            port=config.chroma_port,
-            prefix=config.collection_prefix,
-            create=False,
-        )
+        store = open_store(config)
     videos = _videos(store)
     if not videos:
         raise ValueError(f"the index at {config.data_dir} holds no videos; run `vspec index` first")

@@ -61,6 +61,27 @@ def open_index(config: IndexConfig, encoder: Encoder | None = None) -> tuple[Enc
     return encoder, store
 
 
+def open_store(config: IndexConfig) -> VectorStore:
+    """The store of an existing index, opened with the encoder id it records (no encoder built)."""
+    from ingestion.store import ChromaStore
+
+    enc_id, dim = ChromaStore.read_encoder_id(
+        path=config.chroma_path,
+        host=config.chroma_host,
+        port=config.chroma_port,
+        prefix=config.collection_prefix,
+    )
+    return ChromaStore(
+        enc_id,
+        dim,
+        path=config.chroma_path,
+        host=config.chroma_host,
+        port=config.chroma_port,
+        prefix=config.collection_prefix,
+        create=False,
+    )
+
+
 def value_where(value: str | None = None, platform: str | None = None) -> dict[str, Any] | None:
     """A Chroma ``where`` clause for a value tag and/or a platform."""
     clauses: list[dict[str, Any]] = []

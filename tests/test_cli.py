@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def vspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VSPEC_DATA": str(cwd or ROOT), "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args], cwd=cwd or ROOT, capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "valuespectrum", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 
@@ -62,7 +67,9 @@ def test_run_then_score_from_stored_responses(tmp_path: Path) -> None:
 
 
 def test_failures_over_threshold_exit_non_zero(tmp_path: Path) -> None:
-    m = write_manifest(tmp_path, models=[{"spec": "mock", "label": "m", "options": {"fail_ids": ["portrait-PO-01"]}}])
+    m = write_manifest(
+        tmp_path, models=[{"spec": "mock", "label": "m", "options": {"fail_ids": ["portrait-PO-01"]}}]
+    )
     res = vspec("run", str(m), cwd=tmp_path)
     assert res.returncode == 1
     assert "requests failed" in res.stderr

@@ -6,7 +6,9 @@ from valuespectrum.values import Value
 
 
 def _likert() -> Probe:
-    return Probe(id="p1", text="They enjoy planning their own projects.", format=AnswerFormat.likert6(), keys={"SD": 1})
+    return Probe(
+        id="p1", text="They enjoy planning their own projects.", format=AnswerFormat.likert6(), keys={"SD": 1}
+    )
 
 
 def test_likert_forward_and_reverse_mapping() -> None:
@@ -24,7 +26,9 @@ def test_likert_forward_and_reverse_mapping() -> None:
 
 
 def test_yes_no_order_and_persona_system_prompt() -> None:
-    probe = Probe(id="y", text="Do you like the content of this image?", format=AnswerFormat.yes_no(), keys={"Power": 1})
+    probe = Probe(
+        id="y", text="Do you like the content of this image?", format=AnswerFormat.yes_no(), keys={"Power": 1}
+    )
     persona = builtin_personas()["value-power"]
     r = render_probe(probe, persona, reverse_labels=True)
     assert r.request.options == ["No", "Yes"]
@@ -35,7 +39,13 @@ def test_yes_no_order_and_persona_system_prompt() -> None:
 
 
 def test_choice_reversed_letters_map_back() -> None:
-    fmt = AnswerFormat.choice([("stay home", {Value.SECURITY: 1}), ("go climbing", {Value.STIMULATION: 1}), ("help", {Value.BENEVOLENCE: 1})])
+    fmt = AnswerFormat.choice(
+        [
+            ("stay home", {Value.SECURITY: 1}),
+            ("go climbing", {Value.STIMULATION: 1}),
+            ("help", {Value.BENEVOLENCE: 1}),
+        ]
+    )
     probe = Probe(id="c", text="Saturday plans?", format=fmt)
     r = render_probe(probe, reverse_labels=True)
     assert r.presented.format.options[0].text == "help"
@@ -49,8 +59,12 @@ def test_media_parts_and_text_only(tmp_path) -> None:
         p.write_bytes(bytes([i]) * 10)
         frames.append(MediaRef.pinned(p))
     probe = Probe(
-        id="v", text="Do you like the content of this video?", format=AnswerFormat.yes_no(), keys={"HE": 1},
-        media=frames, caption="a concert at night",
+        id="v",
+        text="Do you like the content of this video?",
+        format=AnswerFormat.yes_no(),
+        keys={"HE": 1},
+        media=frames,
+        caption="a concert at night",
     )
     r = render_probe(probe)
     parts = r.request.messages[-1].content

@@ -78,14 +78,23 @@ def test_run_scores_match_hand_computation(tmp_path: Path) -> None:
     assert g["by_order"]["fwd"]["Power"] == pytest.approx(g["by_order"]["rev"]["Power"])
     assert g["n_parsed"] == 2 * len(BANK.probes) and g["n_unparsed"] == 0
     folder = RunFolder(tmp_path / "run")
-    for p in (folder.manifest, folder.header, folder.probes, folder.responses, folder.scores, folder.summary_csv):
+    for p in (
+        folder.manifest,
+        folder.header,
+        folder.probes,
+        folder.responses,
+        folder.scores,
+        folder.summary_csv,
+    ):
         assert p.is_file(), p
     header = json.loads(folder.header.read_text())
     assert header["seed"] == 0 and "packages" in header
 
 
 def test_acquiescent_model_is_neutralised_by_reversed_labels(tmp_path: Path) -> None:
-    outcome = execute_run(manifest(tmp_path), out=tmp_path / "run", backend_factory=factory_for(MockBackend(default="5")))
+    outcome = execute_run(
+        manifest(tmp_path), out=tmp_path / "run", backend_factory=factory_for(MockBackend(default="5"))
+    )
     g = score_run(outcome.folder)["groups"][0]
     # "5" forward means 5; "5" with reversed labels means 2; positive items average 3.5
     assert g["by_order"]["fwd"]["Power"] != pytest.approx(g["by_order"]["rev"]["Power"])
@@ -132,14 +141,18 @@ def test_killed_run_resumes_without_duplicates_or_losses(tmp_path: Path) -> None
     ids = [r["record_id"] for r in read_jsonl(responses)]
     assert len(ids) == len(set(ids)) == 2 * len(BANK.probes)
     resumed = score_run(outcome.folder)
-    clean = score_run(execute_run(m, out=tmp_path / "clean", backend_factory=factory_for(MockBackend(power_lover))).folder)
+    clean = score_run(
+        execute_run(m, out=tmp_path / "clean", backend_factory=factory_for(MockBackend(power_lover))).folder
+    )
     assert resumed["groups"][0]["profile"]["scores"] == clean["groups"][0]["profile"]["scores"]
 
 
 def test_failures_are_recorded_and_counted(tmp_path: Path) -> None:
     fail = [p.id for p in BANK.probes[:5]]
     outcome = execute_run(
-        manifest(tmp_path), out=tmp_path / "run", backend_factory=factory_for(MockBackend(power_lover, fail_ids=fail))
+        manifest(tmp_path),
+        out=tmp_path / "run",
+        backend_factory=factory_for(MockBackend(power_lover, fail_ids=fail)),
     )
     assert outcome.n_failed == 10
     summary = score_run(outcome.folder)
@@ -149,9 +162,13 @@ def test_failures_are_recorded_and_counted(tmp_path: Path) -> None:
 def test_other_manifest_in_same_folder_is_refused(tmp_path: Path) -> None:
     from valuespectrum.errors import ConfigError
 
-    execute_run(manifest(tmp_path), out=tmp_path / "run", backend_factory=factory_for(MockBackend(power_lover)))
+    execute_run(
+        manifest(tmp_path), out=tmp_path / "run", backend_factory=factory_for(MockBackend(power_lover))
+    )
     other = manifest(tmp_path, personas=["none", "neutral"])
     with pytest.raises(ConfigError, match="different manifest"):
         execute_run(other, out=tmp_path / "run", backend_factory=factory_for(MockBackend(power_lover)))
-    outcome = execute_run(other, out=tmp_path / "run", fresh=True, backend_factory=factory_for(MockBackend(power_lover)))
+    outcome = execute_run(
+        other, out=tmp_path / "run", fresh=True, backend_factory=factory_for(MockBackend(power_lover))
+    )
     assert outcome.n_new == 4 * len(BANK.probes)

@@ -25,7 +25,11 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("vqa")
     root = build_demo_corpus(base / "corpus")
     cfg = IndexConfig(
-        corpus_root=root, data_dir=base / "data", model=register_tiny_clip(), frames_per_video=3, progress=False
+        corpus_root=root,
+        data_dir=base / "data",
+        model=register_tiny_clip(),
+        frames_per_video=3,
+        progress=False,
     )
     index_corpus(cfg)
     return base / "data"
@@ -51,15 +55,17 @@ def manifest(tmp_path: Path, data: Path, **over: object):
 
 def test_like_rates_and_modality_gap(tmp_path: Path, demo_index: Path) -> None:
     backend = MockBackend(likes_power)
-    outcome = execute_run(manifest(tmp_path, demo_index), out=tmp_path / "run", backend_factory=lambda *a: backend)
+    outcome = execute_run(
+        manifest(tmp_path, demo_index), out=tmp_path / "run", backend_factory=lambda *a: backend
+    )
     summary = score_run(outcome.folder)
     vision = next(g for g in summary["groups"] if g["modality"] == "vision")
     text = next(g for g in summary["groups"] if g["modality"] == "text")
     assert vision["profile"]["like_rate"]["Power"] == pytest.approx(100.0)
     assert vision["profile"]["like_rate"]["Tradition"] == pytest.approx(0.0)
     # vision requests carry the frames; text requests carry only the caption
-    vision_req = [r for r in backend.requests_seen if r.request_id.endswith("|vision")][0]
-    text_req = [r for r in backend.requests_seen if r.request_id.endswith("|text")][0]
+    vision_req = next(r for r in backend.requests_seen if r.request_id.endswith("|vision"))
+    text_req = next(r for r in backend.requests_seen if r.request_id.endswith("|text"))
     assert any(isinstance(p, VideoPart | ImagePart) for p in vision_req.messages[-1].content)
     assert not text_req.messages[-1].media()
     assert "Content description:" in text_req.messages[-1].plain_text()
@@ -72,7 +78,8 @@ def test_isq_style_answers_are_read_from_json(tmp_path: Path, demo_index: Path) 
     def isq(req: ModelRequest) -> str:
         assert req.options is None  # JSON styles are not scored by option likelihood
         ans = "Yes" if "-UN-" in req.metadata["probe_id"] else "No"
-        return '{"visual_appeal": 7, "curiosity": 5, "emotional_engagement": 6, "value_expectation": 4, "answer": "%s"}' % ans
+        ratings = '"visual_appeal": 7, "curiosity": 5, "emotional_engagement": 6, "value_expectation": 4'
+        return f'{{{ratings}, "answer": "{ans}"}}'
 
     m = manifest(tmp_path, demo_index, prompt_style="isq", modalities=["vision"], personas=["trait-activist"])
     outcome = execute_run(m, out=tmp_path / "run", backend_factory=lambda *a: MockBackend(isq))

@@ -90,7 +90,9 @@ def values() -> None:
     for col in ("code", "value", "higher order", "opposite", "definition"):
         table.add_column(col)
     for v in CIRCUMPLEX:
-        table.add_row(v.short, v.value, " / ".join(h.value for h in higher_order_of(v)), opposite(v).value, v.definition)
+        table.add_row(
+            v.short, v.value, " / ".join(h.value for h in higher_order_of(v)), opposite(v).value, v.definition
+        )
     Console().print(table)
 
 
@@ -133,9 +135,12 @@ def banks() -> None:
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes its corpus, index and runs.")] = Path("vspec-demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its corpus, index and runs.")] = Path(
+        "vspec-demo"
+    ),
     model: Annotated[
-        str | None, typer.Option(help="Model spec for the text-probe run (default: SmolLM2-135M if installed).")
+        str | None,
+        typer.Option(help="Model spec for the text-probe run (default: SmolLM2-135M if installed)."),
     ] = None,
 ) -> None:
     """Run the main job on embedded defaults: text probes with a local model, end to end."""

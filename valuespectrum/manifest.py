@@ -17,7 +17,6 @@ from valuespectrum.probes.render import PromptStyle
 from valuespectrum.types import GenerateConfig
 from valuespectrum.values import Value, parse_value
 
-
 Modality = Literal["vision", "text"]
 
 
@@ -141,7 +140,9 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
 
 def parse_manifest(raw: object, source: str = "<manifest>") -> RunManifest:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping of fields at the top level, got {type(raw).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping of fields at the top level, got {type(raw).__name__}"
+        )
     try:
         return RunManifest.model_validate(raw)
     except ValidationError as exc:
@@ -166,4 +167,3 @@ def load_yaml(path: str | Path) -> object:
 def load_manifest(path: str | Path) -> RunManifest:
     """Read and validate a run manifest; relative paths inside stay relative to it."""
     return parse_manifest(load_yaml(path), str(path))
-

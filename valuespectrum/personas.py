@@ -48,14 +48,9 @@ class _PersonaFile(BaseModel):
 
 def load_personas_file(path: str | Path) -> dict[str, Persona]:
     """Read a personas YAML file (safe loader) into id -> Persona."""
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read personas file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    return _parse(raw, str(p))
+    from valuespectrum.manifest import load_yaml
+
+    return _parse(load_yaml(path), str(path))
 
 
 def _parse(raw: object, source: str) -> dict[str, Persona]:

@@ -155,9 +155,7 @@ class ModelRequest(BaseModel):
                 elif isinstance(p, ImagePart):
                     parts.append(["i", p.image.digest or file_digest(p.image.resolve(root))])
                 else:
-                    parts.append(
-                        ["v", p.fps, [f.digest or file_digest(f.resolve(root)) for f in p.frames]]
-                    )
+                    parts.append(["v", p.fps, [f.digest or file_digest(f.resolve(root)) for f in p.frames]])
             msgs.append([m.role, parts])
         cfg = self.config.model_dump()
         return stable_hash(

@@ -33,8 +33,7 @@ class Backend(Protocol):
         ...
 
     @property
-    def supports_images(self) -> bool:
-        ...
+    def supports_images(self) -> bool: ...
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
         """Answer each request, in order. One response per request, errors included."""

@@ -74,7 +74,9 @@ class MockBackend:
                 time.sleep(self._delay_s)
             if req.request_id in self._fail_ids or req.metadata.get("probe_id") in self._fail_ids:
                 out.append(
-                    ModelResponse(request_id=req.request_id, model_id=self._model_id, error="scripted failure")
+                    ModelResponse(
+                        request_id=req.request_id, model_id=self._model_id, error="scripted failure"
+                    )
                 )
                 continue
             text = self.answer(req)
@@ -83,7 +85,9 @@ class MockBackend:
                 hit = [o.strip().lower() == text.strip().lower() for o in req.options]
                 lps = [0.0 if h else -math.inf for h in hit] if any(h for h in hit) else None
             out.append(
-                ModelResponse(request_id=req.request_id, text=text, option_logprobs=lps, model_id=self._model_id)
+                ModelResponse(
+                    request_id=req.request_id, text=text, option_logprobs=lps, model_id=self._model_id
+                )
             )
         return out
 

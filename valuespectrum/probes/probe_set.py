@@ -73,6 +73,8 @@ def load_probe_set(path: str | Path, *, verify_media: bool = True) -> ProbeBank:
                 m.verify()
         probes.append(probe)
     try:
-        return ProbeBank(name=str(header["probe_set"]), version=str(header.get("version", "1")), probes=probes)
+        return ProbeBank(
+            name=str(header["probe_set"]), version=str(header.get("version", "1")), probes=probes
+        )
     except ValidationError as exc:
         raise ConfigError(f"{src}: {exc.errors()[0]['msg']}") from exc

@@ -74,7 +74,9 @@ def _media_parts(probe: Probe) -> list[ContentPart]:
     return [ImagePart(image=m) for m in probe.media]
 
 
-def _likert(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+def _likert(
+    probe: Probe, reverse: bool
+) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     fmt = probe.format
     lo, hi = fmt.scale_min, fmt.scale_max
     points = list(range(lo, hi + 1))
@@ -115,7 +117,9 @@ def _yes_no(
     return prompt, probe, [first.lower(), second.lower()], {}
 
 
-def _choice(probe: Probe, reverse: bool) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
+def _choice(
+    probe: Probe, reverse: bool
+) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     original = probe.format.options
     order = list(reversed(original)) if reverse else list(original)
     letters = string.ascii_uppercase

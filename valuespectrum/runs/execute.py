@@ -148,7 +148,14 @@ def _probes_text(probes: list[Probe]) -> str:
     return "".join(p.model_dump_json() + "\n" for p in probes)
 
 
-def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe], personas: list[Persona | None], *, fresh: bool) -> None:
+def prepare_folder(
+    manifest: RunManifest,
+    folder: RunFolder,
+    probes: list[Probe],
+    personas: list[Persona | None],
+    *,
+    fresh: bool,
+) -> None:
     """Create or reopen a run folder; refuse to mix two different manifests in one folder."""
     digest = stable_hash(manifest.model_dump(mode="json"))
     if folder.exists() and not fresh:
@@ -171,12 +178,11 @@ def prepare_folder(manifest: RunManifest, folder: RunFolder, probes: list[Probe]
             p.unlink(missing_ok=True)
     folder.root.mkdir(parents=True, exist_ok=True)
     folder.manifest.write_text(
-        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
     )
     folder.probes.write_text(_probes_text(probes), encoding="utf-8")
-    write_json_atomic(
-        folder.personas, [p.model_dump(mode="json") for p in personas if p is not None]
-    )
+    write_json_atomic(folder.personas, [p.model_dump(mode="json") for p in personas if p is not None])
     write_json_atomic(folder.header, build_header(seed=manifest.seed, manifest_digest=digest))
 
 

@@ -1,14 +1,14 @@
 """The layout of a run folder. One place names every file so readers and writers agree.
 
-    RUN_DIR/
-      manifest.yaml     the resolved manifest
-      header.json       versions, git revision, seed, models
-      probes.jsonl      the probes asked (for re-scoring without the model)
-      personas.json     the personas used
-      responses.jsonl   one RunRecord per request (prompt, request key, response)
-      scores.jsonl      parsed answer and item scores per record
-      summary.json      profiles per (model, persona) with counts and failures
-      summary.csv       the same as a flat table
+RUN_DIR/
+  manifest.yaml     the resolved manifest
+  header.json       versions, git revision, seed, models
+  probes.jsonl      the probes asked (for re-scoring without the model)
+  personas.json     the personas used
+  responses.jsonl   one RunRecord per request (prompt, request key, response)
+  scores.jsonl      parsed answer and item scores per record
+  summary.json      profiles per (model, persona) with counts and failures
+  summary.csv       the same as a flat table
 """
 
 from __future__ import annotations

@@ -41,9 +41,13 @@ class _Group:
 def _load_state(folder: RunFolder) -> tuple[RunManifest, dict[str, Probe], dict[str, Persona]]:
     import yaml
 
-    manifest = parse_manifest(yaml.safe_load(folder.manifest.read_text(encoding="utf-8")), str(folder.manifest))
+    manifest = parse_manifest(
+        yaml.safe_load(folder.manifest.read_text(encoding="utf-8")), str(folder.manifest)
+    )
     probes = {p["id"]: Probe.model_validate(p) for p in read_jsonl(folder.probes)}
-    personas = {p["id"]: Persona.model_validate(p) for p in json.loads(folder.personas.read_text(encoding="utf-8"))}
+    personas = {
+        p["id"]: Persona.model_validate(p) for p in json.loads(folder.personas.read_text(encoding="utf-8"))
+    }
     return manifest, probes, personas
 
 
@@ -70,12 +74,16 @@ def interpret(
 def score_run(folder: RunFolder) -> dict[str, Any]:
     """Write scores.jsonl, summary.json and summary.csv; return the summary."""
     manifest, probes, personas = _load_state(folder)
-    groups: dict[tuple[str, str, str], _Group] = defaultdict(lambda: _Group(items=[], by_order=defaultdict(list)))
+    groups: dict[tuple[str, str, str], _Group] = defaultdict(
+        lambda: _Group(items=[], by_order=defaultdict(list))
+    )
     lines = []
     for rec in read_jsonl(folder.responses):
         probe = probes.get(rec["probe_id"])
         if probe is None:
-            raise ValueError(f"{folder.responses}: record {rec['record_id']} names unknown probe {rec['probe_id']!r}")
+            raise ValueError(
+                f"{folder.responses}: record {rec['record_id']} names unknown probe {rec['probe_id']!r}"
+            )
         persona = personas.get(rec["persona"]) if rec["persona"] != NO_PERSONA else None
         response = ModelResponse.model_validate(rec["response"])
         variant = rec.get("variant", "")
@@ -131,12 +139,16 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
             seed=manifest.seed,
         )
         by_order: dict[str, ValueProfile] = {
-            o: build_profile(items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed)
+            o: build_profile(
+                items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed
+            )
             for o, items in sorted(g.by_order.items())
         }
         agreement = None
         if {"fwd", "rev"} <= set(by_order):
-            agreement = compare_profiles(by_order["fwd"].scores, by_order["rev"].scores).model_dump(mode="json")
+            agreement = compare_profiles(by_order["fwd"].scores, by_order["rev"].scores).model_dump(
+                mode="json"
+            )
         n = g.parsed + g.unparsed + g.failed
         summary_groups.append(
             {
@@ -202,7 +214,18 @@ def modality_gaps(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _write_csv(folder: RunFolder, groups: list[dict[str, Any]]) -> None:
-    fields = ["model", "persona", "modality", "value", "score", "ci_low", "ci_high", "n_items", "centred", "like_rate"]
+    fields = [
+        "model",
+        "persona",
+        "modality",
+        "value",
+        "score",
+        "ci_low",
+        "ci_high",
+        "n_items",
+        "centred",
+        "like_rate",
+    ]
     tmp = folder.summary_csv.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
