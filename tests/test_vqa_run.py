@@ -112,3 +112,83 @@ def test_probe_set_with_changed_media_is_refused(tmp_path: Path, demo_index: Pat
         fh.write(b"changed")
     with pytest.raises(MediaChangedError, match="media changed since the probe set was built"):
         load_probe_set(path)
+
+
+def persona_sensitive(req: ModelRequest) -> str:
+    """Under the power persona: yes to Power items only; otherwise: yes to Tradition only."""
+    system = req.messages[0].plain_text() if req.messages[0].role == "system" else ""
+    liked = "-PO-" if "status, wealth and influence" in system else "-TR-"
+    return "Yes" if liked in req.metadata["probe_id"] else "No"
+
+
+def test_persona_steerability_in_summary(tmp_path: Path, demo_index: Path) -> None:
+    m = manifest(
+        tmp_path, demo_index, modalities=["vision"], personas=["none", "value-power", "value-universalism"]
+    )
+    outcome = execute_run(m, out=tmp_path / "run", backend_factory=lambda *a: MockBackend(persona_sensitive))
+    summary = score_run(outcome.folder)
+    effects = {p["persona"]: p for p in summary["steerability"]["personas"]}
+    power = effects["value-power"]
+    # like-rates: none = Tradition 100, rest 0; value-power = Power 100, rest 0
+    assert power["measure"] == "like_rate"
+    assert power["changes"]["Power"] == pytest.approx(100.0)
+    assert power["changes"]["Tradition"] == pytest.approx(-100.0)
+    assert all(power["changes"][v] == 0.0 for v in power["changes"] if v not in ("Power", "Tradition"))
+    # Power first; eight values tie on 0 (ranks 2..9 -> 5.5); Tradition last
+    assert power["target_ranks"] == {"Power": 1.0}
+    assert power["mean_target_rank"] == 1.0 and power["target_moved_most"] is True
+    # the universalism persona answers exactly as no persona: all ten changes tie (rank 5.5)
+    uni = effects["value-universalism"]
+    assert set(uni["changes"].values()) == {0.0}
+    assert uni["mean_target_rank"] == 5.5 and uni["target_moved_most"] is False
+    (overview,) = summary["steerability"]["overview"]
+    assert overview["mean_target_rank"] == pytest.approx((1.0 + 5.5) / 2)
+    assert overview["share_target_moved_most"] == 0.5
+    assert overview["chance_mean_target_rank"] == 5.5
+    # rank order and reference agreement recorded per group
+    none = next(g for g in summary["groups"] if g["persona"] == "none")
+    assert none["rank_order"][0] == "Tradition"
+    assert set(none["references"]) >= {"pan-cultural", "human-pvq21"}
+    assert any(name.startswith("paper:") for name in none["references"])
+
+
+def test_several_models_give_one_comparison_table(tmp_path: Path, demo_index: Path) -> None:
+    import csv
+
+    def likes(value_code: str):
+        return lambda req: "Yes" if value_code in req.metadata["probe_id"] else "No"
+
+    m = manifest(
+        tmp_path,
+        demo_index,
+        models=[
+            {"spec": "mock", "label": "a", "options": {"likes": "-PO-"}},
+            {"spec": "mock", "label": "b", "options": {"likes": "-UN-"}},
+        ],
+        modalities=["vision", "text"],
+    )
+    outcome = execute_run(
+        m,
+        out=tmp_path / "run",
+        backend_factory=lambda spec, opts, cache: MockBackend(likes(str(opts["likes"]))),
+    )
+    summary = score_run(outcome.folder)
+    assert summary["models"] == ["a", "b"]
+    with open(outcome.folder.comparison_csv, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["model"], r["modality"]) for r in rows] == [
+        ("a", "text"),
+        ("b", "text"),
+        ("a", "vision"),
+        ("b", "vision"),
+    ]
+    a_vision = rows[2]
+    assert float(a_vision["Power"]) == 100.0 and float(a_vision["Universalism"]) == 0.0
+    assert a_vision["rank_order"].startswith("Power > ")
+    # spread: population SD of nine 0s and one 100 = 30
+    assert float(a_vision["spread"]) == pytest.approx(30.0)
+    pairs = {(p["modality"], p["model_a"], p["model_b"]): p for p in summary["model_agreement"]}
+    assert set(pairs) == {("text", "a", "b"), ("vision", "a", "b")}
+    # a: one 100 at Power, b: one 100 at Universalism; ranks with ties -> rho = -1/9
+    assert pairs[("vision", "a", "b")]["rho"] == pytest.approx(-1 / 9)
+    assert pairs[("vision", "a", "b")]["mean_abs_diff"] == pytest.approx(20.0)

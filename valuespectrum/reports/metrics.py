@@ -2,15 +2,8 @@
 
 Definitions
 -----------
-- **Value change** of a persona: ``d_v = s_persona(v) - s_none(v)``, the persona's score minus
-  the score of the ``none`` persona (no system prompt) of the same model, for each value both
-  scored.
-- **Target rank**: sort the values with a change by ``d_v``, largest increase first, and give
-  ranks 1..n (ties share their average rank). The rank of a target value says how far the
-  persona moved it compared with the other values: 1 = moved up the most. The **mean target
-  rank** averages this over the persona's targets that have a change. With 10 values, a
-  persona that moves values at random has an expected mean target rank of
-  ``(n + 1) / 2 = 5.5``; a perfectly steered single-target persona has 1.
+- **Value change**, **target rank** and **mean target rank**: see
+  :mod:`valuespectrum.scoring.steerability` (re-exported here).
 - **Paired bootstrap difference** of two groups on one value: the difference of the value's
   mean item score ``mean_a - mean_b`` over the probes both groups answered. Probes are
   resampled with replacement (the same draw for both groups, so the pairing by probe is kept),
@@ -21,45 +14,22 @@ Definitions
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from valuespectrum.scoring.steerability import change_ranks, mean_target_rank, value_changes
 from valuespectrum.values import CIRCUMPLEX, Value
 
-
-def value_changes(
-    persona_scores: Mapping[Value, float | None], baseline_scores: Mapping[Value, float | None]
-) -> dict[Value, float]:
-    """``d_v = persona - baseline`` for the values scored in both, in circumplex order."""
-    out: dict[Value, float] = {}
-    for v in CIRCUMPLEX:
-        a, b = persona_scores.get(v), baseline_scores.get(v)
-        if a is not None and b is not None:
-            out[v] = float(a) - float(b)
-    return out
-
-
-def change_ranks(changes: Mapping[Value, float]) -> dict[Value, float]:
-    """Rank of each value's change, 1 = largest increase; ties get their average rank."""
-    if not changes:
-        return {}
-    from scipy.stats import rankdata
-
-    values = list(changes)
-    ranks = rankdata([-changes[v] for v in values], method="average")
-    return {v: float(r) for v, r in zip(values, ranks, strict=True)}
-
-
-def mean_target_rank(changes: Mapping[Value, float], targets: Sequence[Value]) -> float | None:
-    """Mean rank of the targets among all value changes (see the module docstring).
-
-    None when no target has a change.
-    """
-    ranks = change_ranks(changes)
-    hits = [ranks[t] for t in targets if t in ranks]
-    return float(np.mean(hits)) if hits else None
+__all__ = [
+    "BootstrapDifference",
+    "ProbeItems",
+    "change_ranks",
+    "mean_target_rank",
+    "paired_bootstrap",
+    "value_changes",
+]
 
 
 @dataclass(frozen=True)

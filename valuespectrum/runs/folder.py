@@ -53,5 +53,9 @@ class RunFolder:
     def summary_csv(self) -> Path:
         return self.root / "summary.csv"
 
+    @property
+    def comparison_csv(self) -> Path:
+        return self.root / "comparison.csv"
+
     def exists(self) -> bool:
         return self.header.is_file()

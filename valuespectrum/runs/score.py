@@ -18,6 +18,14 @@ from valuespectrum.manifest import RunManifest, parse_manifest
 from valuespectrum.personas import NO_PERSONA, Persona
 from valuespectrum.probes.render import PromptStyle, render_probe
 from valuespectrum.probes.schema import Probe
+from valuespectrum.runs.analysis import (
+    annotate_groups,
+    comparison_rows,
+    measure_of,
+    model_agreement,
+    steerability_summary,
+    write_comparison_csv,
+)
 from valuespectrum.runs.execute import modality_of
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.jsonl import read_jsonl, write_json_atomic
@@ -166,12 +174,19 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
                 "order_agreement": agreement,
             }
         )
+    annotate_groups(summary_groups)
+    steer = steerability_summary(summary_groups, {pid: p.targets for pid, p in personas.items()})
+    comparison = comparison_rows(summary_groups, steer)
     total = sum(g["n_records"] for g in summary_groups)
     failed = sum(g["n_failed"] for g in summary_groups)
     unparsed = sum(g["n_unparsed"] for g in summary_groups)
     summary = {
         "run": manifest.name,
+        "models": sorted({g["model"] for g in summary_groups}),
         "modality_gap": modality_gaps(summary_groups),
+        "steerability": steer,
+        "model_agreement": model_agreement(summary_groups),
+        "comparison": comparison,
         "n_records": total,
         "n_failed": failed,
         "n_unparsed": unparsed,
@@ -182,6 +197,7 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
     }
     write_json_atomic(folder.summary, summary)
     _write_csv(folder, summary_groups)
+    write_comparison_csv(folder.comparison_csv, comparison)
     return summary
 
 
@@ -193,7 +209,7 @@ def modality_gaps(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text = by_key.get((model, persona, "text"))
         if modality != "vision" or text is None:
             continue
-        use = "like_rate" if vision.get("scale") == "endorse" else "scores"
+        use = measure_of(vision)
         gap = {
             v.value: (vision[use][v.value] - text[use][v.value])
             if vision[use].get(v.value) is not None and text[use].get(v.value) is not None

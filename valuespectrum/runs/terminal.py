@@ -56,6 +56,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     out = Console()
     table = Table(title=f"run {summary['run']}: value profiles (pooled over label orders)")
     table.add_column("model")
+    table.add_column("modality")
     table.add_column("persona")
     for v in CIRCUMPLEX:
         table.add_column(v.short, justify="right")
@@ -65,10 +66,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     table.add_column("failed", justify="right")
     table.add_column("order r", justify="right")
     for g in summary["groups"]:
-        scores = g["profile"]["scores"]
+        prof = g["profile"]
+        scores = prof.get(g.get("measure") or "scores") or prof["scores"]
         agree = g.get("order_agreement") or {}
         table.add_row(
             g["model"],
+            g.get("modality", ""),
             g["persona"],
             *[_fmt(scores.get(v.value)) for v in CIRCUMPLEX],
             _fmt(g["profile"].get("spread")),
@@ -78,10 +81,31 @@ def print_summary(summary: dict[str, Any]) -> None:
             _fmt(agree.get("rho")),
         )
     out.print(table)
+    _print_steerability(out, summary.get("steerability") or {})
     out.print(
         f"records {summary['n_records']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
         f"failed {summary['n_failed']} ({summary['failure_rate']:.1%})"
     )
+
+
+def _print_steerability(out: Console, steer: dict[str, Any]) -> None:
+    rows = steer.get("overview") or []
+    if not rows:
+        return
+    table = Table(title="persona steerability (target values' rank among the 10 changes vs no persona)")
+    for col in ("model", "modality", "personas", "mean target rank", "chance", "target moved most", "chance"):
+        table.add_column(col, justify="left" if col in ("model", "modality") else "right")
+    for r in rows:
+        table.add_row(
+            r["model"],
+            r["modality"],
+            str(r["n_personas"]),
+            _fmt(r["mean_target_rank"]),
+            _fmt(r["chance_mean_target_rank"]),
+            f"{r['share_target_moved_most']:.0%}",
+            f"{r['chance_share_single_target']:.0%}" if r.get("chance_share_single_target") else "-",
+        )
+    out.print(table)
 
 
 def print_outcome(outcome: Any, summary: dict[str, Any]) -> None:

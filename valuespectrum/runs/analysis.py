@@ -1,0 +1,143 @@
+"""Run-level analyses written into ``summary.json``: rank orders, agreement with references,
+persona steerability, and the comparison of the models of one run.
+
+Every analysis uses one measure per group: the like-rate (0-100) for yes/no items, the mean
+item score otherwise (the same choice as the modality gap).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from valuespectrum.personas import NO_PERSONA
+from valuespectrum.scoring.profile import compare_profiles
+from valuespectrum.scoring.steerability import persona_effects, steerability_overview
+from valuespectrum.values import CIRCUMPLEX, Value
+
+
+def measure_of(profile: Mapping[str, Any]) -> str:
+    return "like_rate" if profile.get("scale") == "endorse" else "scores"
+
+
+def group_scores(group: Mapping[str, Any]) -> dict[Value, float | None]:
+    prof = group["profile"]
+    raw = prof.get(measure_of(prof)) or {}
+    return {v: (None if raw.get(v.value) is None else float(raw[v.value])) for v in CIRCUMPLEX}
+
+
+def rank_order(scores: Mapping[Value, float | None]) -> list[str]:
+    """Scored values from highest to lowest (ties keep circumplex order)."""
+    known = [v for v in CIRCUMPLEX if scores.get(v) is not None]
+    return [v.value for v in sorted(known, key=lambda v: -float(scores[v]))]  # type: ignore[arg-type]
+
+
+def reference_agreement(scores: Mapping[Value, float | None]) -> dict[str, dict[str, Any]]:
+    """Spearman's rho with every reference (human hierarchy, human baseline, the paper's models)."""
+    from valuespectrum.references import get_reference, list_references
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in list_references():
+        c = compare_profiles(scores, dict(get_reference(name).scores))
+        out[name] = {"rho": c.rho, "p_value": c.p_value, "n": c.n}
+    return out
+
+
+def model_agreement(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pairwise Spearman's rho between the models of a run, per (persona, modality)."""
+    cells: dict[tuple[str, str], dict[str, dict[Value, float | None]]] = {}
+    for g in groups:
+        cells.setdefault((str(g["persona"]), str(g["modality"])), {})[str(g["model"])] = group_scores(g)
+    out = []
+    for (persona, modality), models in sorted(cells.items()):
+        for a, b in combinations(sorted(models), 2):
+            c = compare_profiles(models[a], models[b])
+            out.append(
+                {
+                    "persona": persona,
+                    "modality": modality,
+                    "model_a": a,
+                    "model_b": b,
+                    "rho": c.rho,
+                    "p_value": c.p_value,
+                    "n": c.n,
+                    "mean_abs_diff": c.mean_abs_diff,
+                }
+            )
+    return out
+
+
+def annotate_groups(groups: list[dict[str, Any]]) -> None:
+    """Add ``measure``, ``rank_order`` and ``references`` to each summary group in place."""
+    for g in groups:
+        scores = group_scores(g)
+        g["measure"] = measure_of(g["profile"])
+        g["rank_order"] = rank_order(scores)
+        g["references"] = reference_agreement(scores)
+
+
+def steerability_summary(
+    groups: Sequence[Mapping[str, Any]], targets: Mapping[str, Sequence[Value]]
+) -> dict[str, Any]:
+    effects = persona_effects(groups, targets, baseline=NO_PERSONA)
+    return {
+        "baseline": NO_PERSONA,
+        "personas": [e.to_json() for e in effects],
+        "overview": steerability_overview(effects),
+    }
+
+
+COMPARISON_FIELDS = [
+    "model",
+    "modality",
+    "persona",
+    "measure",
+    *[v.value for v in CIRCUMPLEX],
+    "spread",
+    "rank_order",
+    "parse_rate",
+    "n_unparsed",
+    "n_failed",
+    "rho_pan_cultural",
+    "mean_target_rank",
+]
+
+
+def comparison_rows(groups: Sequence[Mapping[str, Any]], steer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One aligned row per (model, modality, persona): the run's comparison table."""
+    mtr = {(p["model"], p["modality"], p["persona"]): p["mean_target_rank"] for p in steer["personas"]}
+    rows = []
+    for g in sorted(
+        groups, key=lambda g: (g["persona"] != NO_PERSONA, g["persona"], g["modality"], g["model"])
+    ):
+        scores = group_scores(g)
+        pan = (g.get("references") or {}).get("pan-cultural") or {}
+        rows.append(
+            {
+                "model": g["model"],
+                "modality": g["modality"],
+                "persona": g["persona"],
+                "measure": measure_of(g["profile"]),
+                **{v.value: scores[v] for v in CIRCUMPLEX},
+                "spread": g["profile"].get("spread"),
+                "rank_order": " > ".join(rank_order(scores)),
+                "parse_rate": g.get("parse_rate"),
+                "n_unparsed": g["n_unparsed"],
+                "n_failed": g["n_failed"],
+                "rho_pan_cultural": pan.get("rho"),
+                "mean_target_rank": mtr.get((g["model"], g["modality"], g["persona"])),
+            }
+        )
+    return rows
+
+
+def write_comparison_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=COMPARISON_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
