@@ -192,3 +192,36 @@ def test_several_models_give_one_comparison_table(tmp_path: Path, demo_index: Pa
     # a: one 100 at Power, b: one 100 at Universalism; ranks with ties -> rho = -1/9
     assert pairs[("vision", "a", "b")]["rho"] == pytest.approx(-1 / 9)
     assert pairs[("vision", "a", "b")]["mean_abs_diff"] == pytest.approx(20.0)
+
+
+def test_text_modality_from_model_written_descriptions(tmp_path: Path, demo_index: Path) -> None:
+    describer = MockBackend(lambda req: f"A scene about {req.metadata['probe_id'].split('-')[1]}.")
+    answerer = MockBackend(lambda req: "Yes" if "A scene about PO." in req.messages[-1].plain_text() else "No")
+
+    def factory(spec: str, opts: dict[str, object], label: str | None) -> MockBackend:
+        return describer if opts.get("role") == "describer" else answerer
+
+    probes = {
+        "banks": [],
+        "from_index": {"data_dir": str(demo_index), "per_value": 1},
+        "describe": {"spec": "mock", "options": {"role": "describer"}},
+    }
+    m = manifest(tmp_path, demo_index, probes=probes, modalities=["vision", "text"])
+    outcome = execute_run(m, out=tmp_path / "run", backend_factory=factory)
+    # the describer saw each item's frames once, with the describe prompt
+    assert len(describer.requests_seen) == 10
+    assert all(r.messages[0].media() for r in describer.requests_seen)
+    text_reqs = [r for r in answerer.requests_seen if r.request_id.endswith("|text")]
+    assert text_reqs and all("Content description: A scene about" in r.messages[-1].plain_text() for r in text_reqs)
+    summary = score_run(outcome.folder)
+    text = next(g for g in summary["groups"] if g["modality"] == "text")
+    vision = next(g for g in summary["groups"] if g["modality"] == "vision")
+    assert text["profile"]["like_rate"]["Power"] == 100.0
+    assert vision["profile"]["like_rate"]["Power"] == 0.0  # vision requests carry no description
+    from valuespectrum.runs.jsonl import read_jsonl
+
+    stored = list(read_jsonl(outcome.folder.probes))
+    assert len(stored) == 10 and all(p["metadata"]["description_model"] == describer.model_id for p in stored)
+    # a resumed run reuses the stored descriptions: no describer call, nothing re-asked
+    again = execute_run(m, out=tmp_path / "run", backend_factory=factory)
+    assert len(describer.requests_seen) == 10 and again.n_new == 0

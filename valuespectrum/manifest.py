@@ -57,6 +57,22 @@ class IndexProbes(_Strict):
     answer_format: Literal["yes_no", "likert"] = "yes_no"
 
 
+DEFAULT_DESCRIBE_PROMPT = (
+    "Describe what this video shows in two or three sentences: the setting, the people or things "
+    "in it and what happens. Describe only; do not judge it."
+)
+
+
+class Describer(_Strict):
+    """A model that writes each media item's description for the text modality."""
+
+    spec: str
+    """Backend spec of a model that can see the frames, e.g. ``hf:Qwen/Qwen2-VL-2B-Instruct``."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    prompt: str = DEFAULT_DESCRIBE_PROMPT
+    max_new_tokens: int = Field(default=96, ge=8, le=1024)
+
+
 class ProbeSelection(_Strict):
     banks: list[str] = Field(default_factory=lambda: ["portrait"])
     """Built-in banks to include: portrait, agreement, dilemma."""
@@ -65,6 +81,9 @@ class ProbeSelection(_Strict):
     """A saved probe-set JSONL (e.g. built from a video index)."""
     from_index: IndexProbes | None = None
     """Build VQA items from an index; the items are stored with the run."""
+    describe: Describer | None = None
+    """Text modality from a description this model writes from the frames (greedy, cached)
+    instead of the item's caption: the paper's image-description ablation."""
     values: list[Value] | None = None
     """Keep only probes informing these values (default: all)."""
     limit_per_value: int | None = Field(default=None, ge=1)

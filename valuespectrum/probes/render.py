@@ -65,7 +65,8 @@ class RenderedProbe:
         return self.to_true.get(key, presented)
 
 
-def _media_parts(probe: Probe) -> list[ContentPart]:
+def media_parts(probe: Probe) -> list[ContentPart]:
+    """The probe's media as request parts: several video frames as one video, else images."""
     if not probe.media:
         return []
     if probe.media_kind == "video" and len(probe.media) > 1:
@@ -147,7 +148,9 @@ def render_probe(
     """Build the request for one probe.
 
     ``persona`` is a Persona or a raw system prompt. ``text_only`` drops the media and puts
-    the probe's caption in their place (the modality ablation: the same item as text).
+    a description in their place (the modality ablation: the same item as text): the one a
+    model wrote from the frames (``metadata["description"]``, see ``probes.describe`` in the
+    manifest) when present, else the probe's caption.
     """
     if probe.format.kind == "yes_no":
         prompt, presented, option_values, mapping = _yes_no(probe, reverse_labels, style)
@@ -156,10 +159,11 @@ def render_probe(
     parts: list[ContentPart] = []
     if text_only:
         if probe.media:
-            described = probe.caption or "(no description available)"
+            generated = probe.metadata.get("description")
+            described = str(generated) if generated else (probe.caption or "(no description available)")
             prompt = f"Content description: {described}\n\n{prompt.replace('this image', 'this content').replace('this video', 'this content')}"
     else:
-        parts.extend(_media_parts(probe))
+        parts.extend(media_parts(probe))
     parts.append(TextPart(text=prompt))
     messages: list[Message] = []
     if persona is not None:

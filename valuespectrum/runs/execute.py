@@ -199,10 +199,20 @@ def execute_run(
     probes = resolve_probes(manifest, base)
     personas = resolve_run_personas(manifest, base)
     folder = RunFolder(out or _under(base, manifest.output_dir) / manifest.name)
+    factory = backend_factory or default_backend_factory(manifest)
+    if manifest.probes.describe is not None:
+        from valuespectrum.runs.describe import describe_probes
+
+        probes = describe_probes(
+            probes,
+            manifest.probes.describe,
+            factory,
+            batch_size=manifest.batch_size,
+            reuse_from=None if fresh else folder.probes,
+        )
     prepare_folder(manifest, folder, probes, personas, fresh=fresh)
     done = {r["record_id"] for r in read_jsonl(folder.responses)}
     orders: list[Order] = ["fwd", "rev"] if manifest.controls.reverse_labels else ["fwd"]
-    factory = backend_factory or default_backend_factory(manifest)
     outcome = RunOutcome(folder=folder)
     with JsonlWriter(folder.responses) as writer:
         for entry in manifest.models:
