@@ -19,7 +19,7 @@ def test_extract_then_eval(tmp_path):
 
     model = build_tiny_text_lm(family="llama")
     (tmp_path / "x.yaml").write_text(
-        f"model: {model}\nlayers: [1]\nvalues: [power]\nout: {tmp_path / 'vec'}\ntest_fraction: 0.3\n"
+        f"model: {model}\nlayers: [1]\nvalues: [power]\nout: {tmp_path / 'vec'}\ntest_fraction: 0.3\nbatch_size: 32\n"
     )
     runner = CliRunner()
     res = runner.invoke(app, ["extract", str(tmp_path / "x.yaml")])
@@ -40,9 +40,14 @@ def test_extract_then_eval(tmp_path):
     )
     res = runner.invoke(app, ["eval", str(tmp_path / "e.yaml")])
     assert res.exit_code == 0, res.output
-    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    out = tmp_path / "ev" / "steering"
+    report = json.loads((out / "report.json").read_text())
     assert [c["kind"] for c in report["conditions"]].count("random") == 2
-    assert (tmp_path / "ev" / "effects.png").is_file() and "Power x2" in res.output
+    assert (out / "effects.png").is_file() and "Power x2" in res.output
+    # 1 steered + 1 persona row; 6 conditions are too few runs for correlations, and the file says so
+    inter = json.loads((out / "interdependence.json").read_text())
+    assert inter["n_runs"] == 6 and inter["correlation"] is None and "skipped" in inter["notes"][0]
+    assert (out / "manifest.yaml").read_text() == (tmp_path / "e.yaml").read_text()
 
 
 def test_manifest_error_names_file_and_field(tmp_path):

@@ -72,6 +72,14 @@ def test_like_rates_and_modality_gap(tmp_path: Path, demo_index: Path) -> None:
     assert text["profile"]["like_rate"]["Power"] == pytest.approx(100.0)
     gap = summary["modality_gap"][0]
     assert gap["vision_minus_text"]["Power"] == pytest.approx(0.0) and gap["measure"] == "like_rate"
+    # reports keep the two modalities of one model apart
+    from valuespectrum.reports.loading import load_item_scores, load_run
+
+    assert sorted(g.model for g in load_run(outcome.folder.root).groups) == ["m [text]", "m [vision]"]
+    items = load_item_scores(outcome.folder.root)
+    assert set(items) == {("m [text]", "none"), ("m [vision]", "none")}
+    # each of the 10 probes: 2 label orders, one item each, in each modality
+    assert all(sum(n for _, n in cell.values()) == 2 for g in items.values() for cell in g.values())
 
 
 def test_isq_style_answers_are_read_from_json(tmp_path: Path, demo_index: Path) -> None:

@@ -22,7 +22,13 @@ def _fail(exc: Exception) -> None:
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A scored run folder (with summary.json).")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder: a scored probe run (summary.json), a steering evaluation "
+            "(steering/report.json) or a browsing run (browse/summary.json)."
+        ),
+    ],
     out: Annotated[Path | None, typer.Option(help="Output folder (default: RUN_DIR/report).")] = None,
 ) -> None:
     """Write an HTML report with figures (PNG/SVG) and tables (CSV/Parquet) for one run."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.runs.execute import modality_of
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
 
@@ -134,6 +135,12 @@ def load_run(run_dir: Path) -> RunData:
     if not isinstance(raw_groups, list):
         raise ConfigError(f"{folder.summary}: field 'groups' must be a list; re-score the run")
     groups = [_group(g, f"{folder.summary}: groups[{i}]") for i, g in enumerate(raw_groups)]
+    if len({str(g.get("modality", "")) for g in raw_groups}) > 1:
+        # vision and text answers of one model are different groups: name them apart
+        groups = [
+            replace(g, model=model_label(g.model, str(raw.get("modality", ""))))
+            for g, raw in zip(groups, raw_groups, strict=True)
+        ]
     targets: dict[str, list[Value]] = {}
     if folder.personas.is_file():
         from valuespectrum.values import parse_value
@@ -161,7 +168,7 @@ def load_item_scores(run_dir: Path) -> ItemTable:
     path = RunFolder(Path(run_dir)).scores
     if not path.is_file():
         raise ConfigError(f"{path}: not found; score the run first (`vspec score {Path(run_dir)}`)")
-    acc: dict[tuple[str, str], dict[str, dict[Value, list[float]]]] = defaultdict(
+    acc: dict[tuple[str, str, str], dict[str, dict[Value, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     )
     with open(path, encoding="utf-8") as fh:
@@ -170,7 +177,7 @@ def load_item_scores(run_dir: Path) -> ItemTable:
                 continue
             try:
                 rec = json.loads(line)
-                key = (str(rec["model"]), str(rec["persona"]))
+                key = (str(rec["model"]), str(rec["persona"]), modality_of(str(rec.get("variant") or "")))
                 for item in rec.get("items") or []:
                     cell = acc[key][str(item["probe_id"])][Value(item["value"])]
                     cell[0] += float(item["score"])
@@ -179,7 +186,15 @@ def load_item_scores(run_dir: Path) -> ItemTable:
                 raise ConfigError(
                     f"{path}: line {n} is not a valid score record ({exc}); re-score the run"
                 ) from exc
+    multi = len({m for _, _, m in acc}) > 1
     return {
-        g: {p: {v: (c[0], int(c[1])) for v, c in vals.items()} for p, vals in probes.items()}
-        for g, probes in acc.items()
+        (model_label(model, modality) if multi else model, persona): {
+            p: {v: (c[0], int(c[1])) for v, c in vals.items()} for p, vals in probes.items()
+        }
+        for (model, persona, modality), probes in acc.items()
     }
+
+
+def model_label(model: str, modality: str) -> str:
+    """How a report names one model's answers in one modality, when a run has several."""
+    return f"{model} [{modality}]" if modality else model

@@ -40,6 +40,8 @@ class _GateState:
     mask: torch.Tensor | None = None
     decided_for_batch: int = -1
     calls: list[bool] = field(default_factory=list)
+    attention_mask: torch.Tensor | None = None
+    """The 2-D attention mask of the current forward call (for gates that pool the prompt)."""
 
 
 @contextmanager
@@ -62,6 +64,8 @@ def steer(
     below ``p0`` by the minimum-norm move that reaches ``p0`` (needs a ``method="probe"``
     vector; multipliers are not used). ``gate`` (hidden states at ``gate_layer`` -> bool per
     sequence) restricts steering to value-relevant inputs; without it every input is steered.
+    A gate with ``uses_attention_mask = True`` (e.g. :meth:`InputDetector.gate`) also gets the
+    attention mask of the model call, so it can pool the whole prompt without padding.
 
     Yields a small dict of counters (``steered_sequences``) for reports.
     """
@@ -91,6 +95,8 @@ def steer(
                     f"gate_layer {g_layer} must not come after the first steered layer {min(modules)}"
                 )
             g_module = resolve_layers(model, [g_layer], template)[g_layer]
+            if getattr(gate, "uses_attention_mask", False):
+                handles.append(model.register_forward_pre_hook(_mask_hook(state), with_kwargs=True))
             handles.append(g_module.register_forward_hook(_gate_hook(gate, state, stats)))
         for i, module in modules.items():
             if mode == "add":
@@ -127,12 +133,25 @@ def _add_hook(direction: torch.Tensor, mult: float) -> Any:
     return hook
 
 
+def _mask_hook(state: _GateState) -> Any:
+    """Remember the attention mask of each forward call of the whole model."""
+
+    def hook(_module: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+        m = kwargs.get("attention_mask")
+        state.attention_mask = m if m is not None and getattr(m, "ndim", 0) == 2 else None
+
+    return hook
+
+
 def _gate_hook(gate: Gate, state: _GateState, stats: dict[str, Any]) -> Any:
+    with_mask = bool(getattr(gate, "uses_attention_mask", False))
+
     def hook(_module: Any, _inputs: Any, output: Any) -> Any:
         h = hidden_of(output)
         new_prompt = h.shape[1] > 1 or state.mask is None or state.mask.shape[0] != h.shape[0]
         if new_prompt:
-            state.mask = gate(h).to(h.device).bool().reshape(h.shape[0])
+            decided = gate(h, state.attention_mask) if with_mask else gate(h)  # type: ignore[call-arg]
+            state.mask = decided.to(h.device).bool().reshape(h.shape[0])
             stats["seen_sequences"] += int(h.shape[0])
             stats["steered_sequences"] += int(state.mask.sum())
         return None

@@ -223,6 +223,7 @@ def train_detector(
     layer: int,
     *,
     layer_template: str | None = None,
+    position: Position = "last",
     batch_size: int = 8,
     seed: int = 0,
 ) -> ProbeFit:
@@ -230,7 +231,9 @@ def train_detector(
 
     Both responses of a pair count as relevant (they are about the value, either way); an
     equal number of other values' texts, drawn with ``seed``, are the irrelevant class.
-    Feed ``fit.w, fit.b`` to :func:`gated.probe_gate`.
+    ``position`` pools each text like the gate that will read it (``"mean"`` for a whole-input
+    detector on mean activations). Feed ``fit.w, fit.b`` to :func:`gated.probe_gate` or
+    :class:`detector.InputDetector`.
     """
     import random
 
@@ -244,7 +247,7 @@ def train_detector(
     drawn = rng.sample(others, len(mine))
     rel = [p.render(p.positive) for p in mine] + [p.render(p.negative) for p in mine]
     irr = [p.render(p.positive) for p in drawn] + [p.render(p.negative) for p in drawn]
-    kw: dict[str, Any] = {"batch_size": batch_size, "layer_template": layer_template}
+    kw: dict[str, Any] = {"batch_size": batch_size, "layer_template": layer_template, "position": position}
     a = collect_activations(model, tokenizer_or_processor, rel, [layer], **kw)
     b = collect_activations(model, tokenizer_or_processor, irr, [layer], **kw)
     key = next(iter(a))

@@ -9,8 +9,11 @@ Controls, always on unless ``controls=False``:
 - random vectors with the same per-layer norm as each steering vector (several seeded draws),
   at the same strengths: a steering effect counts only against this distribution.
 
-Side by side: the same items under a persona prompt naming the target value. For each
-condition the report also carries a fluency proxy (perplexity of its generated text under the
+Side by side: the same items under a persona prompt naming the target value. In gated mode a
+whole-input detector per value (:class:`~valuespectrum.steering.detector.InputDetector`) can
+decide once per request whether to steer it at all; rejected requests run unsteered, in every
+steered and random condition alike, so random controls differ from the vector only in direction.
+For each condition the report also carries a fluency proxy (perplexity of its generated text under the
 unsteered model, repetition rate) and a capability proxy (fixed arithmetic and copy items).
 """
 
@@ -18,8 +21,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -29,6 +33,7 @@ from valuespectrum.probes.render import RenderedProbe, render_probe
 from valuespectrum.probes.schema import Probe
 from valuespectrum.steering import quality
 from valuespectrum.steering.apply import steer
+from valuespectrum.steering.detector import InputDetector, request_text
 from valuespectrum.steering.readout import keyed_scores
 from valuespectrum.steering.vectors import SteeringVector
 from valuespectrum.types import ModelRequest
@@ -69,6 +74,8 @@ class Condition(BaseModel):
     """Pearson r between the item scores of the two label orders (negative = answers by position)."""
     capability: float | None = None
     fluency: Fluency | None = None
+    steered_share: float | None = None
+    """Share of probe requests a whole-input detector let through (gated mode with a detector)."""
 
 
 class Effect(BaseModel):
@@ -95,6 +102,16 @@ class Effect(BaseModel):
     verdict: str
 
 
+class GateInfo(BaseModel):
+    """The whole-input detector that gated one value's steering."""
+
+    value: Value
+    source: str
+    layer: int
+    pooling: str
+    threshold: float
+
+
 class SteeringReport(BaseModel):
     model_id: str
     mode: str
@@ -102,6 +119,8 @@ class SteeringReport(BaseModel):
     n_probes: int
     n_random: int
     label_orders: list[str] = Field(default_factory=lambda: ["forward", "reversed"])
+    gates: list[GateInfo] = Field(default_factory=list)
+    """Detectors used in gated mode (empty: every request was steered)."""
     conditions: list[Condition]
     effects: list[Effect]
 
@@ -119,6 +138,13 @@ class SteeringReport(BaseModel):
             f"Label-order consistency at baseline: r = {_fmt(base.order_r)} "
             "(near -1 means the model answers by position, not content).",
         ]
+        for g in self.gates:
+            shares = [c.steered_share for c in self.conditions if c.kind == "steer" and c.target is g.value]
+            got = ", ".join(f"{x:.0%}" for x in shares if x is not None) or "n/a"
+            lines.append(
+                f"Gate for {g.value.value}: {g.pooling}-pooled probe at layer {g.layer} > {g.threshold:g} "
+                f"({g.source}); share of probe requests steered: {got}."
+            )
         for e in self.effects:
             lines.append(
                 f"- {e.target.value} x{e.strength:g} ({e.method}): target {e.target_delta:+.2f} pts; "
@@ -151,11 +177,13 @@ def evaluate_steering(
     capability: bool = True,
     fluency_tokens: int = 24,
     render: Renderer = render_probe,
+    detectors: Mapping[Value, InputDetector] | None = None,
 ) -> SteeringReport:
     """Evaluate each vector at each strength (a multiplier, or p0 in ``mode="gated"``).
 
     ``backend`` must expose ``.model`` (a torch module) and ``generate(requests)`` filling
-    ``option_logprobs``; fluency also needs ``.tokenizer``.
+    ``option_logprobs``; fluency also needs ``.tokenizer``. ``detectors`` (gated mode only)
+    maps each steered value to a whole-input detector that decides per request whether to steer.
     """
     model = getattr(backend, "model", None)
     if model is None:
@@ -168,23 +196,30 @@ def evaluate_steering(
         raise ConfigError("steering evaluation needs at least one vector and one multiplier")
     if controls and n_random < 2:
         raise ConfigError("n_random must be >= 2 so the random-vector control has a spread")
+    detectors = dict(detectors or {})
+    if detectors and mode != "gated":
+        raise ConfigError("whole-input detectors are only used with mode='gated'")
+    missing = [v.value.value for v in vectors if detectors and v.value not in detectors]
+    if missing:
+        raise ConfigError(f"no detector given for the steered values {missing}")
     tokenizer = getattr(backend, "tokenizer", None)
     run = _Runner(
         backend, list(probes), render, fluency and tokenizer is not None, capability, fluency_tokens
     )
 
-    conditions: list[Condition] = [run.condition("baseline", "baseline", nullcontext())]
+    conditions: list[Condition] = [run.condition("baseline", "baseline", nullcontext)]
     if controls:
         conditions.append(
-            run.condition("neutral_persona", "neutral_persona", nullcontext(), persona=NEUTRAL_PERSONA)
+            run.condition("neutral_persona", "neutral_persona", nullcontext, persona=NEUTRAL_PERSONA)
         )
     for vec in vectors:
+        det = detectors.get(vec.value)
         if controls:
             conditions.append(
                 run.condition(
                     f"persona:{vec.value.value}",
                     "persona",
-                    nullcontext(),
+                    nullcontext,
                     persona=value_persona(vec.value),
                     target=vec.value,
                 )
@@ -194,7 +229,7 @@ def evaluate_steering(
                 run.condition(
                     f"steer:{vec.value.value}:{vec.method}:{m:g}",
                     "steer",
-                    _steer_ctx(model, vec, m, mode, layers),
+                    _steer_ctx(model, vec, m, mode, layers, det),
                     target=vec.value,
                     strength=m,
                 )
@@ -206,7 +241,7 @@ def evaluate_steering(
                         run.condition(
                             f"random:{vec.value.value}:{m:g}:{s}",
                             "random",
-                            _steer_ctx(model, vec.random_like(s), m, mode, layers),
+                            _steer_ctx(model, vec.random_like(s), m, mode, layers, det),
                             target=vec.value,
                             strength=m,
                             seed=s,
@@ -222,17 +257,46 @@ def evaluate_steering(
         seed=seed,
         n_probes=len(probes),
         n_random=n_random if controls else 0,
+        gates=[
+            GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
+            for v, d in detectors.items()
+        ],
         conditions=conditions,
         effects=effects,
     )
 
 
+#: Makes a fresh steering context for each batch of requests (a generator context enters once).
+CtxFactory = Callable[[], AbstractContextManager[Any]]
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """Steering for the requests a whole-input detector accepts; the others run unsteered."""
+
+    ctx: CtxFactory
+    detector: InputDetector
+
+
 def _steer_ctx(
-    model: Any, vec: SteeringVector, strength: float, mode: str, layers: list[int] | None
-) -> AbstractContextManager[Any]:
+    model: Any,
+    vec: SteeringVector,
+    strength: float,
+    mode: str,
+    layers: list[int] | None,
+    detector: InputDetector | None = None,
+) -> CtxFactory | _Routed:
     if mode == "gated":
-        return steer(model, vec, 1.0, layers=layers, mode="gated", p0=strength)
-    return steer(model, vec, strength, layers=layers, mode="add")
+
+        def gated() -> AbstractContextManager[Any]:
+            return steer(model, vec, 1.0, layers=layers, mode="gated", p0=strength)
+
+        return gated if detector is None else _Routed(gated, detector)
+
+    def add() -> AbstractContextManager[Any]:
+        return steer(model, vec, strength, layers=layers, mode="add")
+
+    return add
 
 
 class _Runner:
@@ -252,7 +316,7 @@ class _Runner:
         self,
         name: str,
         kind: Any,
-        ctx: AbstractContextManager[Any],
+        ctx: CtxFactory | _Routed,
         *,
         persona: str | None = None,
         target: Value | None = None,
@@ -261,18 +325,15 @@ class _Runner:
         checks: bool = True,
     ) -> Condition:
         rendered = [self.render(p, persona, reverse_labels=rev) for rev in (False, True) for p in self.probes]
-        with ctx:
-            responses = self.backend.generate([_scores_only(r.request) for r in rendered])
-            cap = (
-                self.backend.generate([_scores_only(r) for r in quality.capability_requests()])
-                if self.capability and checks
-                else None
-            )
-            gen = (
-                self.backend.generate(quality.fluency_requests(self.tokens))
-                if self.fluency and checks
-                else None
-            )
+        responses, share = self._generate(ctx, [_scores_only(r.request) for r in rendered])
+        cap = (
+            self._generate(ctx, [_scores_only(r) for r in quality.capability_requests()])[0]
+            if self.capability and checks
+            else None
+        )
+        gen = (
+            self._generate(ctx, quality.fluency_requests(self.tokens))[0] if self.fluency and checks else None
+        )
         fwd, rev = _split_scores(rendered, responses, len(self.probes))
         profile = _profile([*fwd, *rev])
         cond = Condition(
@@ -283,6 +344,7 @@ class _Runner:
             seed=seed,
             profile=profile,
             order_r=_order_r(fwd, rev),
+            steered_share=share,
         )
         if cap is not None:
             cond.capability = quality.capability_accuracy([r.option_logprobs if r.ok else None for r in cap])
@@ -295,6 +357,29 @@ class _Runner:
             )
         return cond
 
+    def _generate(
+        self, ctx: CtxFactory | _Routed, requests: list[ModelRequest]
+    ) -> tuple[list[Any], float | None]:
+        """Responses in request order, and the share steered when a detector routes them."""
+        if not isinstance(ctx, _Routed):
+            with ctx():
+                return self.backend.generate(requests), None
+        model = self.backend.model
+        reader = getattr(self.backend, "processor", None) or self.backend.tokenizer
+        accept = ctx.detector.decide(model, reader, [request_text(r) for r in requests])
+        out: list[Any] = [None] * len(requests)
+        plain = [i for i, a in enumerate(accept) if not a]
+        steered = [i for i, a in enumerate(accept) if a]
+        if plain:
+            for i, resp in zip(plain, self.backend.generate([requests[i] for i in plain]), strict=True):
+                out[i] = resp
+        if steered:
+            with ctx.ctx():
+                resps = self.backend.generate([requests[i] for i in steered])
+            for i, resp in zip(steered, resps, strict=True):
+                out[i] = resp
+        return out, len(steered) / len(requests) if requests else None
+
     def fill_perplexity(self, model: Any, tokenizer: Any, conditions: list[Condition]) -> None:
         """Perplexity of each condition's text under the model as it is now (unsteered)."""
         tok = getattr(tokenizer, "tokenizer", tokenizer)
@@ -305,7 +390,7 @@ class _Runner:
 
 def _scores_only(request: ModelRequest) -> ModelRequest:
     """Ask only for option log-likelihoods (no sampled text): the readout needs nothing else."""
-    return request.model_copy(update={"metadata": {**request.metadata, "generate_text": False}})
+    return request.model_copy(update={"config": request.config.model_copy(update={"generate_text": False})})
 
 
 def _split_scores(

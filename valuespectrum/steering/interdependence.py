@@ -14,10 +14,13 @@ steered target. Outputs:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.values import CIRCUMPLEX, Value, circular_distance
@@ -185,3 +188,106 @@ def _check_rows(data: np.ndarray) -> None:
             f"need more runs than values for correlations: got {data.shape[0]} runs for {data.shape[1]} values "
             "(add steering strengths, random seeds or personas)"
         )
+
+
+class CircumplexSummary(BaseModel):
+    """The correlation-based circumplex check, as stored."""
+
+    neighbour_mean: float | None
+    opposite_mean: float | None
+    by_distance: dict[int, float | None]
+    consistent: bool
+
+
+class InterdependenceResult(BaseModel):
+    """What ``steer eval`` writes to ``steering/interdependence.json`` (matrices in circumplex order).
+
+    ``None`` stands for a cell with no data (a value no run steered, or a correlation that is
+    undefined because a value never moved).
+    """
+
+    values: list[str]
+    effect_matrix: list[list[float | None]]
+    """Row = steered value (vector or persona), column = mean change of each value (points)."""
+    effect_by_distance: dict[int, float | None]
+    """Mean effect on values at circular distance 1..5 from the steered one (neighbours should be
+    above opposites)."""
+    n_runs: int
+    correlation: list[list[float | None]] | None = None
+    partial_correlation: list[list[float | None]] | None = None
+    circumplex: CircumplexSummary | None = None
+    """Correlation-based check: neighbours should correlate above opposites."""
+    graph_method: str | None = None
+    edges: list[tuple[str, str, str]] = Field(default_factory=list)
+    """(a, b, kind): kind '->' (a causes b) or '--' (undirected)."""
+    notes: list[str] = Field(default_factory=list)
+
+
+def effect_by_distance(matrix: np.ndarray) -> dict[int, float | None]:
+    """Mean off-diagonal entry of an effect matrix at each circular distance (rows with data only)."""
+    import numpy as np
+
+    by: dict[int, list[float]] = {d: [] for d in range(1, 6)}
+    for i in range(10):
+        for j in range(10):
+            if i != j and np.isfinite(matrix[i, j]):
+                by[circular_distance(CIRCUMPLEX[i], CIRCUMPLEX[j])].append(float(matrix[i, j]))
+    return {d: (float(np.mean(xs)) if xs else None) for d, xs in by.items()}
+
+
+def analyse_report(report: Any, *, alpha: float = 0.05) -> InterdependenceResult:
+    """Effect matrix, correlations, PC graph and circumplex checks from one SteeringReport.
+
+    Correlations and the graph need more runs than values (baseline, personas, steered and
+    random runs all count); with fewer, only the effect matrix is given and a note says why.
+    """
+    import numpy as np
+
+    rows, profiles = rows_from_report(report)
+    em = effect_matrix(rows)
+    res = InterdependenceResult(
+        values=[v.value for v in CIRCUMPLEX],
+        effect_matrix=_cells(em),
+        effect_by_distance=effect_by_distance(em),
+        n_runs=len(profiles),
+    )
+    try:
+        data = profile_matrix(profiles)
+        _check_rows(data)
+    except ConfigError as exc:
+        res.notes.append(f"correlations and causal graph skipped: {exc}")
+        return res
+    moving = data.std(axis=0) > 0
+    if not moving.all():
+        still = [CIRCUMPLEX[i].value for i in np.flatnonzero(~moving)]
+        res.notes.append(f"values that never moved (correlations undefined): {', '.join(still)}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = correlations(data)
+        res.correlation = _cells(corr)
+        res.partial_correlation = _cells(partial_correlations(data)) if moving.all() else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN distances give NaN, reported as None
+        chk = circumplex_check(corr)
+    res.circumplex = CircumplexSummary(
+        neighbour_mean=_finite(chk.neighbour_mean),
+        opposite_mean=_finite(chk.opposite_mean),
+        by_distance={d: _finite(x) for d, x in chk.by_distance.items()},
+        consistent=chk.consistent,
+    )
+    if moving.all():
+        try:
+            res.edges = [(a.value, b.value, k) for a, b, k in edges(pc_skeleton(data, alpha))]
+            res.graph_method = f"PC (Fisher-z, alpha {alpha:g})"
+        except Exception as exc:  # causal-learn raises plain errors on singular data
+            res.notes.append(f"PC algorithm failed ({type(exc).__name__}: {exc})")
+    return res
+
+
+def _finite(x: float) -> float | None:
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def _cells(m: np.ndarray) -> list[list[float | None]]:
+    import numpy as np
+
+    return [[float(x) if np.isfinite(x) else None for x in row] for row in m]
