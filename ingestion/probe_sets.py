@@ -46,7 +46,8 @@ def _videos(store: Any) -> list[dict[str, Any]]:
     return [dict(m) for m in recs.metadatas]
 
 
-def _frames_of(store: Any, video_id: str) -> list[dict[str, Any]]:
+def frames_of(store: Any, video_id: str) -> list[dict[str, Any]]:
+    """Metadata of a video's sampled frames in the index, in frame order."""
     recs = store.get("frames", where={"video_id": video_id})
     return sorted((dict(m) for m in recs.metadatas), key=lambda m: int(m.get("frame_no", 0)))
 
@@ -86,7 +87,7 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
     probes: list[Probe] = []
     for value, picked in assign_videos(videos, spec).items():
         for rank, meta in enumerate(picked, start=1):
-            frames = _frames_of(store, meta["video_id"])
+            frames = frames_of(store, meta["video_id"])
             thumbs = [config.data_dir / f["thumb"] for f in frames if f.get("thumb")]
             if not thumbs:
                 continue
@@ -115,7 +116,7 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
                         "path": meta.get("path", ""),
                         "value_score": float(meta.get(score_key(value), 0.0)),
                         "top_values": meta.get("top_values", ""),
-                        "fps": _frame_rate(frames, meta),
+                        "fps": frame_rate(frames, meta),
                     },
                 )
             )
@@ -128,7 +129,7 @@ def _caption(store: Any, meta: dict[str, Any]) -> str:
     return docs[0] if docs else ""
 
 
-def _frame_rate(frames: list[dict[str, Any]], meta: dict[str, Any]) -> float | None:
+def frame_rate(frames: list[dict[str, Any]], meta: dict[str, Any]) -> float | None:
     """Effective rate of the sampled frames (frames per second of video), when times are known."""
     times = [float(f["t_s"]) for f in frames if "t_s" in f]
     if len(times) >= 2 and times[-1] > times[0]:

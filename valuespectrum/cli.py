@@ -154,6 +154,7 @@ def demo(
 
 def _mount_subapps() -> None:
     """Mount the other packages' commands; each keeps its heavy imports inside the commands."""
+    from agents.cli import browse
     from ingestion.cli import app as ingest_app
     from valuespectrum.reports.cli import app as reports_app
     from valuespectrum.steering.cli import app as steer_app
@@ -164,6 +165,7 @@ def _mount_subapps() -> None:
     app.add_typer(corpus, name="corpus")
     app.registered_commands.extend(reports_app.registered_commands)
     app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
+    app.command(name="browse")(browse)
 
 
 _mount_subapps()

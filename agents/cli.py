@@ -1,0 +1,91 @@
+"""``vspec browse MANIFEST``: run browsing sessions into a run folder (heavy imports stay inside)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from valuespectrum.errors import ValueSpectrumError
+
+
+def browse(
+    manifest: Annotated[Path, typer.Argument(help="Browse manifest (YAML), e.g. manifests/browse.yaml.")],
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: output_dir/name).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Discard the folder's trajectories and start over.")] = False,
+    max_failure_rate: Annotated[
+        float | None, typer.Option(help="Exit non-zero when more than this share of requests failed.")
+    ] = None,
+) -> None:
+    """Let models browse an indexed corpus as a feed under personas; writes trajectories and metrics."""
+    from agents.manifest import load_browse_manifest
+    from agents.session import execute_browse
+    from valuespectrum.runs.terminal import progress_bar
+
+    try:
+        m = load_browse_manifest(manifest)
+        with progress_bar() as on_progress:
+            outcome = execute_browse(m, base=manifest.parent, out=out, fresh=fresh, progress=on_progress)
+    except ValueSpectrumError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    print_browse_summary(outcome.summary)
+    typer.echo(f"run folder: {outcome.folder.root}  (summary: {outcome.folder.summary})")
+    limit = m.max_failure_rate if max_failure_rate is None else max_failure_rate
+    if outcome.failure_rate > limit:
+        typer.secho(
+            f"{outcome.n_failed} of {outcome.n_requests} requests failed "
+            f"({outcome.failure_rate:.1%} > allowed {limit:.1%}); see {outcome.folder.trajectories}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def _fmt(x: float | None, nd: int = 3) -> str:
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def _signed(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.3f}"
+
+
+def print_browse_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"browse run {summary['run']}: persona alignment (eval - training congruent share)")
+    for col in (
+        "model",
+        "persona",
+        "steps",
+        "train",
+        "eval",
+        "alignment",
+        "slope/100",
+        "r",
+        "unparsed",
+        "failed",
+    ):
+        table.add_column(col, justify="left" if col in ("model", "persona") else "right")
+    for s in summary["sessions"]:
+        ph = s["phases"]
+        table.add_row(
+            s["model"],
+            s["persona"],
+            str(s["n_steps"]),
+            _fmt(ph["training"]["congruent_share"], 2),
+            _fmt(ph["evaluation"]["congruent_share"], 2),
+            _signed(s["alignment"]),
+            _signed(s["drift"]["slope_per_100_steps"]),
+            _signed(s["agreement"]["engagement_congruence_r"]),
+            str(s["n_unparsed"]),
+            str(s["n_failed"]),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"steps {summary['n_steps']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
+        f"failed {summary['n_failed']} ({summary['failure_rate']:.1%})"
+    )
