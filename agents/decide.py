@@ -6,12 +6,18 @@ tolerant of what models really write: code fences, text around the object, singl
 Python-style ``True``/``None``, numbers as strings. An answer that still cannot be read, or
 that breaks the rules (unknown action, watch without seconds, empty query), is never a crash:
 it becomes a skip with ``parsed=False`` and the reason, and the metrics count it.
+
+The ``likelihood`` mode asks instead for one word (like / watch / skip) and reads the decision
+from the three options' log-likelihoods, softmaxed to probabilities: the action is the most
+likely word; a watch lasts ``duration x (p_like + p_watch)``, the probability of not
+scrolling past, so the dwell carries how sure the model was.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,6 +46,14 @@ def decision_prompt(max_dwell_s: float, *, allow_search: bool) -> str:
     return "\n".join(lines)
 
 
+LIKELIHOOD_OPTIONS: tuple[Action, ...] = ("like", "watch", "skip")
+
+LIKELIHOOD_PROMPT = (
+    "You are scrolling a short-video feed. What do you do with this video? Answer with one word: "
+    "like (watch it to the end and like it), watch (watch some of it) or skip (scroll past it)."
+)
+
+
 def build_request(
     obs: Observation,
     persona: Persona | None,
@@ -48,6 +62,7 @@ def build_request(
     config: GenerateConfig,
     request_id: str,
     allow_search: bool = True,
+    decision: Literal["json", "likelihood"] = "json",
 ) -> ModelRequest:
     """System: the persona (if any). User: the frames (vision only), caption, platform, the choices."""
     messages: list[Message] = []
@@ -55,14 +70,38 @@ def build_request(
         messages.append(Message.text("system", persona.system_prompt()))
     parts: list[ContentPart] = obs.media_parts() if modality == "vision" else []
     parts.append(obs.describe())
-    parts.append(TextPart(text=decision_prompt(obs.duration_s, allow_search=allow_search)))
+    if decision == "likelihood":
+        parts.append(TextPart(text=LIKELIHOOD_PROMPT))
+    else:
+        parts.append(TextPart(text=decision_prompt(obs.duration_s, allow_search=allow_search)))
     messages.append(Message(role="user", content=parts))
     return ModelRequest(
         request_id=request_id,
         messages=messages,
-        config=config,
+        config=config.model_copy(update={"generate_text": False}) if decision == "likelihood" else config,
+        options=[o.capitalize() for o in LIKELIHOOD_OPTIONS] if decision == "likelihood" else None,
         metadata={"video_id": obs.video_id, "persona": persona.id if persona else "none"},
     )
+
+
+def decision_from_likelihoods(logprobs: list[float] | None, max_dwell_s: float) -> ParsedDecision:
+    """The decision of the ``likelihood`` mode (see the module doc)."""
+    if (
+        not logprobs
+        or len(logprobs) != len(LIKELIHOOD_OPTIONS)
+        or not all(math.isfinite(x) for x in logprobs)
+    ):
+        return unparsed("the backend gave no option likelihoods (use agent.decision: json with this model)")
+    top = max(logprobs)
+    weights = [math.exp(x - top) for x in logprobs]
+    probs = dict(zip(LIKELIHOOD_OPTIONS, (w / sum(weights) for w in weights), strict=True))
+    action = max(LIKELIHOOD_OPTIONS, key=lambda o: probs[o])
+    reason = "p(" + ", ".join(f"{o}={probs[o]:.3f}" for o in LIKELIHOOD_OPTIONS) + ")"
+    if action == "like":
+        return ParsedDecision("like", max_dwell_s, reason=reason)
+    if action == "skip":
+        return ParsedDecision("skip", 0.0, reason=reason)
+    return ParsedDecision("watch", round(max_dwell_s * (probs["like"] + probs["watch"]), 3), reason=reason)
 
 
 class Decision(BaseModel):

@@ -31,6 +31,8 @@ class BrowseModel(_Strict):
     """Backend settings (device, dtype, api_key_env, default/script for mock...)."""
     modality: Literal["vision", "text"] = "vision"
     """vision: the agent sees the sampled frames; text: only the caption (text-only LLMs)."""
+    decision: Literal["json", "likelihood"] | None = None
+    """Override ``agent.decision`` for this model (e.g. ``likelihood`` for a small local model)."""
 
     @property
     def name(self) -> str:
@@ -70,6 +72,10 @@ class AgentSettings(_Strict):
     """Videos a search puts at the head of the feed."""
     long_watch: float = Field(default=0.5, gt=0.0, le=1.0)
     """A watch of at least this share of the video counts as engaged in the agreement metric."""
+    decision: Literal["json", "likelihood"] = "json"
+    """``json``: the model writes a JSON decision (any backend). ``likelihood``: the decision is
+    read from the log-likelihoods of the words like / watch / skip (local models and servers
+    with logprobs; for small models that do not write JSON reliably); no search then."""
 
 
 class MetricSettings(_Strict):

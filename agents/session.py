@@ -31,13 +31,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
 
 from agents.catalog import Catalog
-from agents.decide import ParsedDecision, build_request, parse_decision
+from agents.decide import ParsedDecision, build_request, decision_from_likelihoods, parse_decision
 from agents.feed import EmbeddingFeed, Engagement, FeedSimulator
 from agents.manifest import BrowseManifest, BrowseModel
 from agents.observe import observe
@@ -144,6 +144,10 @@ class Session:
     def is_complete(self) -> bool:
         return sum(1 for _ in read_jsonl(self.path)) >= self.expected_steps
 
+    @property
+    def decision_mode(self) -> Literal["json", "likelihood"]:
+        return self.model.decision or self.manifest.agent.decision
+
     def new_feed(self) -> FeedSimulator:
         if self.feed_factory is not None:
             return self.feed_factory()
@@ -202,6 +206,7 @@ class Session:
             config=m.generation,
             request_id=f"{self.model.name}|{self.persona_id}|{step}",
             allow_search=m.agent.allow_search,
+            decision=self.decision_mode,
         )
         t0 = time.perf_counter()
         responses = backend.generate([req])
@@ -212,7 +217,10 @@ class Session:
         decision: ParsedDecision | None = None
         results: list[str] = []
         if resp.error is None:
-            decision = parse_decision(resp.text, obs.duration_s, allow_search=m.agent.allow_search)
+            if self.decision_mode == "likelihood":
+                decision = decision_from_likelihoods(resp.option_logprobs, obs.duration_s)
+            else:
+                decision = parse_decision(resp.text, obs.duration_s, allow_search=m.agent.allow_search)
             if decision.action == "search" and self.searcher is not None and decision.query:
                 results = self.searcher.search(decision.query, m.agent.search_k)
         rec: dict[str, Any] = {

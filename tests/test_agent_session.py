@@ -263,3 +263,47 @@ def test_command_exit_codes_follow_the_failure_threshold(tmp_path: Path) -> None
     assert lenient.exit_code == 0, lenient.output
     missing = runner.invoke(_app(), ["browse", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "cannot read file" in missing.output
+
+
+def test_likelihood_decisions_from_a_real_tiny_model(tmp_path: Path) -> None:
+    """A local model that cannot write JSON still browses: decisions from option likelihoods."""
+    import math
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tiny_models import build_tiny_text_lm
+
+    from valuespectrum.backends.hf import HFBackend
+
+    backend = HFBackend(str(build_tiny_text_lm(None, "llama")), device="cpu")
+    res = run(
+        tmp_path / "run",
+        backend,
+        agent={"decision": "likelihood", "allow_search": False},
+        personas=["value-tradition"],
+        phases={"training": 6, "evaluation": 3},
+    )
+    assert res.n_failed == 0
+    (traj,) = (tmp_path / "run" / "browse" / "trajectories").glob("*.jsonl")
+    recs = list(read_jsonl(traj))
+    assert len(recs) == 9
+    for r in recs:
+        d = r["decision"]
+        assert d["parsed"] is True and d["action"] in ("like", "watch", "skip")
+        probs = dict(kv.split("=") for kv in d["reason"].strip("p()").split(", "))
+        assert math.isclose(sum(float(p) for p in probs.values()), 1.0, abs_tol=2e-3)
+
+
+def test_likelihood_decision_by_hand() -> None:
+    import math
+
+    from agents.decide import decision_from_likelihoods
+
+    like = decision_from_likelihoods([math.log(0.5), math.log(0.3), math.log(0.2)], 20.0)
+    assert (like.action, like.dwell_s) == ("like", 20.0)
+    watch = decision_from_likelihoods([math.log(0.2), math.log(0.5), math.log(0.3)], 20.0)
+    assert watch.action == "watch" and watch.dwell_s == pytest.approx(20.0 * 0.7)
+    skip = decision_from_likelihoods([math.log(0.1), math.log(0.2), math.log(0.7)], 20.0)
+    assert (skip.action, skip.dwell_s) == ("skip", 0.0)
+    missing = decision_from_likelihoods(None, 20.0)
+    assert missing.parsed is False and missing.action == "skip" and "likelihood" in (missing.problem or "")
