@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.feed import FeedConfig
-from valuespectrum.errors import ConfigError
-from valuespectrum.manifest import format_validation_error, load_yaml
+from valuespectrum.manifest import load_config, validate_mapping
 from valuespectrum.types import GenerateConfig
 
 
@@ -116,16 +115,9 @@ class BrowseManifest(_Strict):
 
 
 def parse_browse_manifest(raw: object, source: str = "<manifest>") -> BrowseManifest:
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping of fields at the top level, got {type(raw).__name__}"
-        )
-    try:
-        return BrowseManifest.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from exc
+    return validate_mapping(BrowseManifest, raw, source)
 
 
 def load_browse_manifest(path: str | Path) -> BrowseManifest:
     """Read and validate a browse manifest file."""
-    return parse_browse_manifest(load_yaml(path), str(path))
+    return load_config(BrowseManifest, path)

@@ -21,26 +21,6 @@ pytestmark = pytest.mark.slow
 CAT_CAPTION = "Looking after our rescue cat She was so scared when we adopted her. Now look at her."
 
 
-@pytest.fixture(scope="module")
-def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingestion.config import IndexConfig
-    from ingestion.demo import build_demo_corpus
-    from ingestion.encoders import register_tiny_clip
-    from ingestion.pipeline import index_corpus
-
-    base = tmp_path_factory.mktemp("browse-demo")
-    root = build_demo_corpus(base / "corpus")
-    cfg = IndexConfig(
-        corpus_root=root,
-        data_dir=base / "data",
-        model=register_tiny_clip(),
-        frames_per_video=3,
-        progress=False,
-    )
-    index_corpus(cfg)
-    return base / "data"
-
-
 def _invoke(manifest: dict[str, Any], tmp_path: Path) -> Any:
     import typer
 

@@ -287,7 +287,7 @@ def test_reference_section_matches_scipy(runs, report) -> None:
     assert rho == pytest.approx(expected) and n == 10
 
 
-def test_optional_sections_extension_point_and_fallback(runs, tmp_path: Path) -> None:
+def test_optional_sections_extension_point_and_fallback(runs, tmp_path: Path, monkeypatch) -> None:
     import shutil
 
     run = tmp_path / "run"
@@ -296,6 +296,12 @@ def test_optional_sections_extension_point_and_fallback(runs, tmp_path: Path) ->
     (run / "browse" / "summary.json").write_text(
         json.dumps({"alignment": 0.25, "items": [1, 2], "note": "<i>x</i>"})
     )
+    # the installed browsing section cannot read this file, and says so
+    res = build_report(run)
+    assert "browsing" in res.sections
+    assert "browse/summary.json: could not be read" in res.html.read_text()
+    # without installed builders, the generic fallback lists the file's scalar fields
+    monkeypatch.setattr(report_sections, "registered_sections", lambda: list(report_sections._REGISTERED))
     res = build_report(run)
     assert "browsing" in res.sections and "steering" not in res.sections
     html = res.html.read_text()
@@ -381,10 +387,10 @@ def test_comparison_manifest_paths_and_errors(runs, tmp_path: Path) -> None:
     cm = load_comparison_manifest(m)
     assert cm.runs == [runs[0], tmp_path / "../x"] and cm.out == tmp_path / "here" and cm.n_boot == 50
     m.write_text("runs: [a]\nbogus: 1\n")
-    with pytest.raises(ConfigError, match=r"cmp\.yaml: bogus"):
+    with pytest.raises(ConfigError, match=r"cmp\.yaml: field 'bogus'"):
         load_comparison_manifest(m)
     m.write_text("runs: []\n")
-    with pytest.raises(ConfigError, match=r"cmp\.yaml: runs"):
+    with pytest.raises(ConfigError, match=r"cmp\.yaml: field 'runs'"):
         load_comparison_manifest(m)
     with pytest.raises(ConfigError, match="unknown reference"):
         compare_runs([runs[0]], tmp_path / "o", references=["nope"])

@@ -15,26 +15,6 @@ from valuespectrum.runs.score import score_run
 from valuespectrum.types import ImagePart, ModelRequest, VideoPart
 
 
-@pytest.fixture(scope="module")
-def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingestion.config import IndexConfig
-    from ingestion.demo import build_demo_corpus
-    from ingestion.encoders import register_tiny_clip
-    from ingestion.pipeline import index_corpus
-
-    base = tmp_path_factory.mktemp("vqa")
-    root = build_demo_corpus(base / "corpus")
-    cfg = IndexConfig(
-        corpus_root=root,
-        data_dir=base / "data",
-        model=register_tiny_clip(),
-        frames_per_video=3,
-        progress=False,
-    )
-    index_corpus(cfg)
-    return base / "data"
-
-
 def likes_power(req: ModelRequest) -> str:
     return "Yes, it shows status." if "-PO-" in req.metadata["probe_id"] else "No."
 
@@ -204,7 +184,9 @@ def test_several_models_give_one_comparison_table(tmp_path: Path, demo_index: Pa
 
 def test_text_modality_from_model_written_descriptions(tmp_path: Path, demo_index: Path) -> None:
     describer = MockBackend(lambda req: f"A scene about {req.metadata['probe_id'].split('-')[1]}.")
-    answerer = MockBackend(lambda req: "Yes" if "A scene about PO." in req.messages[-1].plain_text() else "No")
+    answerer = MockBackend(
+        lambda req: "Yes" if "A scene about PO." in req.messages[-1].plain_text() else "No"
+    )
 
     def factory(spec: str, opts: dict[str, object], label: str | None) -> MockBackend:
         return describer if opts.get("role") == "describer" else answerer
@@ -220,7 +202,9 @@ def test_text_modality_from_model_written_descriptions(tmp_path: Path, demo_inde
     assert len(describer.requests_seen) == 10
     assert all(r.messages[0].media() for r in describer.requests_seen)
     text_reqs = [r for r in answerer.requests_seen if r.request_id.endswith("|text")]
-    assert text_reqs and all("Content description: A scene about" in r.messages[-1].plain_text() for r in text_reqs)
+    assert text_reqs and all(
+        "Content description: A scene about" in r.messages[-1].plain_text() for r in text_reqs
+    )
     summary = score_run(outcome.folder)
     text = next(g for g in summary["groups"] if g["modality"] == "text")
     vision = next(g for g in summary["groups"] if g["modality"] == "vision")

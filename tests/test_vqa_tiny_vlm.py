@@ -21,27 +21,6 @@ from tiny_models import build_tiny_vlm
 from valuespectrum.values import CIRCUMPLEX
 
 
-@pytest.fixture(scope="module")
-def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingestion.config import IndexConfig
-    from ingestion.demo import build_demo_corpus
-    from ingestion.encoders import register_tiny_clip
-    from ingestion.pipeline import index_corpus
-
-    base = tmp_path_factory.mktemp("vlm-demo")
-    root = build_demo_corpus(base / "corpus")
-    index_corpus(
-        IndexConfig(
-            corpus_root=root,
-            data_dir=base / "data",
-            model=register_tiny_clip(),
-            frames_per_video=2,
-            progress=False,
-        )
-    )
-    return base / "data"
-
-
 @pytest.mark.parametrize(("family", "frames"), [("qwen2_vl", "all"), ("smolvlm", "middle")])
 def test_tiny_vlm_value_spectrum_run_end_to_end(
     tmp_path: Path, demo_index: Path, family: str, frames: str

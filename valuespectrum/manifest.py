@@ -7,7 +7,7 @@ user can fix the file without reading code. The CLI and library build the same o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -157,15 +157,28 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_manifest(raw: object, source: str = "<manifest>") -> RunManifest:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_mapping(cls: type[ModelT], raw: object, source: str) -> ModelT:
+    """Validate parsed YAML/JSON into ``cls``; errors name the source and each bad field."""
     if not isinstance(raw, dict):
         raise ConfigError(
             f"{source}: expected a mapping of fields at the top level, got {type(raw).__name__}"
         )
     try:
-        return RunManifest.model_validate(raw)
+        return cls.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from exc
+
+
+def load_config(cls: type[ModelT], path: str | Path) -> ModelT:
+    """Read a YAML file with the safe loader and validate it into ``cls``."""
+    return validate_mapping(cls, load_yaml(path), str(path))
+
+
+def parse_manifest(raw: object, source: str = "<manifest>") -> RunManifest:
+    return validate_mapping(RunManifest, raw, source)
 
 
 def load_yaml(path: str | Path) -> object:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.reports import figures
@@ -40,22 +40,11 @@ class ComparisonManifest(BaseModel):
 
 
 def load_comparison_manifest(path: Path) -> ComparisonManifest:
-    import yaml
+
+    from valuespectrum.manifest import load_config
 
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read comparison manifest ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'runs:' (a list of run folders)")
-    try:
-        m = ComparisonManifest.model_validate(raw)
-    except ValidationError as exc:
-        errs = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {errs}") from exc
+    m = load_config(ComparisonManifest, path)
     base = path.parent
     return m.model_copy(
         update={

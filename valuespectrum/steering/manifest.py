@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from valuespectrum.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ExtractManifest(BaseModel):
@@ -92,22 +90,6 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_manifest(path: str | Path, cls: type[M]) -> M:
-    import yaml
+    from valuespectrum.manifest import load_config
 
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: manifest not found")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: expected a mapping of fields at the top level")
-    try:
-        return cls.model_validate(raw)
-    except ValidationError as exc:
-        msgs = "; ".join(
-            f"field '{'.'.join(str(x) for x in e['loc'])}': {e['msg']}" if e["loc"] else str(e["msg"])
-            for e in exc.errors()
-        )
-        raise ConfigError(f"{p}: {msgs}") from exc
+    return load_config(cls, path)
