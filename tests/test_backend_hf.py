@@ -161,6 +161,41 @@ def test_option_logprobs_match_manual_computation() -> None:
     assert abs(fast.option_logprobs[1] - resp.option_logprobs[2]) < 1e-4
 
 
+@pytest.mark.parametrize("family", TEXT_FAMILIES)
+def test_shared_prompt_prefix_is_encoded_once_with_unchanged_scores(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valuespectrum.backends import hf_scoring
+
+    b = backend(family)
+    system = "You are a careful viewer of short videos who answers every question honestly."
+    reqs = [
+        _req(f"p{i}", [TextPart(text=t)], opts, system=system)
+        for i, (t, opts) in enumerate(
+            [
+                ("He likes new things.", ["1", "2", "3"]),
+                ("She plans her own day and likes it.", ["Yes", "No"]),
+                ("Pick one.", ["Yes", "Yes please"]),
+            ]
+        )
+    ]
+    reqs = [r.model_copy(update={"config": GenerateConfig(generate_text=False)}) for r in reqs]
+    singles = [b.generate([r])[0].option_logprobs for r in reqs]
+    calls: list[int] = []
+    original = hf_scoring._forward_after_prefix
+
+    def spy(backend_: HFBackend, enc: object, shared: int, wanted: list[int]) -> object:
+        calls.append(shared)
+        return original(backend_, enc, shared, wanted)
+
+    monkeypatch.setattr(hf_scoring, "_forward_after_prefix", spy)
+    batched = b.generate(reqs)
+    assert calls and all(n >= hf_scoring.MIN_SHARED_PREFIX for n in calls)
+    for got, single in zip(batched, singles, strict=True):
+        assert got.text == "" and got.option_logprobs is not None and single is not None
+        assert got.option_logprobs == pytest.approx(single, abs=1e-4)
+
+
 def test_vlm_option_logprob_matches_forward_on_build_inputs(media: dict[str, Path]) -> None:
     import torch
 
@@ -171,9 +206,28 @@ def test_vlm_option_logprob_matches_forward_on_build_inputs(media: dict[str, Pat
     with torch.no_grad():
         last = torch.log_softmax(b.model(**enc).logits[0, -1].float(), dim=-1)
     yes, no = (b.tokenizer(o, add_special_tokens=False)["input_ids"][0] for o in ("Yes", "No"))
-    (resp,) = b.generate([req.model_copy(update={"metadata": {"generate_text": False}})])
+    score_only = req.config.model_copy(update={"generate_text": False})
+    (resp,) = b.generate([req.model_copy(update={"config": score_only})])
     assert resp.text == "" and resp.option_logprobs is not None
     assert resp.option_logprobs == pytest.approx([float(last[yes]), float(last[no])], abs=1e-4)
+
+
+def test_score_only_and_text_requests_do_not_share_cache_entries(tmp_path: Path) -> None:
+    from valuespectrum.backends.cache import CachedBackend
+
+    b = backend("llama")
+    want_text = _text_requests()[0]
+    score_only = want_text.model_copy(
+        update={"config": want_text.config.model_copy(update={"generate_text": False})}
+    )
+    cached = CachedBackend(b, tmp_path / "c.sqlite")
+    (s1,) = cached.generate([score_only])
+    (t1,) = cached.generate([want_text])
+    (s2, t2) = cached.generate([score_only, want_text])
+    assert s1.text == "" and not t1.cached and t1.text != ""
+    assert t1.option_logprobs == s1.option_logprobs  # same scores either way
+    assert (s2.cached, s2.text, t2.cached, t2.text) == (True, "", True, t1.text)
+    cached.cache.close()
 
 
 @pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl"])

@@ -158,6 +158,58 @@ def test_logprobs_used_when_the_server_returns_them() -> None:
     backend.close()
 
 
+def test_score_only_requests_ask_for_one_token() -> None:
+    seen: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=_chat_body("Yes", [("Yes", -0.5), ("No", -1.0)]))
+
+    backend = OpenAIBackend("m", "http://vllm.local/v1", transport=httpx.MockTransport(handler))
+    req = text_request("q", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
+    (resp,) = backend.generate([req])
+    assert resp.ok and resp.option_logprobs == [-0.5, -1.0] and resp.text == "Yes"
+    assert len(seen) == 1 and seen[0]["max_tokens"] == 1 and seen[0]["logprobs"] is True
+    # Text wanted (the default): the full max_new_tokens, still one call.
+    backend.generate([req.model_copy(update={"config": GenerateConfig(max_new_tokens=4)})])
+    assert len(seen) == 2 and seen[1]["max_tokens"] == 4
+    backend.close()
+
+
+def test_score_only_falls_back_to_full_text_when_scores_are_unusable() -> None:
+    seen: list[dict[str, object]] = []
+    replies = [
+        _chat_body("4", [("4", -0.1), ("5", -2.5)]),  # options "1".."3" outside the top: -inf
+        _chat_body("4 because", [("4", -0.1)]),
+        _chat_body("Yes", None),  # this server turns out to return no logprobs
+        _chat_body("Yes, I like it", None),
+        _chat_body("No, not at all", None),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=replies[len(seen) - 1])
+
+    backend = OpenAIBackend(
+        "m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), max_concurrency=1
+    )
+    likert = text_request("l", generate_text=False).model_copy(update={"options": ["1", "2", "3", "4"]})
+    (resp,) = backend.generate([likert])
+    assert resp.text == "4 because" and resp.option_logprobs is not None
+    assert resp.option_logprobs[3] == -0.1 and resp.option_logprobs[0] == -math.inf
+    assert [b["max_tokens"] for b in seen] == [1, 4]
+    # Both calls are counted: 5 + 5 prompt tokens, 1 + 1 completion tokens.
+    assert resp.usage == {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+
+    yes_no = text_request("y", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
+    first, second = backend.generate([yes_no, yes_no.model_copy(update={"request_id": "y2"})])
+    assert (first.text, first.option_logprobs) == ("Yes, I like it", None)
+    assert [b["max_tokens"] for b in seen[2:]] == [1, 4, 4]
+    assert [("logprobs" in b) for b in seen[2:]] == [True, False, False]
+    assert second.text == "No, not at all" and not backend.supports_option_logprobs
+    backend.close()
+
+
 def test_api_key_never_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "sk-test-SECRET-0123456789abcdef"
     monkeypatch.setenv("VSPEC_TEST_KEY", secret)

@@ -44,6 +44,25 @@ def test_key_ignores_ids_and_metadata_but_follows_image_bytes(tmp_path: Path) ->
     assert k1 != k2 and image_req.key("m") == k1
 
 
+def test_score_only_response_is_never_served_to_a_request_that_wants_text(tmp_path: Path) -> None:
+    # A real backend leaves the text empty when asked for option scores only.
+    inner = MockBackend(lambda r: "Yes, it looks fun" if r.config.generate_text else "", model_id="m")
+    backend = CachedBackend(inner, tmp_path / "c.sqlite")
+    score_only = req("s", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
+    wants_text = req("t").model_copy(update={"options": ["Yes", "No"]})
+    assert backend.key_for(score_only) != backend.key_for(wants_text)
+    (first,) = backend.generate([score_only])
+    (second,) = backend.generate([wants_text])
+    assert (first.text, first.cached) == ("", False)
+    assert (second.text, second.cached) == ("Yes, it looks fun", False)
+    assert inner.calls == 2
+    # Each kind is then served from its own entry.
+    again = backend.generate([wants_text, score_only])
+    assert [(r.text, r.cached) for r in again] == [("Yes, it looks fun", True), ("", True)]
+    assert inner.calls == 2 and len(backend.cache) == 2
+    backend.close()
+
+
 def test_hits_return_stored_answers_with_the_callers_id(tmp_path: Path) -> None:
     inner = MockBackend(lambda r: f"answer to {r.messages[0].plain_text()}", model_id="mock-a")
     backend = CachedBackend(inner, tmp_path / "c.sqlite")

@@ -15,7 +15,7 @@ from valuespectrum.runs.execute import execute_run
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.jsonl import read_jsonl
 from valuespectrum.runs.score import score_run
-from valuespectrum.types import ModelRequest, ModelResponse
+from valuespectrum.types import GenerateConfig, ModelRequest, ModelResponse
 from valuespectrum.values import Value
 
 BANK = load_bank("portrait")
@@ -172,3 +172,48 @@ def test_other_manifest_in_same_folder_is_refused(tmp_path: Path) -> None:
         other, out=tmp_path / "run", fresh=True, backend_factory=factory_for(MockBackend(power_lover))
     )
     assert outcome.n_new == 4 * len(BANK.probes)
+
+
+def _agreement_probe(**metadata: object):
+    probe = load_bank("agreement").probes[0]
+    return probe.model_copy(update={"metadata": {**probe.metadata, **metadata}})
+
+
+def test_text_is_generated_only_where_the_run_needs_it(tmp_path: Path) -> None:
+    from valuespectrum.runs.execute import needs_text
+
+    m = manifest(tmp_path)
+    likert, yes_no = BANK.probes[0], _agreement_probe()
+    # Answers read from option scores and the prompt asks for the answer only: no text.
+    assert not needs_text(likert, m, scores_options=True)
+    assert not needs_text(yes_no, m, scores_options=True)
+    # A reason or a custom instruction is asked for: keep the text.
+    assert needs_text(_agreement_probe(ask_reason=True), m, scores_options=True)
+    assert needs_text(_agreement_probe(instruction="Say Yes or No and why."), m, scores_options=True)
+    # The answer is read from the text.
+    assert needs_text(likert, m, scores_options=False)
+    assert needs_text(likert, manifest(tmp_path, scoring={"use_logprobs": False}), scores_options=True)
+    assert needs_text(yes_no, manifest(tmp_path, prompt_style="simple"), scores_options=True)
+    # The manifest can switch text off for every request with options.
+    off = manifest(tmp_path, generation={"max_new_tokens": 16, "generate_text": False})
+    assert not needs_text(_agreement_probe(ask_reason=True), off, scores_options=True)
+
+    # End to end: a backend that scores options gets score-only requests for Likert items...
+    scorer = MockBackend(power_lover, logprobs=True)
+    execute_run(m, out=tmp_path / "lp", backend_factory=factory_for(scorer))
+    assert len(scorer.requests_seen) == 2 * len(BANK.probes)
+    assert not any(r.config.generate_text for r in scorer.requests_seen)
+    records = list(read_jsonl(RunFolder(tmp_path / "lp").responses))
+    with_text = ModelRequest(
+        request_id="x",
+        messages=records[0]["messages"],
+        options=records[0]["options"],
+        config=GenerateConfig(max_new_tokens=16),
+    )
+    score_only = with_text.model_copy(update={"config": scorer.requests_seen[0].config})
+    assert score_only.config == GenerateConfig(max_new_tokens=16, generate_text=False)
+    assert records[0]["request_key"] == score_only.key("mock") != with_text.key("mock")
+    # ...and one that cannot score them is asked for text.
+    texter = MockBackend(power_lover)
+    execute_run(m, out=tmp_path / "txt", backend_factory=factory_for(texter))
+    assert all(r.config.generate_text for r in texter.requests_seen)

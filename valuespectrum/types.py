@@ -120,6 +120,12 @@ class GenerateConfig(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0, le=5.0)
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     seed: int | None = None
+    generate_text: bool = True
+    """For requests with ``options``: also generate a free-text answer. False asks for the
+    option log-likelihoods only (much faster; ``text`` may then be empty). Part of the cache
+    key, so a score-only response is never served to a request that wants text. Runs send
+    False on their own where answers are read from option scores and no reason is asked for
+    (see ``valuespectrum.runs.execute.needs_text``); False in a manifest means never."""
 
     @property
     def deterministic(self) -> bool:

@@ -13,7 +13,7 @@
   ``torch.manual_seed(seed)``, so its text does not depend on what it was batched with.
 - A request with ``options`` gets ``option_logprobs`` (see
   :mod:`valuespectrum.backends.hf_scoring`). It is also answered with generated text unless
-  ``request.metadata["generate_text"]`` is False (then ``text`` is empty).
+  ``request.config.generate_text`` is False (then ``text`` is empty).
 - Device and dtype: CUDA with bfloat16 when available, else CPU float32; both overridable.
 - One failing request (an image that does not decode, a template error) becomes a response
   with ``error`` set; the rest of the batch goes on.
@@ -40,7 +40,7 @@ from valuespectrum.backends.hf_loading import (
     pick_dtype,
     resolve_source,
 )
-from valuespectrum.backends.hf_scoring import ScoringError, build_rows, score_rows
+from valuespectrum.backends.hf_scoring import ScoreRow, ScoringError, build_rows, score_rows
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.types import Message, ModelRequest, ModelResponse
@@ -173,8 +173,7 @@ class HFBackend:
         gen_ids = [
             i
             for i in preps
-            if i not in errors
-            and (not requests[i].options or requests[i].metadata.get("generate_text", True))
+            if i not in errors and (not requests[i].options or requests[i].config.generate_text)
         ]
         texts = self._generate_texts({i: requests[i] for i in gen_ids}, preps)
         elapsed = (time.perf_counter() - t0) / max(1, len(requests))
@@ -251,8 +250,11 @@ class HFBackend:
         if not items:
             return {}
         rows, errs = build_rows(self, items)
+        # Similar lengths share a batch (less padding); the stable sort keeps each item's
+        # option rows together and in option order, which the merge below relies on.
+        rows.sort(key=lambda r: len(r.prep.prompt))
         out: dict[int, list[float] | str] = dict(errs)
-        for chunk in _chunks(rows, lambda r: _has_media(r.prep), self.batch_size):
+        for chunk in self._score_batches(rows):
             try:
                 part = score_rows(self, chunk)
             except Exception as exc:
@@ -272,6 +274,21 @@ class HFBackend:
                 if isinstance(prev, list):
                     prev.extend(lps)
         return out
+
+    def _score_batches(self, rows: list[ScoreRow]) -> list[list[ScoreRow]]:
+        """Batches of scoring rows. On text-only models the option rows of one request form
+        their own batches, so their prompt is one shared prefix encoded once for all options."""
+        if self.processor is not None:
+            return _chunks(rows, lambda r: _has_media(r.prep), self.batch_size)
+        single = [r for r in rows if r.option_index is None]
+        batches = _chunks(single, lambda r: False, self.batch_size)
+        per_item: dict[int, list[ScoreRow]] = {}
+        for r in rows:
+            if r.option_index is not None:
+                per_item.setdefault(r.item, []).append(r)
+        for item_rows in per_item.values():
+            batches.extend(_chunks(item_rows, lambda r: False, self.batch_size))
+        return batches
 
     def _generate_texts(
         self, reqs: dict[int, ModelRequest], preps: dict[int, PreparedRequest]

@@ -11,7 +11,14 @@ Strategy (measured in benchmarks/bench_backends.py):
   encode the joined string and the option's tokens are checked at the end (PaliGemma
   takes the option as its ``suffix`` so it is scored causally after the prefix).
 - Sequences are batched with right padding, so positions of real tokens never shift and
-  batched scores equal one-by-one scores.
+  batched scores equal one-by-one scores. The caller sorts rows by prompt length first, so
+  a batch holds prompts of similar length and pays for little padding.
+- Text-only batches whose rows share a prefix (the system prompt and instructions of a
+  probe set) encode it once and reuse its KV cache for every row: the prompt's common
+  part is computed once per batch instead of once per sequence.
+- The model computes logits only at the positions read (``logits_to_keep`` with the
+  positions' indices, where the model's forward takes it): the vocabulary projection and
+  the softmax over all other positions are skipped (~20% of a small model's compute).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class _Row:
+class ScoreRow:
     item: int
     """Index of the request (in the caller's list) this row scores."""
     prep: PreparedRequest
@@ -48,10 +55,10 @@ SINGLE_TOKEN_FAST_PATH = True
 
 def build_rows(
     backend: HFBackend, items: list[tuple[int, PreparedRequest, list[str]]]
-) -> tuple[list[_Row], dict[int, str]]:
+) -> tuple[list[ScoreRow], dict[int, str]]:
     """Plan the sequences to run; returns rows and per-item errors."""
     tok = backend.tokenizer
-    rows: list[_Row] = []
+    rows: list[ScoreRow] = []
     errors: dict[int, str] = {}
     for item, prep, options in items:
         ids = [list(tok(o, add_special_tokens=False)["input_ids"]) for o in options]
@@ -60,13 +67,13 @@ def build_rows(
             errors[item] = f"option {empty[0]!r} encodes to no tokens"
             continue
         if SINGLE_TOKEN_FAST_PATH and all(len(i) == 1 for i in ids):
-            rows.append(_Row(item, prep, ids, None))
+            rows.append(ScoreRow(item, prep, ids, None))
         else:
-            rows.extend(_Row(item, prep, [i], k, options[k]) for k, i in enumerate(ids))
+            rows.extend(ScoreRow(item, prep, [i], k, options[k]) for k, i in enumerate(ids))
     return rows, errors
 
 
-def score_rows(backend: HFBackend, rows: list[_Row]) -> dict[int, list[float]]:
+def score_rows(backend: HFBackend, rows: list[ScoreRow]) -> dict[int, list[float]]:
     """Run rows (one batch) and return, per item, the per-option log-probs found in these rows.
 
     Multi-token items come back partially filled when their rows span batches; the caller merges.
@@ -74,25 +81,98 @@ def score_rows(backend: HFBackend, rows: list[_Row]) -> dict[int, list[float]]:
     import torch
 
     enc, prompt_lens = _encode_rows(backend, rows)
+    # Sequence positions whose next-token distribution is read, over all rows.
+    wanted = sorted(
+        {
+            p
+            for row, plen in zip(rows, prompt_lens, strict=True)
+            for p in range(
+                plen - 1, plen - 1 + (len(row.option_ids[0]) if row.option_index is not None else 1)
+            )
+        }
+    )
+    column = {p: k for k, p in enumerate(wanted)}
+    kwargs: dict[str, Any] = {}
+    if _takes_logits_to_keep(backend.model):
+        kwargs["logits_to_keep"] = torch.tensor(wanted, device=enc["input_ids"].device)
+    else:
+        column = {p: p for p in wanted}
     with torch.inference_mode():
-        logits = backend.model(**enc).logits.float()
-    logp = torch.log_softmax(logits, dim=-1)
+        shared = _shared_prefix(backend, enc, min(prompt_lens)) if "logits_to_keep" in kwargs else 0
+        if shared:
+            logits = _forward_after_prefix(backend, enc, shared, wanted)
+        else:
+            logits = backend.model(**enc, **kwargs).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
     out: dict[int, list[float]] = {}
     for r, row in enumerate(rows):
         plen = prompt_lens[r]
         if row.option_index is None:
-            dist = logp[r, plen - 1]
+            dist = logp[r, column[plen - 1]]
             out[row.item] = [float(dist[i[0]]) for i in row.option_ids]
         else:
             ids = row.option_ids[0]
-            pos = torch.arange(plen - 1, plen - 1 + len(ids), device=logp.device)
+            cols = torch.tensor([column[plen - 1 + j] for j in range(len(ids))], device=logp.device)
             target = torch.tensor(ids, device=logp.device)
-            total = float(logp[r, pos, target].sum())
+            total = float(logp[r, cols, target].sum())
             out.setdefault(row.item, []).append(total)
     return out
 
 
-def _encode_rows(backend: HFBackend, rows: list[_Row]) -> tuple[Any, list[int]]:
+#: Shortest common prefix (tokens) worth encoding once for a whole batch.
+MIN_SHARED_PREFIX = 8
+
+
+def _shared_prefix(backend: HFBackend, enc: Any, min_prompt: int) -> int:
+    """Tokens that every row of a text-only batch starts with (0 when not worth sharing).
+
+    The prefix stops before the last prompt token, so every position read is computed
+    in the second pass.
+    """
+    import torch
+
+    ids = enc["input_ids"]
+    if backend.processor is not None or ids.shape[0] < 2:
+        return 0
+    same = (ids == ids[:1]).all(dim=0)
+    n = int(same.long().cumprod(0).sum())
+    n = min(n, min_prompt - 1)
+    return n if n >= MIN_SHARED_PREFIX and bool(torch.all(enc["attention_mask"][:, :n] == 1)) else 0
+
+
+def _forward_after_prefix(backend: HFBackend, enc: Any, shared: int, wanted: list[int]) -> Any:
+    """Logits at ``wanted`` positions, with the common prefix encoded once and its KV cache
+    repeated over the batch (system prompt and instructions shared by a probe set)."""
+    import torch
+
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    batch, width = ids.shape
+    prefix = backend.model(input_ids=ids[:1, :shared], use_cache=True, logits_to_keep=1)
+    cache = prefix.past_key_values
+    cache.batch_repeat_interleave(batch)
+    positions = torch.arange(shared, width, device=ids.device).unsqueeze(0).expand(batch, -1)
+    keep = torch.tensor([p - shared for p in wanted], device=ids.device)
+    out = backend.model(
+        input_ids=ids[:, shared:],
+        attention_mask=mask,
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+        logits_to_keep=keep,
+    )
+    return out.logits
+
+
+def _takes_logits_to_keep(model: Any) -> bool:
+    import inspect
+
+    try:
+        return "logits_to_keep" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _encode_rows(backend: HFBackend, rows: list[ScoreRow]) -> tuple[Any, list[int]]:
     """Right-padded batch of rows plus each row's prompt length in tokens."""
     import torch
 

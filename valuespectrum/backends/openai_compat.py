@@ -16,6 +16,11 @@ token it cannot tell them apart, so the backend returns no scores and the answer
 is parsed instead. Servers that return no logprobs (``transformers serve`` ignores the
 field) are remembered per backend instance and not asked again.
 
+A request with options and ``config.generate_text`` False asks for one token only
+(``max_tokens=1``): its text is then just that token. When that call yields no usable
+scores (no logprobs from the server, options not separable, an option outside the top
+alternatives) the request is asked again in full, so the answer text can be parsed.
+
 The API key is read from an environment variable once, kept private, and redacted from
 every message this module produces.
 """
@@ -352,13 +357,18 @@ class OpenAIBackend:
 
     # -- internals -----------------------------------------------------------------------
 
-    def build_payload(self, request: ModelRequest, *, with_logprobs: bool) -> dict[str, Any]:
-        """The JSON body for one request (public so tests and users can inspect it)."""
+    def build_payload(
+        self, request: ModelRequest, *, with_logprobs: bool, first_token_only: bool = False
+    ) -> dict[str, Any]:
+        """The JSON body for one request (public so tests and users can inspect it).
+
+        ``first_token_only`` caps generation at one token (scores only, see the module docstring).
+        """
         cfg = request.config
         body: dict[str, Any] = {
             "model": self._model,
             "messages": encode_messages(request.messages),
-            "max_tokens": cfg.max_new_tokens,
+            "max_tokens": 1 if first_token_only else cfg.max_new_tokens,
             "temperature": cfg.temperature,
             "top_p": cfg.top_p,
         }
@@ -416,7 +426,21 @@ class OpenAIBackend:
 
     def _answer(self, request: ModelRequest) -> ModelResponse:
         ask_lp = bool(request.options) and self._want_logprobs and self._server_logprobs is not False
-        payload = self.build_payload(request, with_logprobs=ask_lp)
+        if ask_lp and not request.config.generate_text:
+            short = self._ask(request, ask_lp=True, first_token_only=True)
+            lps = short.option_logprobs
+            if not short.ok or (lps is not None and all(math.isfinite(x) for x in lps)):
+                return short
+            # No usable scores from one token: ask in full so the text can be parsed.
+            ask_lp = self._want_logprobs and self._server_logprobs is not False
+            full = self._ask(request, ask_lp=ask_lp, first_token_only=False)
+            for k, v in short.usage.items():  # both calls are billed
+                full.usage[k] = full.usage.get(k, 0) + v
+            return full
+        return self._ask(request, ask_lp=ask_lp, first_token_only=False)
+
+    def _ask(self, request: ModelRequest, *, ask_lp: bool, first_token_only: bool) -> ModelResponse:
+        payload = self.build_payload(request, with_logprobs=ask_lp, first_token_only=first_token_only)
         outcome = self._post(payload)
         if outcome.body is None:
             return ModelResponse(request_id=request.request_id, model_id=self.model_id, error=outcome.error)

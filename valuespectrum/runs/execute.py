@@ -144,6 +144,26 @@ def _batches(items: Sequence[Job], size: int) -> Iterator[list[Job]]:
         yield list(items[i : i + size])
 
 
+def needs_text(probe: Probe, manifest: RunManifest, *, scores_options: bool) -> bool:
+    """Whether a request with options for ``probe`` also generates free text.
+
+    Text is skipped (``GenerateConfig.generate_text=False``, much faster on local models)
+    only when answers are read from option log-likelihoods and the prompt asks for nothing
+    but the answer. Yes/no items that ask for a reason (items with media, ``ask_reason``)
+    or carry their own instruction keep it, so the run records what the model said.
+    ``generation.generate_text: false`` in the manifest skips text for every such request.
+    """
+    if probe.format.kind == "yes_no" and manifest.prompt_style != "plain":
+        return True  # JSON styles send no options: the answer is the text
+    if not manifest.generation.generate_text:
+        return False
+    if not (manifest.scoring.use_logprobs and scores_options):
+        return True
+    if probe.format.kind != "yes_no":
+        return False  # Likert and choice prompts ask for the number or letter only
+    return bool(probe.media or probe.metadata.get("ask_reason") or probe.metadata.get("instruction"))
+
+
 def _probes_text(probes: list[Probe]) -> str:
     return "".join(p.model_dump_json() + "\n" for p in probes)
 
@@ -232,7 +252,9 @@ def execute_run(
             if not todo:
                 continue
             backend = factory(entry.spec, dict(entry.options), entry.label)
+            score_only = manifest.generation.model_copy(update={"generate_text": False})
             try:
+                scores_options = backend.supports_option_logprobs
                 finished = 0
                 for batch in _batches(todo, manifest.batch_size):
                     rendered = [
@@ -240,7 +262,9 @@ def execute_run(
                             p,
                             persona,
                             reverse_labels=(o == "rev"),
-                            config=manifest.generation,
+                            config=manifest.generation
+                            if needs_text(p, manifest, scores_options=scores_options)
+                            else score_only,
                             request_id=rid,
                             text_only=(v == "text"),
                             style=manifest.prompt_style,
