@@ -107,13 +107,28 @@ class OpenClipEncoder:
         self.dim = int(self.encode_texts(["probe"]).shape[1])
 
     def encode_images(self, images: list[Image]) -> np.ndarray:
-        import torch
-
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        batch = torch.stack([self.preprocess(im.convert("RGB")) for im in images]).to(self.device)
+        return self.encode_pixels(self.pixels(images))
+
+    def pixels(self, images: list[Image]) -> Any:
+        """The model's input tensor for ``images`` (resize, crop, normalise), on the CPU.
+
+        Thread-safe and separate from :meth:`encode_pixels` so that a pipeline can prepare
+        the next batch in worker threads while the model runs on the current one.
+        """
+        import torch
+
+        return torch.stack([self.preprocess(im.convert("RGB")) for im in images])
+
+    def encode_pixels(self, pixels: Any) -> np.ndarray:
+        """Embed a tensor made by :meth:`pixels` (rows may come from several calls, concatenated)."""
+        import torch
+
+        if len(pixels) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock, torch.inference_mode():
-            feats = self.model.encode_image(batch)
+            feats = self.model.encode_image(pixels.to(self.device))
         return _normalise(feats.float().cpu().numpy())
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:

@@ -79,6 +79,8 @@ class _Prepared:
     record: VideoRecord | None = None
     decoded: DecodedVideo | None = None
     images: list[Image] = field(default_factory=list)
+    pixels: Any = None
+    """The encoder's input tensor for ``images``, made in the decode worker when the encoder can."""
     thumbs: list[str] = field(default_factory=list)
     status: str = "ok"  # ok | unchanged | skipped | failed
     reason: str = ""
@@ -194,7 +196,9 @@ def _is_complete(meta: dict[str, Any] | None, config: IndexConfig, rel: str) -> 
     )
 
 
-def _prepare(src: SourceVideo, config: IndexConfig, existing: dict[str, dict[str, Any]]) -> _Prepared:
+def _prepare(
+    src: SourceVideo, config: IndexConfig, existing: dict[str, dict[str, Any]], enc: Encoder
+) -> _Prepared:
     from PIL import Image
 
     prep = _Prepared(src)
@@ -216,6 +220,10 @@ def _prepare(src: SourceVideo, config: IndexConfig, existing: dict[str, dict[str
         prep.thumbs = [p.relative_to(config.data_dir).as_posix() for p in thumbs]
         prep.images = [Image.fromarray(f) for f in decoded.frames]
         decoded.frames = []  # the PIL images hold the pixels now
+        to_pixels = getattr(enc, "pixels", None)
+        if callable(to_pixels) and callable(getattr(enc, "encode_pixels", None)):
+            # preprocessing here overlaps with the encoder running on the previous batch
+            prep.pixels = to_pixels(prep.images)
     except Exception as exc:  # one bad file must not stop the corpus
         prep.status, prep.reason = "failed", f"{type(exc).__name__}: {exc}"
     return prep
@@ -294,7 +302,7 @@ def _run(
     window = max(4, 2 * config.decode_workers + config.batch_size // max(1, config.frames_per_video))
     try:
         with ThreadPoolExecutor(config.decode_workers, thread_name_prefix="vspec-decode") as pool:
-            for prep in _ordered(pool, sources, lambda s: _prepare(s, config, existing), window):
+            for prep in _ordered(pool, sources, lambda s: _prepare(s, config, existing, enc), window):
                 if stop.is_set():
                     break
                 rec = prep.record
@@ -348,8 +356,12 @@ class _Payload:
 
 
 def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: IndexConfig) -> _Payload:
-    images = [im for v in batch.videos for im in v.images]
-    img_emb = enc.encode_images(images)
+    if batch.videos and all(v.pixels is not None for v in batch.videos):
+        import torch
+
+        img_emb = enc.encode_pixels(torch.cat([v.pixels for v in batch.videos]))  # type: ignore[attr-defined]
+    else:
+        img_emb = enc.encode_images([im for v in batch.videos for im in v.images])
     captions = [v.record.caption for v in batch.videos if v.record and v.record.caption]
     cap_emb_all = enc.encode_texts(captions) if captions else np.zeros((0, enc.dim), dtype=np.float32)
     p = _Payload([], img_emb, [], [], cap_emb_all, [], [], [], np.zeros((0, enc.dim)), [], [], [], [])
@@ -416,8 +428,9 @@ def _write_batch(
     st.delete("captions", where={"video_id": {"$in": p.video_ids}})
     st.upsert("frames", p.frame_ids, p.frame_emb, p.frame_meta)
     st.upsert("captions", p.cap_ids, p.cap_emb, p.cap_meta, p.cap_docs)
-    for i, rec in enumerate(p.records):  # video records last: their presence means "complete"
-        st.upsert("videos", [p.video_ids[i]], p.video_emb[i : i + 1], [p.video_meta[i]], [p.video_docs[i]])
+    # video records last, after all their frames: their presence means "complete"
+    st.upsert("videos", p.video_ids, p.video_emb, p.video_meta, p.video_docs)
+    for i, rec in enumerate(p.records):
         with lock:
             report.indexed.append(p.outcomes[i])
             report.frames_written += int(p.video_meta[i]["n_frames_stored"])

@@ -210,3 +210,30 @@ def test_stats_counts(indexed: tuple[IndexConfig, IndexReport]) -> None:
     assert (stats.videos, stats.frames, stats.captions) == (4, 32, 2)
     assert stats.per_platform == {"instagram_reels": 1, "other": 2, "tiktok": 1}
     assert sum(stats.per_value.values()) == 4 * 2  # two values per video
+
+
+def test_frames_preprocessed_in_workers_embed_as_encode_images(
+    indexed: tuple[IndexConfig, IndexReport],
+) -> None:
+    # the pipeline prepares model inputs in the decode threads; results must not change
+    from PIL import Image
+
+    from ingestion.frames import sample_frames
+
+    cfg, _ = indexed
+    enc = tiny_encoder_factory()
+    images = [
+        Image.fromarray(f) for f in sample_frames(cfg.corpus_root / "a.mp4", cfg.frames_per_video).frames
+    ]
+    direct = enc.encode_images(images)
+    import torch
+
+    halves = torch.cat([enc.pixels(images[:3]), enc.pixels(images[3:])])
+    assert np.array_equal(enc.encode_pixels(halves), direct)
+    store = ChromaStore(enc.id, enc.dim, path=cfg.chroma_path, prefix=cfg.collection_prefix)
+    vid = store.get("videos", where={"path": "a.mp4"}).ids[0]
+    ids = [f"{vid}:f{i:03d}" for i in range(len(images))]
+    got = store.get("frames", ids=ids, include_embeddings=True)
+    order = [got.ids.index(i) for i in ids]
+    assert got.embeddings is not None
+    assert np.allclose(got.embeddings[order], direct, atol=1e-5)
