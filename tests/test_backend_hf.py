@@ -355,7 +355,11 @@ def test_bad_specs_raise_clear_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_hub_id_offline_names_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # the library reads the variable once at import: set its constant too, or it waits on the network
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(BackendError, match=r"nobody-here/no-such-model-xyz.*hf download"):
         HFBackend("nobody-here/no-such-model-xyz")
 

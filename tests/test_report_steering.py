@@ -206,12 +206,34 @@ def test_nothing_to_report_lists_what_was_looked_for(tmp_path: Path) -> None:
         "steering/report.json: not found",
     ):
         assert rel in msg
-    # a browsing-only folder gets a page from the optional sections
-    browse = tmp_path / "browse-run"
-    (browse / "browse").mkdir(parents=True)
-    (browse / "browse" / "summary.json").write_text(json.dumps({"alignment": 0.125}))
-    res = build_report(browse)
-    assert res.sections == ["browsing"] and "<td>0.125</td>" in res.html.read_text()
+    # a browsing-only folder (a real browse run) gets a page from the installed browsing section
+    from agents.manifest import parse_browse_manifest
+    from agents.search import KeywordSearcher
+    from agents.session import execute_browse
+    from agents.synthetic import synthetic_catalog
+    from valuespectrum.backends.mock import MockBackend
+
+    catalog = synthetic_catalog(per_value=6, dim=8, seed=1)
+    m = parse_browse_manifest(
+        {
+            "name": "b",
+            "models": [{"spec": "mock", "label": "m", "modality": "text"}],
+            "personas": ["value-power"],
+            "phases": {"training": 8, "evaluation": 4},
+        }
+    )
+    mock = MockBackend(lambda req: '{"action": "like"}')
+    outcome = execute_browse(
+        m,
+        out=tmp_path / "browse-run",
+        catalog=catalog,
+        searcher=KeywordSearcher(catalog),
+        backend_factory=lambda *a: mock,
+    )
+    res = build_report(outcome.folder.root)
+    page = res.html.read_text()
+    assert res.sections == ["browsing"] and "could not be read" not in page
+    assert "value-power" in page and any(f.suffix == ".svg" for f in res.files)
 
 
 @pytest.mark.skipif(
