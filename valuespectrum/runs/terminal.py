@@ -52,9 +52,44 @@ def _fmt(x: float | None, nd: int = 2) -> str:
     return "-" if x is None else f"{x:.{nd}f}"
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def _summary_console() -> Console:
+    """A wide console when output goes to a file or pipe (rich would assume 80 columns)."""
     out = Console()
-    table = Table(title=f"run {summary['run']}: value profiles (pooled over label orders)")
+    return out if out.is_terminal else Console(width=220)
+
+
+def _group_name(g: dict[str, Any], modalities: int) -> str:
+    name = f"{g['model']} / {g['persona']}"
+    return f"{name} / {g.get('modality', '')}" if modalities > 1 else name
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    out = _summary_console()
+    groups = summary["groups"]
+    title = f"run {summary['run']}: value profiles (like-rate for yes/no items; pooled over label orders)"
+    n_mod = len({g.get("modality", "") for g in groups})
+    wide_needed = 40 + 9 * (len(CIRCUMPLEX) + 5)
+    if out.width < wide_needed and len(groups) <= 6:
+        # narrow terminal: one column per group, one row per value, so nothing is cut off
+        table = Table(title=title)
+        table.add_column("value")
+        for g in groups:
+            table.add_column(_group_name(g, n_mod), justify="right")
+        rows: list[tuple[str, list[str]]] = []
+        for v in CIRCUMPLEX:
+            rows.append((v.value, [_fmt(_scores(g).get(v.value)) for g in groups]))
+        rows.append(("spread", [_fmt(g["profile"].get("spread")) for g in groups]))
+        rows.append(("parsed", [str(g["n_parsed"]) for g in groups]))
+        rows.append(("unparsed", [str(g["n_unparsed"]) for g in groups]))
+        rows.append(("failed", [str(g["n_failed"]) for g in groups]))
+        rows.append(("order r", [_fmt((g.get("order_agreement") or {}).get("rho")) for g in groups]))
+        for label, cells in rows:
+            table.add_row(label, *cells)
+        out.print(table)
+        _print_steerability(out, summary.get("steerability") or {})
+        _print_totals(out, summary)
+        return
+    table = Table(title=title)
     table.add_column("model")
     table.add_column("modality")
     table.add_column("persona")
@@ -65,9 +100,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     table.add_column("unparsed", justify="right")
     table.add_column("failed", justify="right")
     table.add_column("order r", justify="right")
-    for g in summary["groups"]:
-        prof = g["profile"]
-        scores = prof.get(g.get("measure") or "scores") or prof["scores"]
+    for g in groups:
+        scores = _scores(g)
         agree = g.get("order_agreement") or {}
         table.add_row(
             g["model"],
@@ -82,6 +116,15 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     out.print(table)
     _print_steerability(out, summary.get("steerability") or {})
+    _print_totals(out, summary)
+
+
+def _scores(g: dict[str, Any]) -> dict[str, Any]:
+    prof = g["profile"]
+    return dict(prof.get(g.get("measure") or "scores") or prof["scores"])
+
+
+def _print_totals(out: Console, summary: dict[str, Any]) -> None:
     out.print(
         f"records {summary['n_records']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
         f"failed {summary['n_failed']} ({summary['failure_rate']:.1%})"
@@ -110,7 +153,7 @@ def _print_steerability(out: Console, steer: dict[str, Any]) -> None:
 
 def print_outcome(outcome: Any, summary: dict[str, Any]) -> None:
     print_summary(summary)
-    Console().print(
+    _summary_console().print(
         f"run folder: {outcome.folder.root}  (new requests {outcome.n_new}, from cache {outcome.n_cached}, "
         f"already done {outcome.skipped_existing})"
     )
