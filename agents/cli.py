@@ -31,7 +31,10 @@ def browse(
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
     print_browse_summary(outcome.summary)
-    typer.echo(f"run folder: {outcome.folder.root}  (summary: {outcome.folder.summary})")
+    root = outcome.folder.root.resolve()
+    typer.echo(
+        f"run folder: {root}  (summary: {outcome.folder.summary.resolve()}; report: vspec report {root})"
+    )
     limit = m.max_failure_rate if max_failure_rate is None else max_failure_rate
     if outcome.failure_rate > limit:
         typer.secho(
@@ -84,6 +87,8 @@ def print_browse_summary(summary: dict[str, Any]) -> None:
             str(s["n_failed"]),
         )
     console = Console()
+    if not console.is_terminal:  # logs and pipes: rich would assume 80 columns and cut cells
+        console = Console(width=160)
     console.print(table)
     console.print(
         f"steps {summary['n_steps']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "

@@ -29,10 +29,24 @@ def group_scores(group: Mapping[str, Any]) -> dict[Value, float | None]:
     return {v: (None if raw.get(v.value) is None else float(raw[v.value])) for v in CIRCUMPLEX}
 
 
-def rank_order(scores: Mapping[Value, float | None]) -> list[str]:
-    """Scored values from highest to lowest (ties keep circumplex order)."""
-    known = [v for v in CIRCUMPLEX if scores.get(v) is not None]
-    return [v.value for v in sorted(known, key=lambda v: -float(scores[v]))]  # type: ignore[arg-type]
+def rank_order(scores: Mapping[Value, float | None]) -> list[list[str]]:
+    """Scored values from highest to lowest, tied values together (in circumplex order)."""
+    known = sorted((v for v in CIRCUMPLEX if scores.get(v) is not None), key=lambda v: -float(scores[v]))  # type: ignore[arg-type]
+    out: list[list[str]] = []
+    last: float | None = None
+    for v in known:
+        x = float(scores[v])  # type: ignore[arg-type]
+        if last is not None and abs(x - last) <= 1e-9:
+            out[-1].append(v.value)
+        else:
+            out.append([v.value])
+        last = x
+    return out
+
+
+def rank_order_text(order: list[list[str]]) -> str:
+    """``Hedonism > Power = Security > ...``"""
+    return " > ".join(" = ".join(tied) for tied in order)
 
 
 def reference_agreement(scores: Mapping[Value, float | None]) -> dict[str, dict[str, Any]]:
@@ -123,7 +137,7 @@ def comparison_rows(groups: Sequence[Mapping[str, Any]], steer: Mapping[str, Any
                 "measure": measure_of(g["profile"]),
                 **{v.value: scores[v] for v in CIRCUMPLEX},
                 "spread": g["profile"].get("spread"),
-                "rank_order": " > ".join(rank_order(scores)),
+                "rank_order": rank_order_text(rank_order(scores)),
                 "parse_rate": g.get("parse_rate"),
                 "n_unparsed": g["n_unparsed"],
                 "n_failed": g["n_failed"],

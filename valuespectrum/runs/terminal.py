@@ -154,6 +154,6 @@ def _print_steerability(out: Console, steer: dict[str, Any]) -> None:
 def print_outcome(outcome: Any, summary: dict[str, Any]) -> None:
     print_summary(summary)
     _summary_console().print(
-        f"run folder: {outcome.folder.root}  (new requests {outcome.n_new}, from cache {outcome.n_cached}, "
+        f"run folder: {outcome.folder.root.resolve()}  (new requests {outcome.n_new}, from cache {outcome.n_cached}, "
         f"already done {outcome.skipped_existing})"
     )
