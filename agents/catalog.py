@@ -111,11 +111,10 @@ class Catalog:
         if item.frames or self.store is None:
             return item.frames, item.fps
         if video_id not in self._frames:
-            from ingestion.probe_sets import frame_rate, frames_of
+            from ingestion.probe_sets import frame_paths, frame_rate, frames_of
 
             metas = frames_of(self.store, video_id)
-            root = self.data_dir or Path(".")
-            paths = tuple(root / str(m["thumb"]) for m in metas if m.get("thumb"))
+            paths = tuple(frame_paths(self.data_dir or Path("."), metas))
             self._frames[video_id] = (paths, frame_rate(metas, {}))
         return self._frames[video_id]
 

@@ -190,6 +190,8 @@ def parse_decision(text: str, max_dwell_s: float, *, allow_search: bool = True) 
         return ParsedDecision("search", 0.0, query=query[:200], reason=d.reason)
     if d.dwell_seconds is None:
         return unparsed("a watch needs 'dwell_seconds'")
+    if not math.isfinite(d.dwell_seconds):
+        return unparsed(f"dwell_seconds must be a finite number, got {d.dwell_seconds}")
     dwell = min(max(float(d.dwell_seconds), 0.0), max_dwell_s)
     note = None
     if dwell != d.dwell_seconds:

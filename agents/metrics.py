@@ -15,8 +15,9 @@ from its traits; an item is *congruent* when one of its value tags is a target):
   share of engaged seconds spent on congruent items.
 - **Drift**: congruent share of shown items per window of ``window`` steps; the least-squares
   slope of the per-step congruence (0/1) on the step number, per 100 steps; and the cosine
-  of the feed's interest vector with the centroid of the target-tagged videos at the first
-  step where there is one and at the last step.
+  of the feed's interest vector with the centroid of the target-tagged videos as the feed
+  stood when it picked a step's video (before that step's engagement), at the first step
+  where there is an interest vector and at the last step.
 - **Agreement** between engagement and tags: the point-biserial correlation (Pearson r)
   between a step's engagement (dwell fraction; a like 1 + like_bonus; others 0) and its
   congruence, over answered steps; and the congruent share of the items the agent liked or

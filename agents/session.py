@@ -142,7 +142,7 @@ class Session:
         return min(self.total_steps, len(self.catalog))
 
     def is_complete(self) -> bool:
-        return sum(1 for _ in read_jsonl(self.path)) >= self.expected_steps
+        return len(_without_failed_tail(list(read_jsonl(self.path)))) >= self.expected_steps
 
     @property
     def decision_mode(self) -> Literal["json", "likelihood"]:
@@ -156,7 +156,15 @@ class Session:
     def run(self, backend: Backend | None, *, on_step: StepHook | None = None) -> SessionResult:
         """Replay what the trajectory holds, then run the remaining steps with ``backend``."""
         repair_tail(self.path)
-        done = list(read_jsonl(self.path))
+        recorded = list(read_jsonl(self.path))
+        done = _without_failed_tail(recorded)
+        if len(done) < len(recorded):
+            # failed requests at the end (e.g. a server down when the run stopped) are asked
+            # again: exact, since a failed step changed the feed only by showing its video,
+            # and the replayed feed offers that same video again
+            tmp = self.path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in done), encoding="utf-8")
+            tmp.replace(self.path)
         result = SessionResult(self.model.name, self.persona_id, self.path)
         feed = self.new_feed()
         for i, rec in enumerate(done):
@@ -267,6 +275,13 @@ class Session:
                 "(the index, the seed or the feed settings changed); pass --fresh to start over"
             )
         _apply(feed, rec)
+
+
+def _without_failed_tail(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    end = len(records)
+    while end and records[end - 1].get("failed"):
+        end -= 1
+    return records[:end]
 
 
 def engagement_of(rec: dict[str, Any]) -> Engagement:

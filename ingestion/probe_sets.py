@@ -46,6 +46,24 @@ def _videos(store: Any) -> list[dict[str, Any]]:
     return [dict(m) for m in recs.metadatas]
 
 
+def frame_paths(data_dir: Path, frames: list[dict[str, Any]]) -> list[Path]:
+    """Absolute paths of the frames' thumbnails, which must lie inside the index's data folder
+    (an index, possibly on a Chroma server, must not make us read or send other local files)."""
+    from ingestion.sources import PathEscapeError, confine
+
+    out = []
+    for f in frames:
+        if not f.get("thumb"):
+            continue
+        try:
+            out.append(confine(data_dir, str(f["thumb"]))[0])
+        except PathEscapeError as exc:
+            raise PathEscapeError(
+                f"index record of video {f.get('video_id')!r}: frame path {exc}; re-index the corpus"
+            ) from exc
+    return out
+
+
 def frames_of(store: Any, video_id: str) -> list[dict[str, Any]]:
     """Metadata of a video's sampled frames in the index, in frame order."""
     recs = store.get("frames", where={"video_id": video_id})
@@ -88,7 +106,7 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
     for value, picked in assign_videos(videos, spec).items():
         for rank, meta in enumerate(picked, start=1):
             frames = frames_of(store, meta["video_id"])
-            thumbs = [config.data_dir / f["thumb"] for f in frames if f.get("thumb")]
+            thumbs = frame_paths(config.data_dir, frames)
             if not thumbs:
                 continue
             if spec.frames == "middle":

@@ -86,3 +86,9 @@ def test_request_shows_frames_only_to_vision_agents(tmp_path) -> None:
     assert all(isinstance(p, TextPart) for p in text.messages[0].content)
     # the tags are never shown to the agent
     assert "Achievement" not in vision.messages[1].plain_text()
+
+
+def test_non_finite_dwell_is_unparsed_not_counted() -> None:
+    for raw in ('{"action": "watch", "dwell_seconds": NaN}', '{"action": "watch", "dwell_seconds": "nan"}'):
+        d = parse_decision(raw, 30.0)
+        assert d.parsed is False and d.action == "skip" and "finite" in (d.problem or "")

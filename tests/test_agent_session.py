@@ -307,3 +307,16 @@ def test_likelihood_decision_by_hand() -> None:
     assert (skip.action, skip.dwell_s) == ("skip", 0.0)
     missing = decision_from_likelihoods(None, 20.0)
     assert missing.parsed is False and missing.action == "skip" and "likelihood" in (missing.problem or "")
+
+
+def test_failed_steps_at_the_end_are_asked_again_on_resume(tmp_path: Path) -> None:
+    down = MockBackend(script, fail_ids=[f"m|value-tradition|{i}" for i in (42, 43, 44)])
+    first = run(tmp_path / "r", down)
+    assert first.n_failed == 3
+    again = run(tmp_path / "r", MockBackend(script))
+    assert again.n_failed == 0
+    assert run(tmp_path / "clean", MockBackend(script)).n_failed == 0
+    for persona in ("value-tradition", "none"):
+        got = stable(BrowseFolder(tmp_path / "r").trajectory("m", persona))
+        want = stable(BrowseFolder(tmp_path / "clean").trajectory("m", persona))
+        assert got == want

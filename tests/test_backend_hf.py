@@ -195,6 +195,15 @@ def test_shared_prompt_prefix_is_encoded_once_with_unchanged_scores(
         assert got.text == "" and got.option_logprobs is not None and single is not None
         assert got.option_logprobs == pytest.approx(single, abs=1e-4)
 
+    # a model whose cache cannot be shared across rows is scored the plain way, not failed
+    def no_shared_cache(*_: object) -> object:
+        raise AttributeError("'tuple' object has no attribute 'batch_repeat_interleave'")
+
+    monkeypatch.setattr(hf_scoring, "_forward_after_prefix", no_shared_cache)
+    plain = b.generate(reqs)
+    for got, single in zip(plain, singles, strict=True):
+        assert got.error is None and got.option_logprobs == pytest.approx(single, abs=1e-4)
+
 
 def test_vlm_option_logprob_matches_forward_on_build_inputs(media: dict[str, Path]) -> None:
     import torch

@@ -171,3 +171,17 @@ def test_config_errors_name_the_field(tmp_path: Path) -> None:
     cfg = load_index_config(m, data_dir=str(tmp_path / "d"))
     assert cfg.corpus_root == tmp_path / "videos" and cfg.frames_per_video == 4
     assert cfg.data_dir == tmp_path / "d"
+
+
+def test_frame_paths_from_an_index_stay_inside_its_data_folder(tmp_path) -> None:
+    import pytest
+
+    from ingestion.probe_sets import frame_paths
+    from ingestion.sources import PathEscapeError
+
+    (tmp_path / "frames").mkdir()
+    ok = frame_paths(tmp_path, [{"video_id": "v", "thumb": "frames/v-0.jpg"}, {"video_id": "v"}])
+    assert ok == [(tmp_path / "frames" / "v-0.jpg").resolve()]
+    for bad in ("../../etc/passwd", "/etc/passwd"):
+        with pytest.raises(PathEscapeError, match="index record of video 'v'"):
+            frame_paths(tmp_path, [{"video_id": "v", "thumb": bad}])

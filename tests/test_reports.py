@@ -412,3 +412,12 @@ def test_cli_report_and_compare(runs, tmp_path: Path) -> None:
     assert "0 per-value differences with p < 0.05" in r.output
     r = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert r.exit_code == 2 and "summary.json" in r.output
+
+
+def test_float_noise_in_changes_ties_instead_of_ranking() -> None:
+    # like-rates from few items: 6/6 - 3/6 and 5/6 - 2/6 in percent differ only by rounding noise
+    d_power = 100 * 6 / 6 - 100 * 3 / 6
+    d_hedonism = 100 * 5 / 6 - 100 * 2 / 6
+    assert d_power != d_hedonism  # the noise is real
+    ranks = change_ranks({Value.POWER: d_power, Value.HEDONISM: d_hedonism, Value.TRADITION: 0.0})
+    assert ranks[Value.POWER] == ranks[Value.HEDONISM] == 1.5

@@ -7,6 +7,8 @@ by the detector and records the steered share.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from valuespectrum.errors import ConfigError
@@ -185,7 +187,7 @@ def test_evaluation_routes_requests_by_detector(tiny):
         )
     ]
     rendered = [render_probe(p, None, reverse_labels=rev) for rev in (False, True) for p in probes]
-    det = InputDetector.from_vector(vec, layer=0, source="own probe")
+    det = InputDetector.from_vector(vec, layer=0, pooling="mean", source="own probe")
     probs = det.probabilities(model, backend.tokenizer, [request_text(r.request) for r in rendered])
     ranked = sorted(probs, reverse=True)
     det.threshold = (ranked[3] + ranked[4]) / 2  # half of the 8 requests pass
@@ -236,3 +238,13 @@ def test_eval_manifest_gate_errors_name_the_field(tmp_path):
     )
     m = load_manifest(tmp_path / "d.yaml", EvalManifest)
     assert m.gate is not None and (m.gate.pooling, m.gate.layer, m.gate.threshold) == ("last", 1, 0.5)
+
+
+def test_detector_pooling_follows_the_probe_training_position() -> None:
+    vec = _probe_vector(8)
+    trained_last = replace(vec, metadata={**vec.metadata, "position": "last"})
+    assert InputDetector.from_vector(trained_last, layer=0).pooling == "last"
+    trained_mean = replace(vec, metadata={**vec.metadata, "position": "mean"})
+    assert InputDetector.from_vector(trained_mean, layer=0).pooling == "mean"
+    with pytest.raises(ConfigError, match="trained on 'last' activations but the gate reads 'mean'"):
+        InputDetector.from_vector(trained_last, layer=0, pooling="mean")

@@ -168,15 +168,8 @@ def _probes_text(probes: list[Probe]) -> str:
     return "".join(p.model_dump_json() + "\n" for p in probes)
 
 
-def prepare_folder(
-    manifest: RunManifest,
-    folder: RunFolder,
-    probes: list[Probe],
-    personas: list[Persona | None],
-    *,
-    fresh: bool,
-) -> None:
-    """Create or reopen a run folder; refuse to mix two different manifests in one folder."""
+def check_same_manifest(manifest: RunManifest, folder: RunFolder, *, fresh: bool) -> str:
+    """The manifest's digest; raises when the folder already holds a run of another manifest."""
     digest = stable_hash(manifest.model_dump(mode="json"))
     if folder.exists() and not fresh:
         import json
@@ -187,6 +180,20 @@ def prepare_folder(
                 f"{folder.root}: holds a run of a different manifest; use another 'name' or "
                 "'output_dir', or pass --fresh to start this folder over"
             )
+    return digest
+
+
+def prepare_folder(
+    manifest: RunManifest,
+    folder: RunFolder,
+    probes: list[Probe],
+    personas: list[Persona | None],
+    *,
+    fresh: bool,
+) -> None:
+    """Create or reopen a run folder; refuse to mix two different manifests in one folder."""
+    digest = check_same_manifest(manifest, folder, fresh=fresh)
+    if folder.exists() and not fresh:
         if folder.probes.read_text(encoding="utf-8") != _probes_text(probes):
             raise MediaChangedError(
                 f"{folder.probes}: the probes (or the media they show) changed since this run began; "
@@ -222,6 +229,8 @@ def execute_run(
     factory = backend_factory or default_backend_factory(manifest)
     if manifest.probes.describe is not None:
         from valuespectrum.runs.describe import describe_probes
+
+        check_same_manifest(manifest, folder, fresh=fresh)  # before hours of describing, not after
 
         probes = describe_probes(
             probes,

@@ -45,7 +45,8 @@ def change_ranks(changes: Mapping[Value, float]) -> dict[Value, float]:
     from scipy.stats import rankdata
 
     values = list(changes)
-    ranks = rankdata([-changes[v] for v in values], method="average")
+    # rounded so that float noise (50.0 vs 49.99999999999999 from like-rates) ties, as it should
+    ranks = rankdata([-round(changes[v], 9) for v in values], method="average")
     return {v: float(r) for v, r in zip(values, ranks, strict=True)}
 
 

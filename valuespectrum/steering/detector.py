@@ -59,11 +59,24 @@ class InputDetector:
         vector: SteeringVector,
         *,
         layer: int | None = None,
-        pooling: Pooling = "mean",
+        pooling: Pooling | None = None,
         threshold: float = 0.5,
         source: str = "",
     ) -> InputDetector:
-        """A detector from a saved probe vector's layer (default: its first layer)."""
+        """A detector from a saved probe vector's layer (default: its first layer).
+
+        ``pooling`` defaults to the position the probe was trained on (``metadata["position"]``):
+        a probe fitted on last-token activations gives meaningless probabilities on mean-pooled
+        ones, so a contradicting explicit choice is refused.
+        """
+        trained = vector.metadata.get("position")
+        if pooling is None:
+            pooling = trained if trained in ("mean", "last") else "last"
+        elif trained in ("mean", "last") and trained != pooling:
+            raise ConfigError(
+                f"{source or 'detector'}: the probe was trained on '{trained}' activations but the gate "
+                f"reads '{pooling}'; set gate.pooling: {trained} (or extract with position: {pooling})"
+            )
         if vector.probe_bias is None:
             raise ConfigError(
                 f"{source or 'detector'}: a detector needs a probe vector (method 'probe' with biases), "

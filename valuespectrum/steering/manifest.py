@@ -39,8 +39,9 @@ class GateSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pooling: Literal["mean", "last"] = "mean"
-    """Read the probe on the mean activation of the prompt's tokens, or on its last token."""
+    pooling: Literal["mean", "last"] | None = None
+    """Read the probe on the mean activation of the prompt's tokens, or on its last token
+    (default: the pooling the probe was trained with, recorded in its metadata)."""
     threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     """Steer a request when the detector's probability exceeds this."""
     layer: int | None = None
