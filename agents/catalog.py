@@ -40,6 +40,8 @@ class VideoItem:
     frames: tuple[Path, ...] = ()
     """Sampled frames, when known up front (otherwise fetched from the store when shown)."""
     fps: float | None = None
+    n_frames: int = 0
+    """Frames the index stored for it (lets them be fetched by id); 0 when unknown."""
 
     @property
     def max_dwell_s(self) -> float:
@@ -113,7 +115,7 @@ class Catalog:
         if video_id not in self._frames:
             from ingestion.probe_sets import frame_paths, frame_rate, frames_of
 
-            metas = frames_of(self.store, video_id)
+            metas = frames_of(self.store, video_id, item.n_frames or None)
             paths = tuple(frame_paths(self.data_dir or Path("."), metas))
             self._frames[video_id] = (paths, frame_rate(metas, {}))
         return self._frames[video_id]
@@ -146,4 +148,5 @@ def _item_from_meta(video_id: str, meta: dict[str, Any], document: str | None) -
         caption=str(document or meta.get("title", "")),
         title=str(meta.get("title", "")),
         duration_s=float(duration) if isinstance(duration, int | float) and duration > 0 else None,
+        n_frames=int(meta.get("n_frames_stored") or 0),
     )

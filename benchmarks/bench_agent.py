@@ -36,6 +36,7 @@ FRAMES_PER_VIDEO = 4
 
 def build_index(root: Path, n_videos: int, dim: int) -> Any:
     """An embedded Chroma store laid out as ingestion writes it (videos, frames, captions)."""
+    from ingestion.records import frame_record_id
     from ingestion.store import ChromaStore
     from ingestion.value_tags import flag_key
 
@@ -56,7 +57,7 @@ def build_index(root: Path, n_videos: int, dim: int) -> Any:
         for i in range(FRAMES_PER_VIDEO):
             rel = f"frames/{it.video_id}/{i:03d}.jpg"
             (root / rel).write_bytes(rng.bytes(12_000))  # thumbnail-sized; the mock never decodes it
-            f_ids.append(f"{it.video_id}:f{i:03d}")
+            f_ids.append(frame_record_id(it.video_id, i))
             f_meta.append({**base, **tags, "frame_no": i, "t_s": 2.0 + 5.0 * i, "thumb": rel})
             f_emb.append(syn.vector(it.video_id) + 0.05 * rng.normal(size=dim))
         c_ids.append(f"{it.video_id}:caption")

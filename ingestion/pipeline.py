@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from ingestion.config import IndexConfig
 from ingestion.frames import DecodedVideo, DecodeError, sample_frames, save_thumbnails
-from ingestion.records import VideoRecord, normalise_platform
+from ingestion.records import VideoRecord, frame_record_id, normalise_platform
 from ingestion.sources import Refusal, SourceVideo, read_listing, scan_folder
 from ingestion.value_tags import ValueTagger, load_keywords
 
@@ -388,7 +388,7 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
             fscores = tagger.scores(emb[i], cap)
             meta = {**base, **tagger.metadata(fscores, top), **flags}
             meta.update(frame_no=i, frame_index=int(src_idx), t_s=round(float(t), 4), thumb=v.thumbs[i])
-            p.frame_ids.append(f"{rec.video_id}:f{i:03d}")
+            p.frame_ids.append(frame_record_id(rec.video_id, i))
             p.frame_meta.append(meta)
         if cap is not None:
             p.cap_ids.append(f"{rec.video_id}:caption")

@@ -64,9 +64,18 @@ def frame_paths(data_dir: Path, frames: list[dict[str, Any]]) -> list[Path]:
     return out
 
 
-def frames_of(store: Any, video_id: str) -> list[dict[str, Any]]:
-    """Metadata of a video's sampled frames in the index, in frame order."""
-    recs = store.get("frames", where={"video_id": video_id})
+def frames_of(store: Any, video_id: str, n_frames: int | None = None) -> list[dict[str, Any]]:
+    """Metadata of a video's sampled frames in the index, in frame order.
+
+    With the video's ``n_frames_stored`` the frames are fetched by id (a key lookup); without
+    it, by a metadata filter (a scan of the frames collection: ~15 ms per call at 80k frames).
+    """
+    if n_frames:
+        from ingestion.records import frame_record_id
+
+        recs = store.get("frames", ids=[frame_record_id(video_id, i) for i in range(n_frames)])
+    else:
+        recs = store.get("frames", where={"video_id": video_id})
     return sorted((dict(m) for m in recs.metadatas), key=lambda m: int(m.get("frame_no", 0)))
 
 
@@ -105,7 +114,7 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
     probes: list[Probe] = []
     for value, picked in assign_videos(videos, spec).items():
         for rank, meta in enumerate(picked, start=1):
-            frames = frames_of(store, meta["video_id"])
+            frames = frames_of(store, meta["video_id"], int(meta.get("n_frames_stored") or 0))
             thumbs = frame_paths(config.data_dir, frames)
             if not thumbs:
                 continue

@@ -23,6 +23,11 @@ _PLATFORM_ALIASES = {
 }
 
 
+def frame_record_id(video_id: str, frame_no: int) -> str:
+    """Store id of a video's ``frame_no``-th sampled frame (deterministic: re-indexing is idempotent)."""
+    return f"{video_id}:f{frame_no:03d}"
+
+
 def normalise_platform(name: str | None, url: str | None = None) -> str:
     """Map a listing value or a yt-dlp extractor name ("TikTok", "youtube", "Instagram") to a platform."""
     key = (name or "").strip().lower().replace(" ", "_").replace("-", "_").split(":")[0]
