@@ -143,7 +143,8 @@ def demo(
         typer.Option(help="Model spec for the text-probe run (default: SmolLM2-135M if installed)."),
     ] = None,
 ) -> None:
-    """Run the main job on embedded defaults: text probes with a local model, end to end."""
+    """Run the main job on embedded defaults: index a demo corpus, answer text probes and
+    Value-Spectrum items with a local model, write reports."""
     from valuespectrum.demo import run_demo
 
     try:
