@@ -143,8 +143,7 @@ def demo(
         typer.Option(help="Model spec for the text-probe run (default: SmolLM2-135M if installed)."),
     ] = None,
 ) -> None:
-    """Run the main job on embedded defaults: index a demo corpus, answer text probes and
-    Value-Spectrum items with a local model, write reports."""
+    """Run the main job on embedded defaults: a demo corpus indexed, text and VQA probes, reports."""
     from valuespectrum.demo import run_demo
 
     try:
