@@ -88,3 +88,11 @@ def test_bad_manifest_is_a_clear_error(tmp_path: Path) -> None:
 def test_score_on_a_non_run_folder(tmp_path: Path) -> None:
     res = vspec("score", str(tmp_path), cwd=tmp_path)
     assert res.returncode == 2 and "not a run folder" in res.stderr
+
+
+def test_relative_cache_path_is_relative_to_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "exp").mkdir()
+    m = write_manifest(tmp_path / "exp", cache="cache.sqlite")
+    res = vspec("run", str(m), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "exp" / "cache.sqlite").is_file() and not (tmp_path / "cache.sqlite").exists()

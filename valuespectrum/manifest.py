@@ -130,7 +130,8 @@ class RunManifest(_Strict):
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
     batch_size: int = Field(default=8, ge=1, le=4096)
     cache: bool | str = True
-    """True: a shared cache under the data folder; a path: that SQLite file; False: none."""
+    """True: a shared cache under the data folder; a path: that SQLite file (relative to the
+    manifest, like its other paths); False: none."""
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     """A run whose failed-request share exceeds this exits non-zero."""
     output_dir: str = "runs"

@@ -99,7 +99,7 @@ def resolve_run_personas(manifest: RunManifest, base: Path) -> list[Persona | No
     return resolve_personas(manifest.personas, extra)
 
 
-def default_backend_factory(manifest: RunManifest) -> BackendFactory:
+def default_backend_factory(manifest: RunManifest, base: Path = Path(".")) -> BackendFactory:
     from valuespectrum.backends.registry import create_backend
 
     cache: str | None
@@ -108,7 +108,7 @@ def default_backend_factory(manifest: RunManifest) -> BackendFactory:
     elif manifest.cache is False:
         cache = None
     else:
-        cache = str(manifest.cache)
+        cache = str(_under(base, manifest.cache))
 
     def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
         return create_backend(spec, cache=cache, **options)
@@ -226,7 +226,7 @@ def execute_run(
     probes = resolve_probes(manifest, base)
     personas = resolve_run_personas(manifest, base)
     folder = RunFolder(out or _under(base, manifest.output_dir) / manifest.name)
-    factory = backend_factory or default_backend_factory(manifest)
+    factory = backend_factory or default_backend_factory(manifest, base)
     if manifest.probes.describe is not None:
         from valuespectrum.runs.describe import describe_probes
 
