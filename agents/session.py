@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
 from agents.catalog import Catalog
 from agents.decide import ParsedDecision, build_request, decision_from_likelihoods, parse_decision
@@ -46,9 +45,9 @@ from valuespectrum.backends.base import Backend
 from valuespectrum.errors import ConfigError
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
 from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, repair_tail, write_json_atomic
+from valuespectrum.runs.setup import BackendFactory, backend_factory, check_manifest, under, write_run_files
 from valuespectrum.types import stable_hash
 
-BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
 StepHook = Callable[[dict[str, Any]], None]
 #: Fields that vary between identical runs (timing, cache hits); left out of comparisons.
 VOLATILE_FIELDS: tuple[str, ...] = ("latency_s", "cached")
@@ -329,11 +328,6 @@ class BrowseOutcome:
         return self.n_failed / self.n_requests if self.n_requests else 0.0
 
 
-def _under(base: Path, p: str) -> Path:
-    path = Path(p)
-    return path if path.is_absolute() else base / path
-
-
 def open_catalog(manifest: BrowseManifest, base: Path) -> tuple[Catalog, Searcher]:
     """The catalog and a searcher for the manifest's index (or its synthetic stand-in)."""
     from agents.search import KeywordSearcher, StoreSearcher
@@ -345,7 +339,7 @@ def open_catalog(manifest: BrowseManifest, base: Path) -> tuple[Catalog, Searche
     if syn is not None:
         cat = synthetic_catalog(syn.per_value, syn.dim, seed=syn.seed)
         return cat, KeywordSearcher(cat)
-    data = _under(base, manifest.index.data_dir)
+    data = under(base, manifest.index.data_dir)
     cfg = IndexConfig(
         corpus_root=data,
         data_dir=data,
@@ -359,21 +353,7 @@ def open_catalog(manifest: BrowseManifest, base: Path) -> tuple[Catalog, Searche
 
 
 def default_backend_factory(manifest: BrowseManifest, base: Path) -> BackendFactory:
-    from valuespectrum.backends.registry import create_backend
-    from valuespectrum.runs.execute import data_dir
-
-    cache: str | None
-    if manifest.cache is True:
-        cache = str(data_dir() / "response-cache.sqlite")
-    elif manifest.cache is False:
-        cache = None
-    else:
-        cache = str(_under(base, manifest.cache))
-
-    def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
-        return create_backend(spec, cache=cache, **options)
-
-    return make
+    return backend_factory(manifest.cache, base)
 
 
 def prepare_folder(
@@ -385,28 +365,24 @@ def prepare_folder(
     extra: dict[str, Any],
 ) -> None:
     """Create or reopen a run folder; refuse to continue a different manifest's run in it."""
-    from valuespectrum.runs.header import build_header
-
-    digest = stable_hash(manifest.model_dump(mode="json"))
+    digest = check_manifest(manifest, folder.root, folder.header, fresh=fresh)
     if folder.header.is_file() and not fresh:
-        old = json.loads(folder.header.read_text(encoding="utf-8")).get("manifest_digest")
-        if old != digest:
-            raise ConfigError(
-                f"{folder.root}: holds a run of a different manifest; use another 'name' or "
-                "'output_dir', or pass --fresh to start this folder over"
-            )
         return
     if fresh and folder.browse.exists():
         for p in sorted(folder.trajectories.glob("*.jsonl")):
             p.unlink()
         folder.summary.unlink(missing_ok=True)
     folder.trajectories.mkdir(parents=True, exist_ok=True)
-    folder.manifest.write_text(
-        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
+    write_run_files(
+        manifest,
+        personas,
+        manifest_path=folder.manifest,
+        personas_path=folder.personas,
+        header_path=folder.header,
+        digest=digest,
+        seed=manifest.seed,
+        extra=extra,
     )
-    write_json_atomic(folder.personas, [p.model_dump(mode="json") for p in personas if p is not None])
-    write_json_atomic(folder.header, build_header(seed=manifest.seed, manifest_digest=digest, extra=extra))
 
 
 def execute_browse(
@@ -425,13 +401,13 @@ def execute_browse(
     from agents.metrics import summarise_run
 
     extra_personas = (
-        load_personas_file(_under(base, manifest.personas_file)) if manifest.personas_file else None
+        load_personas_file(under(base, manifest.personas_file)) if manifest.personas_file else None
     )
     personas = resolve_personas(manifest.personas, extra_personas)
     if catalog is None:
         catalog, store_searcher = open_catalog(manifest, base)
         searcher = searcher or store_searcher
-    folder = BrowseFolder(out or _under(base, manifest.output_dir) / manifest.name)
+    folder = BrowseFolder(out or under(base, manifest.output_dir) / manifest.name)
     store = catalog.store
     prepare_folder(
         manifest,
@@ -441,7 +417,7 @@ def execute_browse(
         extra={
             "n_videos": len(catalog),
             "encoder_id": getattr(store, "encoder_id", None),
-            "index": str(_under(base, manifest.index.data_dir)) if store is not None else None,
+            "index": str(under(base, manifest.index.data_dir)) if store is not None else None,
         },
     )
     factory = backend_factory or default_backend_factory(manifest, base)

@@ -9,18 +9,16 @@ a re-run, and a resumed run reuses the descriptions already stored in its folder
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from valuespectrum.backends.base import Backend
 from valuespectrum.errors import BackendError
 from valuespectrum.manifest import Describer
 from valuespectrum.probes.render import media_parts
 from valuespectrum.probes.schema import Probe
 from valuespectrum.runs.jsonl import read_jsonl
+from valuespectrum.runs.setup import BackendFactory
 from valuespectrum.types import GenerateConfig, Message, ModelRequest, TextPart
-
-BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
 
 
 def _stored(probes_file: Path, describer: Describer) -> dict[str, Probe]:

@@ -8,36 +8,25 @@ counted; the caller decides on the exit code from the failure rate.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from valuespectrum.backends.base import Backend
 from valuespectrum.errors import ConfigError, MediaChangedError
 from valuespectrum.manifest import RunManifest
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import Probe, ProbeBank
 from valuespectrum.runs.folder import RunFolder
-from valuespectrum.runs.header import build_header
-from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, write_json_atomic
+from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl
 from valuespectrum.runs.records import Order, RunRecord, record_id
-from valuespectrum.types import stable_hash
-
-BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
-
-
-def data_dir() -> Path:
-    """Where shared state (response cache, indexes) lives: $VSPEC_DATA or ./vspec-data."""
-    return Path(os.environ.get("VSPEC_DATA", "vspec-data"))
-
-
-def _under(base: Path, p: str) -> Path:
-    path = Path(p)
-    return path if path.is_absolute() else base / path
+from valuespectrum.runs.setup import (
+    BackendFactory,
+    backend_factory,
+    check_manifest,
+    under,
+    write_run_files,
+)
 
 
 def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
@@ -49,17 +38,17 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
     banks: list[ProbeBank] = [load_bank(name) for name in manifest.probes.banks]
     for f in manifest.probes.files:
         mapping = ColumnMapping.coerce(f.mapping, source=f"manifest probes.files ({f.path})")
-        banks.append(load_items(_under(base, f.path), mapping, name=f.name))
+        banks.append(load_items(under(base, f.path), mapping, name=f.name))
     if manifest.probes.probe_set:
-        banks.append(load_probe_set(_under(base, manifest.probes.probe_set)))
+        banks.append(load_probe_set(under(base, manifest.probes.probe_set)))
     if manifest.probes.from_index:
         from ingestion.config import IndexConfig
         from ingestion.probe_sets import ProbeSetSpec, build_probe_set
 
         src = manifest.probes.from_index
         cfg = IndexConfig(
-            corpus_root=_under(base, src.data_dir),
-            data_dir=_under(base, src.data_dir),
+            corpus_root=under(base, src.data_dir),
+            data_dir=under(base, src.data_dir),
             collection_prefix=src.collection,
             progress=False,
         )
@@ -95,25 +84,12 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
 
 
 def resolve_run_personas(manifest: RunManifest, base: Path) -> list[Persona | None]:
-    extra = load_personas_file(_under(base, manifest.personas_file)) if manifest.personas_file else None
+    extra = load_personas_file(under(base, manifest.personas_file)) if manifest.personas_file else None
     return resolve_personas(manifest.personas, extra)
 
 
 def default_backend_factory(manifest: RunManifest, base: Path = Path(".")) -> BackendFactory:
-    from valuespectrum.backends.registry import create_backend
-
-    cache: str | None
-    if manifest.cache is True:
-        cache = str(data_dir() / "response-cache.sqlite")
-    elif manifest.cache is False:
-        cache = None
-    else:
-        cache = str(_under(base, manifest.cache))
-
-    def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
-        return create_backend(spec, cache=cache, **options)
-
-    return make
+    return backend_factory(manifest.cache, base)
 
 
 @dataclass
@@ -170,17 +146,7 @@ def _probes_text(probes: list[Probe]) -> str:
 
 def check_same_manifest(manifest: RunManifest, folder: RunFolder, *, fresh: bool) -> str:
     """The manifest's digest; raises when the folder already holds a run of another manifest."""
-    digest = stable_hash(manifest.model_dump(mode="json"))
-    if folder.exists() and not fresh:
-        import json
-
-        old = json.loads(folder.header.read_text(encoding="utf-8")).get("manifest_digest")
-        if old != digest:
-            raise ConfigError(
-                f"{folder.root}: holds a run of a different manifest; use another 'name' or "
-                "'output_dir', or pass --fresh to start this folder over"
-            )
-    return digest
+    return check_manifest(manifest, folder.root, folder.header, fresh=fresh)
 
 
 def prepare_folder(
@@ -204,13 +170,16 @@ def prepare_folder(
         for p in (folder.responses, folder.scores, folder.summary, folder.summary_csv, folder.header):
             p.unlink(missing_ok=True)
     folder.root.mkdir(parents=True, exist_ok=True)
-    folder.manifest.write_text(
-        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
     folder.probes.write_text(_probes_text(probes), encoding="utf-8")
-    write_json_atomic(folder.personas, [p.model_dump(mode="json") for p in personas if p is not None])
-    write_json_atomic(folder.header, build_header(seed=manifest.seed, manifest_digest=digest))
+    write_run_files(
+        manifest,
+        personas,
+        manifest_path=folder.manifest,
+        personas_path=folder.personas,
+        header_path=folder.header,
+        digest=digest,
+        seed=manifest.seed,
+    )
 
 
 def execute_run(
@@ -225,7 +194,7 @@ def execute_run(
     """Ask every model every probe under every persona (both label orders if set)."""
     probes = resolve_probes(manifest, base)
     personas = resolve_run_personas(manifest, base)
-    folder = RunFolder(out or _under(base, manifest.output_dir) / manifest.name)
+    folder = RunFolder(out or under(base, manifest.output_dir) / manifest.name)
     factory = backend_factory or default_backend_factory(manifest, base)
     if manifest.probes.describe is not None:
         from valuespectrum.runs.describe import describe_probes
