@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -66,6 +66,15 @@ class IndexConfig(BaseModel):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    def store_location(self) -> dict[str, Any]:
+        """Where the index's collections live, as ChromaStore's keyword arguments."""
+        return {
+            "path": self.chroma_path,
+            "host": self.chroma_host,
+            "port": self.chroma_port,
+            "prefix": self.collection_prefix,
+        }
 
     @property
     def frames_dir(self) -> Path:

@@ -156,14 +156,7 @@ def index_corpus(
     report = IndexReport(skipped=[Outcome(path=r.path, reason=r.reason) for r in refused])
 
     enc = encoder or OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
-    st = store or ChromaStore(
-        enc.id,
-        enc.dim,
-        path=config.chroma_path,
-        host=config.chroma_host,
-        port=config.chroma_port,
-        prefix=config.collection_prefix,
-    )
+    st = store or ChromaStore(enc.id, enc.dim, **config.store_location())
     report.encoder_id, report.dim = enc.id, enc.dim
     report.store = str(getattr(st, "location", ""))
     tagger = ValueTagger.build(

@@ -49,15 +49,7 @@ def open_index(config: IndexConfig, encoder: Encoder | None = None) -> tuple[Enc
 
     if encoder is None:
         encoder = OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
-    store = ChromaStore(
-        encoder.id,
-        encoder.dim,
-        path=config.chroma_path,
-        host=config.chroma_host,
-        port=config.chroma_port,
-        prefix=config.collection_prefix,
-        create=False,
-    )
+    store = ChromaStore(encoder.id, encoder.dim, **config.store_location(), create=False)
     return encoder, store
 
 
@@ -65,21 +57,8 @@ def open_store(config: IndexConfig) -> VectorStore:
     """The store of an existing index, opened with the encoder id it records (no encoder built)."""
     from ingestion.store import ChromaStore
 
-    enc_id, dim = ChromaStore.read_encoder_id(
-        path=config.chroma_path,
-        host=config.chroma_host,
-        port=config.chroma_port,
-        prefix=config.collection_prefix,
-    )
-    return ChromaStore(
-        enc_id,
-        dim,
-        path=config.chroma_path,
-        host=config.chroma_host,
-        port=config.chroma_port,
-        prefix=config.collection_prefix,
-        create=False,
-    )
+    enc_id, dim = ChromaStore.read_encoder_id(**config.store_location())
+    return ChromaStore(enc_id, dim, **config.store_location(), create=False)
 
 
 def value_where(value: str | None = None, platform: str | None = None) -> dict[str, Any] | None:
@@ -176,12 +155,7 @@ def encoder_for_index(config: IndexConfig) -> Encoder:
     from ingestion.store import ChromaStore
     from valuespectrum.errors import ConfigError
 
-    enc_id, _ = ChromaStore.read_encoder_id(
-        path=config.chroma_path,
-        host=config.chroma_host,
-        port=config.chroma_port,
-        prefix=config.collection_prefix,
-    )
+    enc_id, _ = ChromaStore.read_encoder_id(**config.store_location())
     parts = enc_id.split(":", 2)
     if len(parts) != 3 or parts[0] != "open_clip":
         raise ConfigError(f"index encoder {enc_id!r} is not an open_clip encoder this version can rebuild")
