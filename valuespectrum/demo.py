@@ -50,19 +50,26 @@ def local_smollm2(cache_dir: Path) -> Path | None:
     return convert_gguf_to_folder(gguf, target)
 
 
-def text_manifest(model_spec: str, options: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+def _demo_settings(out_dir: Path) -> dict[str, Any]:
+    """What both demo runs share: both label orders, likelihood scoring, one cache."""
     return {
-        "name": "demo-text-probes",
         "seed": 0,
-        "models": [{"spec": model_spec, "label": model_spec.split("/")[-1], "options": options}],
-        "probes": {"banks": ["portrait"]},
-        "personas": ["none", "neutral", "value-tradition", "value-stimulation"],
         "controls": {"reverse_labels": True},
         "scoring": {"use_logprobs": True, "n_boot": 500},
         "generation": {"max_new_tokens": 8},
         "batch_size": 16,
         "cache": str(out_dir / "response-cache.sqlite"),
         "output_dir": str(out_dir / "runs"),
+    }
+
+
+def text_manifest(model_spec: str, options: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    return {
+        "name": "demo-text-probes",
+        "models": [{"spec": model_spec, "label": model_spec.split("/")[-1], "options": options}],
+        "probes": {"banks": ["portrait"]},
+        "personas": ["none", "neutral", "value-tradition", "value-stimulation"],
+        **_demo_settings(out_dir),
         "max_failure_rate": 0.0,
     }
 
@@ -70,16 +77,10 @@ def text_manifest(model_spec: str, options: dict[str, Any], out_dir: Path) -> di
 def vqa_manifest(model_spec: str, data_dir: Path, out_dir: Path) -> dict[str, Any]:
     return {
         "name": "demo-value-spectrum",
-        "seed": 0,
         "models": [{"spec": model_spec, "label": model_spec.split("/")[-1], "modalities": ["text"]}],
         "probes": {"banks": [], "from_index": {"data_dir": str(data_dir), "per_value": 1}},
         "personas": ["none", "value-hedonism", "value-universalism"],
-        "controls": {"reverse_labels": True},
-        "scoring": {"use_logprobs": True, "n_boot": 500},
-        "generation": {"max_new_tokens": 8},
-        "batch_size": 16,
-        "cache": str(out_dir / "response-cache.sqlite"),
-        "output_dir": str(out_dir / "runs"),
+        **_demo_settings(out_dir),
     }
 
 
