@@ -15,18 +15,17 @@ from typing import Any
 
 from valuespectrum.personas import NO_PERSONA
 from valuespectrum.scoring.profile import compare_profiles
-from valuespectrum.scoring.steerability import persona_effects, steerability_overview
+from valuespectrum.scoring.steerability import (
+    measure_of,
+    persona_effects,
+    profile_values,
+    steerability_overview,
+)
 from valuespectrum.values import CIRCUMPLEX, Value
 
 
-def measure_of(profile: Mapping[str, Any]) -> str:
-    return "like_rate" if profile.get("scale") == "endorse" else "scores"
-
-
 def group_scores(group: Mapping[str, Any]) -> dict[Value, float | None]:
-    prof = group["profile"]
-    raw = prof.get(measure_of(prof)) or {}
-    return {v: (None if raw.get(v.value) is None else float(raw[v.value])) for v in CIRCUMPLEX}
+    return profile_values(group["profile"])
 
 
 def rank_order(scores: Mapping[Value, float | None]) -> list[list[str]]:

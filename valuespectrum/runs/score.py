@@ -21,7 +21,6 @@ from valuespectrum.probes.schema import Probe
 from valuespectrum.runs.analysis import (
     annotate_groups,
     comparison_rows,
-    measure_of,
     model_agreement,
     steerability_summary,
     write_comparison_csv,
@@ -32,6 +31,7 @@ from valuespectrum.runs.jsonl import read_jsonl, write_json_atomic
 from valuespectrum.scoring.items import ItemScore, score_item
 from valuespectrum.scoring.parse import ParsedAnswer, parse_answer
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
+from valuespectrum.scoring.steerability import measure_of
 from valuespectrum.types import ModelResponse
 from valuespectrum.values import CIRCUMPLEX, Value
 

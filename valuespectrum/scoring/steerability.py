@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -91,13 +92,15 @@ class PersonaEffect:
         }
 
 
-def _measure(profile: Mapping[str, object]) -> str:
+def measure_of(profile: Mapping[str, Any]) -> str:
+    """The field a summary profile is compared on: ``like_rate`` (0-100) for yes/no items,
+    else ``scores``."""
     return "like_rate" if profile.get("scale") == "endorse" else "scores"
 
 
-def _scores(profile: Mapping[str, object], measure: str) -> dict[Value, float | None]:
-    raw = profile.get(measure) or {}
-    assert isinstance(raw, Mapping)
+def profile_values(profile: Mapping[str, Any]) -> dict[Value, float | None]:
+    """A summary profile's per-value numbers on its measure (see :func:`measure_of`)."""
+    raw = profile.get(measure_of(profile)) or {}
     return {v: (None if raw.get(v.value) is None else float(raw[v.value])) for v in CIRCUMPLEX}
 
 
@@ -117,8 +120,8 @@ def persona_effects(
             continue
         prof, base_prof = g["profile"], base["profile"]
         assert isinstance(prof, Mapping) and isinstance(base_prof, Mapping)
-        measure = _measure(prof)
-        changes = value_changes(_scores(prof, measure), _scores(base_prof, measure))
+        measure = measure_of(prof)
+        changes = value_changes(profile_values(prof), profile_values(base_prof))
         tgt = list(targets.get(persona, []))
         ranks = change_ranks(changes)
         target_ranks = {t: ranks[t] for t in tgt if t in ranks}
