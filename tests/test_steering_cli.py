@@ -58,3 +58,14 @@ def test_manifest_error_names_file_and_field(tmp_path):
     assert isinstance(res.exception, ConfigError)
     msg = str(res.exception)
     assert "bad.yaml" in msg and "field 'layers'" in msg and "field 'surprise'" in msg
+
+
+def test_eval_names_the_builtin_banks_when_the_probe_file_is_missing(tmp_path):
+    from valuespectrum.errors import ConfigError
+
+    (tmp_path / "e.yaml").write_text(
+        "model: m\nvectors: [v.json]\nprobes: no-such-bank\nmultipliers: [1.0]\nout: o\n"
+    )
+    res = CliRunner().invoke(app, ["eval", str(tmp_path / "e.yaml")])
+    assert isinstance(res.exception, ConfigError)
+    assert "field 'probes'" in str(res.exception) and "built-in bank (portrait" in str(res.exception)

@@ -109,6 +109,7 @@ def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManif
     the manifest), so ``vspec report OUT`` builds the steering section.
     """
     from valuespectrum.backends.hf import HFBackend
+    from valuespectrum.probes.bank import list_banks, load_bank
     from valuespectrum.probes.schema import ProbeBank
     from valuespectrum.steering.evaluate import evaluate_steering
     from valuespectrum.steering.interdependence import (
@@ -122,12 +123,18 @@ def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManif
 
     m = load_manifest(manifest, EvalManifest)
     bank_path = Path(m.probes)
-    if not bank_path.is_file():
-        raise ConfigError(f"{manifest}: field 'probes': {bank_path} not found")
-    try:
-        bank = ProbeBank.model_validate_json(bank_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ConfigError(f"{bank_path}: not a valid probe bank ({exc})") from exc
+    if m.probes in list_banks():
+        bank = load_bank(m.probes)
+    elif not bank_path.is_file():
+        raise ConfigError(
+            f"{manifest}: field 'probes': {bank_path} not found; give a probe bank JSON file or a "
+            f"built-in bank ({', '.join(list_banks())})"
+        )
+    else:
+        try:
+            bank = ProbeBank.model_validate_json(bank_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ConfigError(f"{bank_path}: not a valid probe bank ({exc})") from exc
     vectors = [SteeringVector.load(p) for p in m.vectors]
     detectors = _detectors(manifest, m, vectors) if m.gate is not None else None
     backend = HFBackend(m.model, device=m.device, dtype=m.dtype)

@@ -60,7 +60,7 @@ class EvalManifest(BaseModel):
     vectors: list[str] = Field(min_length=1)
     """Saved vectors (.safetensors or .json paths)."""
     probes: str
-    """A probe bank as JSON (ProbeBank)."""
+    """A built-in bank (portrait, agreement, dilemma) or a probe bank as JSON (ProbeBank)."""
     multipliers: list[float] = Field(min_length=1)
     """Multipliers (mode add) or p0 targets (mode gated)."""
     mode: Literal["add", "gated"] = "add"
