@@ -8,34 +8,22 @@ relative to the manifest's folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from agents.feed import FeedConfig
-from valuespectrum.manifest import load_config, validate_mapping
+from valuespectrum.config import load_config, validate_mapping
+from valuespectrum.runs.spec import ModelSpec, RunSpecBase
+from valuespectrum.runs.spec import Strict as _Strict
 from valuespectrum.types import GenerateConfig
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BrowseModel(_Strict):
-    spec: str
-    """Model spec: ``mock``, ``hf:ID_OR_PATH``, ``openai:NAME@URL`` or a plugin's."""
-    label: str | None = None
-    """Name used in file names and tables (default: the spec)."""
-    options: dict[str, Any] = Field(default_factory=dict)
-    """Backend settings (device, dtype, api_key_env, default/script for mock...)."""
+class BrowseModel(ModelSpec):
     modality: Literal["vision", "text"] = "vision"
     """vision: the agent sees the sampled frames; text: only the caption (text-only LLMs)."""
     decision: Literal["json", "likelihood"] | None = None
     """Override ``agent.decision`` for this model (e.g. ``likelihood`` for a small local model)."""
-
-    @property
-    def name(self) -> str:
-        return self.label or self.spec
 
 
 class SyntheticCorpus(_Strict):
@@ -82,15 +70,13 @@ class MetricSettings(_Strict):
     """Steps per window of the drift curve."""
 
 
-class BrowseManifest(_Strict):
+class BrowseManifest(RunSpecBase):
     """Everything that defines a browse run; stored resolved in the run folder."""
 
+    NO_ANSWER_FIELDS: ClassVar[frozenset[str]] = RunSpecBase.NO_ANSWER_FIELDS | {"metrics"}
+
     name: str = "browse"
-    seed: int = 0
     models: list[BrowseModel] = Field(min_length=1)
-    personas: list[str] = Field(default_factory=lambda: ["none"], min_length=1)
-    """Persona ids (``none`` = no system prompt); see ``vspec personas``."""
-    personas_file: str | None = None
     index: IndexLocation = Field(default_factory=IndexLocation)
     phases: Phases = Field(default_factory=Phases)
     feed: FeedConfig = Field(default_factory=FeedConfig)
@@ -99,19 +85,6 @@ class BrowseManifest(_Strict):
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=96))
     cache: bool | str = False
     """True: the shared response cache under the data folder; a path: that SQLite file; False: none."""
-    max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    """A run whose failed-request share exceeds this exits non-zero."""
-    output_dir: str = "runs"
-
-    @model_validator(mode="after")
-    def _unique_labels(self) -> BrowseManifest:
-        names = [m.name for m in self.models]
-        dups = sorted({n for n in names if names.count(n) > 1})
-        if dups:
-            raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
-        if len(set(self.personas)) != len(self.personas):
-            raise ValueError("personas must not repeat")
-        return self
 
 
 def parse_browse_manifest(raw: object, source: str = "<manifest>") -> BrowseManifest:

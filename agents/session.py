@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,8 +45,9 @@ from agents.search import Searcher
 from valuespectrum.backends.base import Backend
 from valuespectrum.errors import ConfigError
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
+from valuespectrum.runs.folder import RunDir
 from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, repair_tail, write_json_atomic
-from valuespectrum.runs.setup import BackendFactory, backend_factory, check_manifest, under, write_run_files
+from valuespectrum.runs.setup import BackendFactory, ModelSource, backend_factory, under
 from valuespectrum.types import stable_hash
 
 StepHook = Callable[[dict[str, Any]], None]
@@ -54,16 +56,8 @@ VOLATILE_FIELDS: tuple[str, ...] = ("latency_s", "cached")
 
 
 @dataclass(frozen=True)
-class BrowseFolder:
-    root: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / "manifest.yaml"
-
-    @property
-    def header(self) -> Path:
-        return self.root / "header.json"
+class BrowseFolder(RunDir):
+    """A browsing run's folder: the common run files plus ``browse/``."""
 
     @property
     def browse(self) -> Path:
@@ -83,6 +77,11 @@ class BrowseFolder:
 
     def trajectory(self, model: str, persona: str) -> Path:
         return self.trajectories / f"{slug(model)}__{slug(persona)}.jsonl"
+
+    def has_results(self) -> bool:
+        return self.trajectories.is_dir() and any(
+            p.stat().st_size > 0 for p in self.trajectories.glob("*.jsonl")
+        )
 
 
 def slug(name: str) -> str:
@@ -364,24 +363,19 @@ def prepare_folder(
     fresh: bool,
     extra: dict[str, Any],
 ) -> None:
-    """Create or reopen a run folder; refuse to continue a different manifest's run in it."""
-    digest = check_manifest(manifest, folder.root, folder.header, fresh=fresh)
-    if folder.header.is_file() and not fresh:
+    """Create or reopen a run folder; refuse to continue another manifest's sessions in it."""
+    if not fresh and folder.check_reopen(manifest, personas):
+        folder.update_manifest(manifest)
         return
-    if fresh and folder.browse.exists():
+    if folder.browse.exists():
         for p in sorted(folder.trajectories.glob("*.jsonl")):
             p.unlink()
         folder.summary.unlink(missing_ok=True)
-    folder.trajectories.mkdir(parents=True, exist_ok=True)
-    write_run_files(
+    folder.start(
         manifest,
         personas,
-        manifest_path=folder.manifest,
-        personas_path=folder.personas,
-        header_path=folder.header,
-        digest=digest,
-        seed=manifest.seed,
         extra=extra,
+        write_more=lambda: folder.trajectories.mkdir(parents=True, exist_ok=True),
     )
 
 
@@ -396,9 +390,18 @@ def execute_browse(
     searcher: Searcher | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     on_step: StepHook | None = None,
+    backends: Mapping[str, Backend] | None = None,
 ) -> BrowseOutcome:
-    """Run every (model, persona) session of a manifest, resuming what a folder already holds."""
+    """Run every (model, persona) session of a manifest, resuming what a folder already holds.
+
+    Backends come from ``backends`` (label -> backend), else ``backend_factory``, else the
+    manifest's specs; only those built from the specs are closed here (the caller owns the rest).
+    """
     from agents.metrics import summarise_run
+
+    source = ModelSource.for_run(manifest.cache, base, factory=backend_factory, prebuilt=backends)
+    for m in manifest.models:
+        source.check(m.spec, m.options, m.label)
 
     extra_personas = (
         load_personas_file(under(base, manifest.personas_file)) if manifest.personas_file else None
@@ -420,7 +423,6 @@ def execute_browse(
             "index": str(under(base, manifest.index.data_dir)) if store is not None else None,
         },
     )
-    factory = backend_factory or default_backend_factory(manifest, base)
     outcome = BrowseOutcome(folder)
     for entry in manifest.models:
         sessions = [
@@ -434,12 +436,10 @@ def execute_browse(
             )
             for p in personas
         ]
-        backend = (
-            None
-            if all(s.is_complete() for s in sessions)
-            else factory(entry.spec, dict(entry.options), entry.label)
-        )
-        try:
+        complete = all(s.is_complete() for s in sessions)
+        with (
+            nullcontext(None) if complete else source.open(entry.spec, entry.options, entry.label) as backend
+        ):
             for s in sessions:
                 label = f"{entry.name} / {s.persona_id}"
                 hook = on_step
@@ -452,9 +452,6 @@ def execute_browse(
                             on_step(rec)
 
                 outcome.sessions.append(s.run(backend, on_step=hook))
-        finally:
-            if backend is not None:
-                backend.close()
     outcome.summary = summarise_run(folder, manifest, personas)
     write_json_atomic(folder.summary, outcome.summary)
     return outcome

@@ -1,10 +1,103 @@
 """valuespectrum: measure, compare and steer the Schwartz values of VLMs and LLMs.
 
-The package root stays import-light (no torch, no video libraries) so that the CLI
-answers quickly; heavy backends load lazily when used.
+The front door for notebooks and scripts::
+
+    import valuespectrum as vs
+    m = vs.create_backend("hf:./models/SmolLM2-135M-Instruct")
+    res = vs.evaluate(m, probes="portrait", personas=["none", "value-power"])
+    res.profile("value-power").scores[vs.Value.POWER]
+
+Everything here is imported lazily on first use, so ``import valuespectrum`` stays light
+(no torch, no video libraries) and the CLI answers at once.
 """
 
-from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value, parse_value
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["CIRCUMPLEX", "HigherOrder", "Value", "__version__", "parse_value"]
+
+_LAZY: dict[str, str] = {
+    # running and reading runs
+    "create_backend": "valuespectrum.backends.registry:create_backend",
+    "list_backends": "valuespectrum.backends.registry:list_backends",
+    "register_backend": "valuespectrum.backends.registry:register_backend",
+    "evaluate": "valuespectrum.api:evaluate",
+    "score": "valuespectrum.api:score",
+    "read_run": "valuespectrum.api:read_run",
+    "RunResult": "valuespectrum.api:RunResult",
+    "RunSummary": "valuespectrum.runs.log:RunSummary",
+    "GroupSummary": "valuespectrum.runs.log:GroupSummary",
+    "RunRecord": "valuespectrum.runs.log:RunRecord",
+    "ScoreLine": "valuespectrum.runs.log:ScoreLine",
+    # items and answers
+    "load_bank": "valuespectrum.probes.bank:load_bank",
+    "list_banks": "valuespectrum.probes.bank:list_banks",
+    "load_items": "valuespectrum.probes.importers:load_items",
+    "Probe": "valuespectrum.probes.schema:Probe",
+    "interpret": "valuespectrum.scoring.interpret:interpret",
+    # personas and the value vocabulary
+    "Persona": "valuespectrum.personas:Persona",
+    "builtin_personas": "valuespectrum.personas:builtin_personas",
+    "NO_PERSONA": "valuespectrum.personas:NO_PERSONA",
+    "Value": "valuespectrum.values:Value",
+    "HigherOrder": "valuespectrum.values:HigherOrder",
+    "CIRCUMPLEX": "valuespectrum.values:CIRCUMPLEX",
+    "parse_value": "valuespectrum.values:parse_value",
+}
+_SUBMODULES = {"steering", "scoring", "probes", "backends", "runs", "reports"}
+
+__all__ = [
+    "CIRCUMPLEX",
+    "NO_PERSONA",
+    "GroupSummary",
+    "HigherOrder",
+    "Persona",
+    "Probe",
+    "RunRecord",
+    "RunResult",
+    "RunSummary",
+    "ScoreLine",
+    "Value",
+    "__version__",
+    "builtin_personas",
+    "create_backend",
+    "evaluate",
+    "interpret",
+    "list_backends",
+    "list_banks",
+    "load_bank",
+    "load_items",
+    "parse_value",
+    "read_run",
+    "register_backend",
+    "score",
+]
+
+if TYPE_CHECKING:
+    from valuespectrum.api import RunResult, evaluate, read_run, score
+    from valuespectrum.backends.registry import create_backend, list_backends, register_backend
+    from valuespectrum.personas import NO_PERSONA, Persona, builtin_personas
+    from valuespectrum.probes.bank import list_banks, load_bank
+    from valuespectrum.probes.importers import load_items
+    from valuespectrum.probes.schema import Probe
+    from valuespectrum.runs.log import GroupSummary, RunRecord, RunSummary, ScoreLine
+    from valuespectrum.scoring.interpret import interpret
+    from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value, parse_value
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is not None:
+        module, _, attr = target.partition(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"valuespectrum.{name}")
+    raise AttributeError(f"module 'valuespectrum' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_SUBMODULES])

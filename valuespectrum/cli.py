@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuespectrum.errors import ValueSpectrumError
+
+if TYPE_CHECKING:
+    from valuespectrum.runs.log import RunSummary
 
 app = typer.Typer(
     name="vspec",
@@ -19,9 +22,62 @@ app = typer.Typer(
 )
 
 
+#: Exit codes of ``vspec run`` and ``vspec score`` (documented in the README).
+EXIT_TOO_MANY_FAILURES = 1
+"""More failed requests or unparsed answers than the run allows."""
+EXIT_BAD_INPUT = 2
+"""Bad manifest, item file, option or folder (or the folder is locked by another run)."""
+EXIT_INCOMPLETE = 3
+"""The run folder lacks records for some of the requests its manifest asks."""
+
+
 def _fail(exc: Exception) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _rate(value: float | None, option: str) -> float | None:
+    from valuespectrum.runs.spec import check_rate
+
+    if value is None:
+        return None
+    try:
+        return check_rate(value, option)
+    except ValueError as exc:
+        _fail(exc)
+        raise
+
+
+def _verdict(
+    summary: RunSummary, max_failure_rate: float | None, max_unparsed_rate: float | None, where: Path
+) -> None:
+    """Exit 3 when incomplete, 1 past a threshold, else return (exit 0)."""
+    if not summary.complete:
+        typer.secho(
+            f"incomplete: {summary.n_missing} of {summary.n_expected} requests have no record in {where}; "
+            "run the manifest again to ask them",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(EXIT_INCOMPLETE)
+    fail_limit = summary.max_failure_rate if max_failure_rate is None else max_failure_rate
+    unparsed_limit = summary.max_unparsed_rate if max_unparsed_rate is None else max_unparsed_rate
+    problems = []
+    if summary.failure_rate > fail_limit:
+        problems.append(
+            f"{summary.n_failed} of {summary.n_records} requests failed "
+            f"({summary.failure_rate:.1%} > allowed {fail_limit:.1%}); see {where / 'responses.jsonl'}"
+        )
+    if summary.unparsed_rate > unparsed_limit:
+        problems.append(
+            f"{summary.n_unparsed} of {summary.n_records} answers were unparsed "
+            f"({summary.unparsed_rate:.1%} > allowed {unparsed_limit:.1%}, max_unparsed_rate); "
+            f"see {where / 'scores.jsonl'}"
+        )
+    if problems:
+        for line in problems:
+            typer.secho(line, fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_TOO_MANY_FAILURES)
 
 
 @app.command()
@@ -30,52 +86,66 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Run folder (default: output_dir/name).")] = None,
     fresh: Annotated[bool, typer.Option(help="Discard what the run folder holds and start over.")] = False,
     max_failure_rate: Annotated[
-        float | None, typer.Option(help="Exit non-zero when more than this share of requests failed.")
+        float | None, typer.Option(help="Exit 1 when more than this share of requests failed (0..1).")
+    ] = None,
+    max_unparsed_rate: Annotated[
+        float | None, typer.Option(help="Exit 1 when more than this share of answers is unparsed (0..1).")
     ] = None,
 ) -> None:
-    """Run a manifest: probes x personas x models -> a run folder with responses, scores and a summary."""
+    """Run a manifest: probes x personas x models -> a run folder with responses, scores and a summary.
+
+    Exit codes: 0 ok, 1 too many failed or unparsed, 2 bad input, 3 incomplete.
+    """
     from valuespectrum.manifest import load_manifest
     from valuespectrum.runs.terminal import print_outcome, progress_bar
 
+    fail_limit = _rate(max_failure_rate, "--max-failure-rate")
+    unparsed_limit = _rate(max_unparsed_rate, "--max-unparsed-rate")
     try:
         m = load_manifest(manifest)
         from valuespectrum.runs.execute import execute_run
-        from valuespectrum.runs.score import score_run
+        from valuespectrum.runs.score import score_folder
 
         with progress_bar() as on_progress:
             outcome = execute_run(m, base=manifest.parent, out=out, fresh=fresh, progress=on_progress)
-        summary = score_run(outcome.folder)
+        summary = score_folder(outcome.folder)
     except ValueSpectrumError as exc:
         _fail(exc)
         return
-    limit = m.max_failure_rate if max_failure_rate is None else max_failure_rate
-    print_outcome(outcome, summary)
-    if outcome.failure_rate > limit:
-        typer.secho(
-            f"{outcome.n_failed} of {outcome.n_requests} requests failed "
-            f"({outcome.failure_rate:.1%} > allowed {limit:.1%}); see {outcome.folder.responses}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    print_outcome(outcome, summary.model_dump(mode="json"))
+    _verdict(summary, fail_limit, unparsed_limit, outcome.folder.root)
 
 
 @app.command()
-def score(run_dir: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
-    """Re-score a run folder from its stored responses, without calling any model."""
+def score(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    max_failure_rate: Annotated[
+        float | None, typer.Option(help="Exit 1 when more than this share of requests failed (0..1).")
+    ] = None,
+    max_unparsed_rate: Annotated[
+        float | None, typer.Option(help="Exit 1 when more than this share of answers is unparsed (0..1).")
+    ] = None,
+) -> None:
+    """Re-score a run folder from its stored responses, without calling any model.
+
+    Exit codes: 0 ok, 1 too many failed or unparsed, 2 bad input, 3 incomplete.
+    """
     from valuespectrum.runs.folder import RunFolder
-    from valuespectrum.runs.score import score_run
+    from valuespectrum.runs.score import score_folder
     from valuespectrum.runs.terminal import print_summary
 
+    fail_limit = _rate(max_failure_rate, "--max-failure-rate")
+    unparsed_limit = _rate(max_unparsed_rate, "--max-unparsed-rate")
     folder = RunFolder(run_dir)
     if not folder.exists():
         _fail(ValueError(f"{run_dir}: not a run folder (no header.json); give the folder `vspec run` wrote"))
     try:
-        summary = score_run(folder)
+        summary = score_folder(folder)
     except ValueSpectrumError as exc:
         _fail(exc)
         return
-    print_summary(summary)
+    print_summary(summary.model_dump(mode="json"))
+    _verdict(summary, fail_limit, unparsed_limit, folder.root)
 
 
 @app.command()
@@ -176,4 +246,4 @@ def main() -> None:
         app()
     except ValueSpectrumError as exc:  # pragma: no cover - commands catch their own
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_BAD_INPUT)

@@ -1,42 +1,44 @@
 """Run manifests: YAML files (read with the safe loader) validated by pydantic.
 
 Errors name the file and the field path (``models.0.spec``) and say what was expected, so a
-user can fix the file without reading code. The CLI and library build the same object.
+user can fix the file without reading code. The CLI and library build the same object. The
+fields every run spec shares live in :mod:`valuespectrum.runs.spec`; reading and validating
+files in :mod:`valuespectrum.config` (re-exported here).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from valuespectrum.errors import ConfigError
-from valuespectrum.probes.render import PromptStyle
-from valuespectrum.types import GenerateConfig
+from valuespectrum.config import (
+    format_validation_error,
+    load_config,
+    load_yaml,
+    validate_mapping,
+)
+from valuespectrum.runs.spec import ModelSpec, RunSpecBase
+from valuespectrum.runs.spec import Strict as _Strict
+from valuespectrum.types import GenerateConfig, Modality, PromptStyle
 from valuespectrum.values import Value, parse_value
 
-Modality = Literal["vision", "text"]
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ModelEntry(_Strict):
-    spec: str
-    """Model spec: ``mock``, ``hf:ID_OR_PATH``, ``openai:NAME@URL`` or a plugin's."""
-    label: str | None = None
-    """Name used in tables (default: the spec)."""
-    options: dict[str, Any] = Field(default_factory=dict)
-    """Backend settings (device, dtype, batch_size, api_key_env, script for mock...)."""
+class ModelEntry(ModelSpec):
     modalities: list[Modality] | None = None
     """Override the run's modalities for this model (e.g. [text] for a text-only LLM)."""
 
-    @property
-    def name(self) -> str:
-        return self.label or self.spec
+    @field_validator("modalities")
+    @classmethod
+    def _modalities(cls, v: list[Modality] | None) -> list[Modality] | None:
+        return None if v is None else _unique(v, "modalities")
+
+
+def _unique(items: list[Any], what: str) -> list[Any]:
+    if len(set(items)) != len(items):
+        raise ValueError(f"{what} must not repeat (each would be asked twice): {items}")
+    return items
 
 
 class ItemFile(_Strict):
@@ -76,6 +78,12 @@ class Describer(_Strict):
 class ProbeSelection(_Strict):
     banks: list[str] = Field(default_factory=lambda: ["portrait"])
     """Built-in banks to include: portrait, agreement, dilemma."""
+
+    @field_validator("banks")
+    @classmethod
+    def _banks(cls, v: list[str]) -> list[str]:
+        return _unique(v, "probes.banks")
+
     files: list[ItemFile] = Field(default_factory=list)
     probe_set: str | None = None
     """A saved probe-set JSONL (e.g. built from a video index)."""
@@ -111,16 +119,13 @@ class Scoring(_Strict):
     ci: float = Field(default=0.95, gt=0.5, lt=1.0)
 
 
-class RunManifest(_Strict):
-    """Everything that defines a run; stored resolved in the run folder."""
+class RunManifest(RunSpecBase):
+    """Everything that defines a probe run; stored resolved in the run folder."""
 
-    name: str = "run"
-    seed: int = 0
+    NO_ANSWER_FIELDS: ClassVar[frozenset[str]] = RunSpecBase.NO_ANSWER_FIELDS | {"scoring"}
+
     models: list[ModelEntry] = Field(min_length=1)
     probes: ProbeSelection = Field(default_factory=ProbeSelection)
-    personas: list[str] = Field(default_factory=lambda: ["none"])
-    """Persona ids (``none`` = no system prompt); see ``vspec personas``."""
-    personas_file: str | None = None
     controls: Controls = Field(default_factory=Controls)
     prompt_style: PromptStyle = "plain"
     """How yes/no items are asked: plain, simple (JSON with reason and trait) or isq."""
@@ -129,74 +134,36 @@ class RunManifest(_Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
     batch_size: int = Field(default=8, ge=1, le=4096)
-    cache: bool | str = True
-    """True: a shared cache under the data folder; a path: that SQLite file (relative to the
-    manifest, like its other paths); False: none."""
-    max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    """A run whose failed-request share exceeds this exits non-zero."""
-    output_dir: str = "runs"
 
-    @model_validator(mode="after")
-    def _unique_labels(self) -> RunManifest:
-        names = [m.name for m in self.models]
-        dups = sorted({n for n in names if names.count(n) > 1})
-        if dups:
-            raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
-        return self
-
-
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors()[:8]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see manifests/ for examples)"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        lines.append(f"{source}: field '{loc}': {msg}")
-    return "\n".join(lines)
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def validate_mapping(cls: type[ModelT], raw: object, source: str) -> ModelT:
-    """Validate parsed YAML/JSON into ``cls``; errors name the source and each bad field."""
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping of fields at the top level, got {type(raw).__name__}"
-        )
-    try:
-        return cls.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from exc
-
-
-def load_config(cls: type[ModelT], path: str | Path) -> ModelT:
-    """Read a YAML file with the safe loader and validate it into ``cls``."""
-    return validate_mapping(cls, load_yaml(path), str(path))
+    @field_validator("modalities")
+    @classmethod
+    def _modalities(cls, v: list[Modality]) -> list[Modality]:
+        return _unique(v, "modalities")
 
 
 def parse_manifest(raw: object, source: str = "<manifest>") -> RunManifest:
     return validate_mapping(RunManifest, raw, source)
 
 
-def load_yaml(path: str | Path) -> object:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read file ({exc.strerror or exc})") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{p}: invalid YAML{where}: {problem}") from exc
-
-
 def load_manifest(path: str | Path) -> RunManifest:
     """Read and validate a run manifest; relative paths inside stay relative to it."""
     return parse_manifest(load_yaml(path), str(path))
+
+
+__all__ = [
+    "Controls",
+    "Describer",
+    "IndexProbes",
+    "ItemFile",
+    "Modality",
+    "ModelEntry",
+    "ProbeSelection",
+    "RunManifest",
+    "Scoring",
+    "format_validation_error",
+    "load_config",
+    "load_manifest",
+    "load_yaml",
+    "parse_manifest",
+    "validate_mapping",
+]

@@ -48,7 +48,7 @@ class _PersonaFile(BaseModel):
 
 def load_personas_file(path: str | Path) -> dict[str, Persona]:
     """Read a personas YAML file (safe loader) into id -> Persona."""
-    from valuespectrum.manifest import load_yaml
+    from valuespectrum.config import load_yaml
 
     return _parse(load_yaml(path), str(path))
 

@@ -16,6 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _CHUNK = 1 << 20
 
+# -- the vocabulary types shared by probes, manifests, scoring and runs ------------------
+
+AnswerValue = float | str
+"""An answer in a probe's own terms: a scale point, or a choice's label."""
+
+PromptStyle = Literal["plain", "simple", "isq"]
+"""How yes/no items are asked (Value-Spectrum): ``plain`` (Yes/No first, then why);
+``simple`` (a JSON decision with the reason and the persona trait that drove it); ``isq``
+(rate visual appeal, curiosity stimulation, emotional engagement and value expectation
+1-10, then decide, as JSON). JSON styles are read from the text, not option likelihoods."""
+
+Modality = Literal["vision", "text"]
+"""For items with media: shown as frames (vision) or only described in words (text)."""
+
+Order = Literal["fwd", "rev"]
+"""The answer labels as written (fwd) or reversed (rev)."""
+
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes, as ``sha256:<hex>``."""

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from valuespectrum.backends.base import Backend
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError, MissingDependencyError
@@ -36,6 +38,14 @@ def _mock_from_spec(spec: BackendSpec) -> Backend:
     return MockBackend(model_id=spec.model or "mock", **spec.options)
 
 
+#: name -> its options model (a pydantic class, or "module:attr" of one or of a function
+#: returning one). Backends without an entry take any options.
+_BUILTIN_OPTIONS: dict[str, str] = {
+    "hf": "valuespectrum.backends.options:HFOptions",
+    "openai": "valuespectrum.backends.options:openai_options",
+    "mock": "valuespectrum.backends.options:MockOptions",
+}
+
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
     # name: (target, pip extra that provides its dependencies)
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
@@ -51,14 +61,24 @@ class BackendRegistry:
         self._targets: dict[str, Target] = {}
         self._extras: dict[str, str | None] = {}
         self._origins: dict[str, str] = {}
+        self._options: dict[str, str | type[BaseModel]] = {}
         self._plugins_loaded = not entry_points
         self._lock = threading.Lock()
         if builtins:
             for name, (target, extra) in _BUILTINS.items():
-                self.register(name, target, extra=extra)
+                self.register(name, target, extra=extra, options=_BUILTIN_OPTIONS.get(name))
 
-    def register(self, name: str, target: Target, *, extra: str | None = None, replace: bool = True) -> None:
-        """Register ``target`` under ``name``; ``extra`` names the pip extra for its dependencies."""
+    def register(
+        self,
+        name: str,
+        target: Target,
+        *,
+        extra: str | None = None,
+        replace: bool = True,
+        options: str | type[BaseModel] | None = None,
+    ) -> None:
+        """Register ``target`` under ``name``; ``extra`` names the pip extra for its dependencies;
+        ``options`` is the backend's options model (validated before the backend is built)."""
         if not name or ":" in name or name != name.strip():
             raise ValueError(f"backend name {name!r}: use a non-empty word without ':' (e.g. 'vllm')")
         if isinstance(target, str) and ":" not in target:
@@ -68,6 +88,10 @@ class BackendRegistry:
                 return
             self._targets[name] = target
             self._extras[name] = extra
+            if options is not None:
+                self._options[name] = options
+            else:
+                self._options.pop(name, None)
             self._origins.setdefault(name, "registered")
 
     def names(self) -> list[str]:
@@ -78,6 +102,7 @@ class BackendRegistry:
         """Parse ``spec``, build its backend and optionally wrap it in a response cache."""
         parsed = self._parse(spec, options)
         factory = self._factory(parsed.kind, parsed)
+        self._validate_options(parsed)
         try:
             backend = factory(parsed)
         except ModuleNotFoundError as exc:
@@ -96,7 +121,46 @@ class BackendRegistry:
             return CachedBackend(backend, cache)
         return backend
 
+    def check(self, spec: str | BackendSpec, options: dict[str, Any], *, source: str = "") -> None:
+        """Validate a spec and its options without building the backend (nothing is loaded)."""
+        parsed = self._parse(spec, options)
+        self._factory(parsed.kind, parsed)
+        self._validate_options(parsed, source)
+
+    def options_model(self, kind: str) -> type[BaseModel] | None:
+        """The options model a backend declared, or None when it takes any options."""
+        target = self._options.get(kind)
+        if target is None or isinstance(target, type):
+            return target
+        module_name, _, attr = target.partition(":")
+        obj: Any = getattr(importlib.import_module(module_name), attr)
+        model = obj if isinstance(obj, type) else obj()
+        assert issubclass(model, BaseModel)
+        return model
+
     # -- internals -----------------------------------------------------------------------
+
+    def _validate_options(self, spec: BackendSpec, source: str = "") -> None:
+        try:
+            model = self.options_model(spec.kind)
+        except ImportError as exc:
+            raise self._missing(spec.kind, getattr(exc, "name", None) or str(exc)) from exc
+        if model is None:
+            return
+        try:
+            model.model_validate(spec.options)
+        except ValidationError as exc:
+            where = f"{source}: " if source else ""
+            bad = "; ".join(
+                f"{'.'.join(str(x) for x in e['loc'])} "
+                + ("(unknown option)" if e["type"] == "extra_forbidden" else f"({e['msg']})")
+                for e in exc.errors()[:5]
+            )
+            names = sorted(model.model_fields, key=lambda n: n != "base_url")  # the spec's own part first
+            raise ConfigError(
+                f"{where}model spec {spec.label()!r}: invalid options for the {spec.kind} backend: {bad}; "
+                f"valid options: {', '.join(names)}"
+            ) from exc
 
     @staticmethod
     def _parse(spec: str | BackendSpec, options: dict[str, Any]) -> BackendSpec:
@@ -188,9 +252,12 @@ def default_registry() -> BackendRegistry:
     return _DEFAULT
 
 
-def register_backend(name: str, target: Target, *, extra: str | None = None) -> None:
-    """Register a backend under ``name``: a factory ``(BackendSpec) -> Backend`` or ``"module:attr"``."""
-    _DEFAULT.register(name, target, extra=extra)
+def register_backend(
+    name: str, target: Target, *, extra: str | None = None, options: str | type[BaseModel] | None = None
+) -> None:
+    """Register a backend under ``name``: a factory ``(BackendSpec) -> Backend`` or ``"module:attr"``;
+    ``options``: its pydantic options model, validated before each backend is built."""
+    _DEFAULT.register(name, target, extra=extra, options=options)
 
 
 def create_backend(spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:

@@ -11,27 +11,20 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from typing import Literal
 
 from valuespectrum.personas import Persona
 from valuespectrum.probes.schema import AnswerFormat, Option, Probe
 from valuespectrum.types import (
+    AnswerValue,
     ContentPart,
     GenerateConfig,
     ImagePart,
     Message,
     ModelRequest,
+    PromptStyle,
     TextPart,
     VideoPart,
 )
-
-AnswerValue = float | str
-
-PromptStyle = Literal["plain", "simple", "isq"]
-"""How yes/no items are asked (Value-Spectrum): ``plain`` (Yes/No first, then why);
-``simple`` (a JSON decision with the reason and the persona trait that drove it); ``isq``
-(rate visual appeal, curiosity stimulation, emotional engagement and value expectation
-1-10, then decide, as JSON). JSON styles are read from the text, not option likelihoods."""
 
 _SIMPLE = (
     'Reply with JSON only: {"answer": "%s" or "%s", "reason": "one sentence", '

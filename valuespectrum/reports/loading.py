@@ -1,7 +1,7 @@
 """Read what a report needs from a run folder: the summary groups, personas and item scores.
 
-Typed views over ``summary.json``, ``personas.json`` and ``scores.jsonl``; a missing or
-malformed file raises :class:`~valuespectrum.errors.ConfigError` naming the file and field.
+Views over the typed results (:mod:`valuespectrum.runs.log`) of ``summary.json``,
+``personas.json`` and ``scores.jsonl``; a missing or malformed file raises :class:`~valuespectrum.errors.ConfigError` naming the file and field.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from valuespectrum.errors import ConfigError
-from valuespectrum.runs.execute import modality_of
 from valuespectrum.runs.folder import RunFolder
+from valuespectrum.runs.log import GroupSummary, RunSummary, read_summary
+from valuespectrum.runs.plan import modality_of
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
 
 
@@ -66,58 +66,35 @@ class RunData:
     groups: list[Group]
     targets: dict[str, list[Value]] = field(default_factory=dict)
     """Persona id -> the values it is expected to favour (empty when it names none)."""
+    summary: RunSummary | None = None
+    """The typed ``summary.json``: what the run-level analyses computed (never recomputed here)."""
 
 
-def _values(raw: Any, where: str, cast: type = float) -> dict[Value, Any]:
-    if raw is None:
-        return {v: None for v in CIRCUMPLEX}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected an object keyed by value name, got {type(raw).__name__}")
-    out: dict[Value, Any] = {}
-    for v in CIRCUMPLEX:
-        x = raw.get(v.value)
-        out[v] = None if x is None else cast(x)
-    return out
-
-
-def _group(g: dict[str, Any], where: str) -> Group:
-    try:
-        prof = g["profile"]
-        agreement = g.get("order_agreement") or {}
-        return Group(
-            model=str(g["model"]),
-            persona=str(g["persona"]),
-            n_records=int(g["n_records"]),
-            n_parsed=int(g["n_parsed"]),
-            n_unparsed=int(g["n_unparsed"]),
-            n_failed=int(g["n_failed"]),
-            n_cached=int(g.get("n_cached", 0)),
-            parse_rate=None if g.get("parse_rate") is None else float(g["parse_rate"]),
-            scale=str(prof.get("scale", "none")),
-            scores=_values(prof["scores"], f"{where}.profile.scores"),
-            ci_low=_values(prof.get("ci_low"), f"{where}.profile.ci_low"),
-            ci_high=_values(prof.get("ci_high"), f"{where}.profile.ci_high"),
-            n_items={
-                v: int(n or 0)
-                for v, n in _values(prof.get("n_items"), f"{where}.profile.n_items", int).items()
-            },
-            centred=_values(prof.get("centred"), f"{where}.profile.centred"),
-            like_rate=_values(prof.get("like_rate"), f"{where}.profile.like_rate"),
-            higher_order={
-                h: (None if (x := (prof.get("higher_order") or {}).get(h.value)) is None else float(x))
-                for h in HigherOrder
-            },
-            spread=None if prof.get("spread") is None else float(prof["spread"]),
-            mrat=None if prof.get("mrat") is None else float(prof["mrat"]),
-            order_rho=None if agreement.get("rho") is None else float(agreement["rho"]),
-            order_p=None if agreement.get("p_value") is None else float(agreement["p_value"]),
-        )
-    except KeyError as exc:
-        raise ConfigError(
-            f"{where}: missing field {exc.args[0]!r}; re-score the run with `vspec score`"
-        ) from exc
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: malformed group ({exc}); re-score the run with `vspec score`") from exc
+def _group(g: GroupSummary) -> Group:
+    prof = g.profile
+    agreement = g.order_agreement
+    return Group(
+        model=g.model,
+        persona=g.persona,
+        n_records=g.n_records,
+        n_parsed=g.n_parsed,
+        n_unparsed=g.n_unparsed,
+        n_failed=g.n_failed,
+        n_cached=g.n_cached,
+        parse_rate=g.parse_rate,
+        scale=prof.scale,
+        scores={v: prof.scores.get(v) for v in CIRCUMPLEX},
+        ci_low={v: prof.ci_low.get(v) for v in CIRCUMPLEX},
+        ci_high={v: prof.ci_high.get(v) for v in CIRCUMPLEX},
+        n_items={v: int(prof.n_items.get(v) or 0) for v in CIRCUMPLEX},
+        centred={v: prof.centred.get(v) for v in CIRCUMPLEX},
+        like_rate={v: prof.like_rate.get(v) for v in CIRCUMPLEX},
+        higher_order={h: prof.higher_order.get(h) for h in HigherOrder},
+        spread=prof.spread,
+        mrat=prof.mrat,
+        order_rho=agreement.rho if agreement else None,
+        order_p=agreement.p_value if agreement else None,
+    )
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -127,19 +104,13 @@ def load_run(run_dir: Path) -> RunData:
         raise ConfigError(
             f"{folder.summary}: not found; is {folder.root} a scored run folder? (run `vspec run` first)"
         )
-    try:
-        summary = json.loads(folder.summary.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{folder.summary}: not valid JSON ({exc})") from exc
-    raw_groups = summary.get("groups")
-    if not isinstance(raw_groups, list):
-        raise ConfigError(f"{folder.summary}: field 'groups' must be a list; re-score the run")
-    groups = [_group(g, f"{folder.summary}: groups[{i}]") for i, g in enumerate(raw_groups)]
-    if len({str(g.get("modality", "")) for g in raw_groups}) > 1:
+    summary = read_summary(folder.summary)
+    groups = [_group(g) for g in summary.groups]
+    if len({g.modality for g in summary.groups}) > 1:
         # vision and text answers of one model are different groups: name them apart
         groups = [
-            replace(g, model=model_label(g.model, str(raw.get("modality", ""))))
-            for g, raw in zip(groups, raw_groups, strict=True)
+            replace(g, model=model_label(g.model, raw.modality))
+            for g, raw in zip(groups, summary.groups, strict=True)
         ]
     targets: dict[str, list[Value]] = {}
     if folder.personas.is_file():
@@ -151,7 +122,11 @@ def load_run(run_dir: Path) -> RunData:
             except (KeyError, ValueError) as exc:
                 raise ConfigError(f"{folder.personas}: bad persona entry {p!r} ({exc})") from exc
     return RunData(
-        root=folder.root, name=str(summary.get("run") or folder.root.name), groups=groups, targets=targets
+        root=folder.root,
+        name=summary.run or folder.root.name,
+        groups=groups,
+        targets=targets,
+        summary=summary,
     )
 
 

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from valuespectrum.personas import NO_PERSONA
 from valuespectrum.reports import figures
-from valuespectrum.reports.loading import Group, RunData, load_run
-from valuespectrum.reports.metrics import mean_target_rank, value_changes
+from valuespectrum.reports.loading import Group, RunData, load_run, model_label
 from valuespectrum.reports.page import Cell, Section, Table
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
 
@@ -223,25 +222,29 @@ class Steerability:
     changes: dict[Value, float]
     targets: list[Value]
     mean_target_rank: float | None
+    measure: str = "scores"
+    """``like_rate`` (0-100) for yes/no items, else ``scores`` (the item scale)."""
 
 
 def steerability(run: RunData) -> list[Steerability]:
-    """Value changes vs the ``none`` persona of the same model, for every other persona."""
+    """Each persona's value changes vs the ``none`` persona of the same model, as the run's
+    summary holds them (one number per metric: the report never recomputes it)."""
+    if run.summary is None:
+        return []
+    effects = run.summary.steerability.personas
+    several = len({g.modality for g in run.summary.groups}) > 1
     out = []
-    for model, gs in _ordered_groups(run).items():
-        base = next((g for g in gs if g.persona == NO_PERSONA), None)
-        if base is None:
-            continue
-        for g in gs:
-            if g is base:
-                continue
-            ch = value_changes(g.scores, base.scores)
-            targets = run.targets.get(g.persona, [])
-            out.append(
-                Steerability(
-                    model, g.persona, ch, targets, mean_target_rank(ch, targets) if targets else None
-                )
+    for e in sorted(effects, key=lambda e: (e.model, e.modality, e.persona)):
+        out.append(
+            Steerability(
+                model=model_label(e.model, e.modality) if several else e.model,
+                persona=e.persona,
+                changes={Value(k): float(d) for k, d in e.changes.items()},
+                targets=[Value(t) for t in e.targets],
+                mean_target_rank=e.mean_target_rank,
+                measure=e.measure,
             )
+        )
     return out
 
 
@@ -268,7 +271,16 @@ def steerability_section(ctx: ReportContext) -> Section | None:
         Table(
             ["model", "persona", *[v.short for v in CIRCUMPLEX]],
             [[r.model, r.persona, *[r.changes.get(v) for v in CIRCUMPLEX]] for r in rows],
-            caption="Score change vs the 'none' persona",
+            caption="Change vs the 'none' persona, on each group's measure as in summary.json ("
+            + ", ".join(
+                sorted(
+                    {
+                        "like-rate, points of 100" if r.measure == "like_rate" else "mean item score"
+                        for r in rows
+                    }
+                )
+            )
+            + ")",
         )
     ]
     if ranked:

@@ -17,7 +17,7 @@ from valuespectrum.manifest import Describer
 from valuespectrum.probes.render import media_parts
 from valuespectrum.probes.schema import Probe
 from valuespectrum.runs.jsonl import read_jsonl
-from valuespectrum.runs.setup import BackendFactory
+from valuespectrum.runs.setup import BackendFactory, ModelSource
 from valuespectrum.types import GenerateConfig, Message, ModelRequest, TextPart
 
 
@@ -36,7 +36,7 @@ def _stored(probes_file: Path, describer: Describer) -> dict[str, Probe]:
 def describe_probes(
     probes: Sequence[Probe],
     describer: Describer,
-    factory: BackendFactory,
+    factory: BackendFactory | ModelSource,
     *,
     batch_size: int = 8,
     reuse_from: Path | None = None,
@@ -55,9 +55,9 @@ def describe_probes(
     if not todo:
         return out
     config = GenerateConfig(max_new_tokens=describer.max_new_tokens)
-    backend = factory(describer.spec, dict(describer.options), None)
+    source = factory if isinstance(factory, ModelSource) else ModelSource(factory, owned=True)
     failed: list[str] = []
-    try:
+    with source.open(describer.spec, describer.options, None) as backend:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             requests = [
@@ -83,8 +83,6 @@ def describe_probes(
                     "description_spec": describer.spec,
                 }
                 out[i] = out[i].model_copy(update={"metadata": meta})
-    finally:
-        backend.close()
     if failed:
         shown = "; ".join(failed[:5]) + (f"; ... {len(failed) - 5} more" if len(failed) > 5 else "")
         raise BackendError(

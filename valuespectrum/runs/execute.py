@@ -1,32 +1,34 @@
 """Execute a text/VQA probe run from a manifest into a run folder, resumably.
 
-Every (model, persona, probe, label order) becomes one request; requests already in
-responses.jsonl are skipped, so a killed run picks up where it stopped and ends with the
-same records as an uninterrupted one. Failed requests are recorded (never dropped) and
-counted; the caller decides on the exit code from the failure rate.
+Every (model, persona, probe, variant, label order) becomes one request (see
+:mod:`valuespectrum.runs.plan`); requests already answered in responses.jsonl are skipped
+and failed ones re-asked, so a killed run picks up where it stopped and ends with the same
+answers as an uninterrupted one. Failed requests are recorded (never dropped) and counted;
+the caller decides on the exit code from the failure rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from valuespectrum.errors import ConfigError, MediaChangedError
+from valuespectrum.backends.base import Backend
+from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.manifest import RunManifest
-from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
+from valuespectrum.personas import Persona, load_personas_file, resolve_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import Probe, ProbeBank
 from valuespectrum.runs.folder import RunFolder
-from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl
-from valuespectrum.runs.records import Order, RunRecord, record_id
-from valuespectrum.runs.setup import (
-    BackendFactory,
-    backend_factory,
-    check_manifest,
-    under,
-    write_run_files,
-)
+from valuespectrum.runs.jsonl import JsonlWriter
+from valuespectrum.runs.log import latest_records
+from valuespectrum.runs.plan import Trial, batches, modality_of, plan_trials
+from valuespectrum.runs.records import RunRecord
+from valuespectrum.runs.setup import BackendFactory, ModelSource, backend_factory, under
+from valuespectrum.types import GenerateConfig
+
+__all__ = ["RunOutcome", "execute_run", "modality_of", "needs_text", "resolve_probes", "resolve_run_personas"]
 
 
 def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
@@ -65,6 +67,15 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
                 raise ConfigError(f"probe id {p.id!r} appears twice in bank {bank.name!r}")
             seen.add(pid)
             probes.append(p if pid == p.id else p.model_copy(update={"id": pid}))
+    return select_probes(manifest, probes)
+
+
+def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
+    """Apply the manifest's value filter and per-value limit; refuse an empty selection."""
+    ids = [p.id for p in probes]
+    dups = sorted({i for i in ids if ids.count(i) > 1})
+    if dups:
+        raise ConfigError(f"probe ids must be unique; repeated: {dups[:5]}")
     wanted = manifest.probes.values
     if wanted is not None:
         probes = [p for p in probes if set(p.values()) & set(wanted)]
@@ -100,24 +111,13 @@ class RunOutcome:
     n_failed: int = 0
     n_cached: int = 0
     skipped_existing: int = 0
+    n_retried: int = 0
+    """Requests re-asked because their earlier record was a failure."""
     failures_by_model: dict[str, int] = field(default_factory=dict)
 
     @property
     def failure_rate(self) -> float:
         return self.n_failed / self.n_requests if self.n_requests else 0.0
-
-
-Job = tuple[str, Order, Probe, Persona | None, str]
-
-
-def modality_of(variant: str) -> str:
-    """Records of text probes have no variant; media probes record vision or text."""
-    return variant or "text"
-
-
-def _batches(items: Sequence[Job], size: int) -> Iterator[list[Job]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 def needs_text(probe: Probe, manifest: RunManifest, *, scores_options: bool) -> bool:
@@ -140,16 +140,16 @@ def needs_text(probe: Probe, manifest: RunManifest, *, scores_options: bool) -> 
     return bool(probe.media or probe.metadata.get("ask_reason") or probe.metadata.get("instruction"))
 
 
-def _probes_text(probes: list[Probe]) -> str:
+def probes_text(probes: Sequence[Probe]) -> str:
     return "".join(p.model_dump_json() + "\n" for p in probes)
 
 
-def check_same_manifest(manifest: RunManifest, folder: RunFolder, *, fresh: bool) -> str:
-    """The manifest's digest; raises when the folder already holds a run of another manifest."""
-    return check_manifest(manifest, folder.root, folder.header, fresh=fresh)
+def check_same_manifest(manifest: RunManifest, folder: RunFolder, *, fresh: bool) -> bool:
+    """Raise when the folder holds answers to other prompts; True when it will be resumed."""
+    return False if fresh else folder.check_reopen(manifest, [])
 
 
-def prepare_folder(
+def _start_folder(
     manifest: RunManifest,
     folder: RunFolder,
     probes: list[Probe],
@@ -157,29 +157,57 @@ def prepare_folder(
     *,
     fresh: bool,
 ) -> None:
-    """Create or reopen a run folder; refuse to mix two different manifests in one folder."""
-    digest = check_same_manifest(manifest, folder, fresh=fresh)
-    if folder.exists() and not fresh:
-        if folder.probes.read_text(encoding="utf-8") != _probes_text(probes):
-            raise MediaChangedError(
-                f"{folder.probes}: the probes (or the media they show) changed since this run began; "
-                "pass --fresh to start over with the new items"
-            )
+    """Reopen the folder (same prompts) or start it over; called once the run can start."""
+    text = probes_text(probes)
+    if not fresh and folder.check_reopen(manifest, personas):
+        folder.check_probes(text)
+        folder.update_manifest(manifest)  # edits that change no answer take effect in scoring
         return
-    if fresh and folder.root.exists():
-        for p in (folder.responses, folder.scores, folder.summary, folder.summary_csv, folder.header):
-            p.unlink(missing_ok=True)
-    folder.root.mkdir(parents=True, exist_ok=True)
-    folder.probes.write_text(_probes_text(probes), encoding="utf-8")
-    write_run_files(
-        manifest,
-        personas,
-        manifest_path=folder.manifest,
-        personas_path=folder.personas,
-        header_path=folder.header,
-        digest=digest,
-        seed=manifest.seed,
-    )
+    for p in folder.results():
+        p.unlink(missing_ok=True)
+    folder.start(manifest, personas, write_more=lambda: folder.probes.write_text(text, encoding="utf-8"))
+
+
+def _ask(
+    backend: Backend, batch: list[Trial], manifest: RunManifest, score_only: GenerateConfig
+) -> list[RunRecord]:
+    """Send one batch to a backend; the records to append, one per trial."""
+    scores_options = backend.supports_option_logprobs
+    requests = [
+        render_probe(
+            t.probe,
+            t.persona,
+            reverse_labels=(t.order == "rev"),
+            config=manifest.generation
+            if needs_text(t.probe, manifest, scores_options=scores_options)
+            else score_only,
+            request_id=t.record_id,
+            text_only=(t.variant == "text"),
+            style=manifest.prompt_style,
+        ).request
+        for t in batch
+    ]
+    responses = backend.generate(requests)
+    if len(responses) != len(requests):
+        raise BackendError(
+            f"backend {backend.model_id} returned {len(responses)} responses for {len(requests)} requests"
+        )
+    return [
+        RunRecord(
+            record_id=t.record_id,
+            model=t.model.name,
+            model_id=backend.model_id,
+            persona=t.persona_id,
+            probe_id=t.probe.id,
+            order=t.order,
+            variant=t.variant,
+            messages=req.messages,
+            options=req.options,
+            request_key=req.key(backend.model_id, backend.revision),
+            response=resp.model_copy(update={"request_id": t.record_id}),
+        )
+        for t, req, resp in zip(batch, requests, responses, strict=True)
+    ]
 
 
 def execute_run(
@@ -190,100 +218,68 @@ def execute_run(
     fresh: bool = False,
     backend_factory: BackendFactory | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    backends: Mapping[str, Backend] | None = None,
+    probes: Sequence[Probe] | None = None,
 ) -> RunOutcome:
-    """Ask every model every probe under every persona (both label orders if set)."""
-    probes = resolve_probes(manifest, base)
+    """Ask every model every probe under every persona (both label orders if set).
+
+    Resuming asks exactly the requests with no record or a failed one. Backends come from
+    ``backends`` (label -> backend; the caller's, never closed), else ``backend_factory``
+    (the caller's; what it returns is the caller's to close), else the manifest's specs
+    (built and closed here). ``probes`` replaces the manifest's probe sources (the value
+    filter still applies). Nothing is written until the first backend is up.
+    """
+    source = ModelSource.for_run(manifest.cache, base, factory=backend_factory, prebuilt=backends)
+    for entry in manifest.models:
+        source.check(entry.spec, entry.options, entry.label)
+    if manifest.probes.describe is not None:
+        source.check(manifest.probes.describe.spec, manifest.probes.describe.options, None)
+    probes = select_probes(manifest, list(probes)) if probes is not None else resolve_probes(manifest, base)
     personas = resolve_run_personas(manifest, base)
     folder = RunFolder(out or under(base, manifest.output_dir) / manifest.name)
-    factory = backend_factory or default_backend_factory(manifest, base)
+    resuming = check_same_manifest(manifest, folder, fresh=fresh)  # before hours of describing
     if manifest.probes.describe is not None:
         from valuespectrum.runs.describe import describe_probes
-
-        check_same_manifest(manifest, folder, fresh=fresh)  # before hours of describing, not after
 
         probes = describe_probes(
             probes,
             manifest.probes.describe,
-            factory,
+            source,
             batch_size=manifest.batch_size,
-            reuse_from=None if fresh else folder.probes,
+            reuse_from=folder.probes if resuming else None,
         )
-    prepare_folder(manifest, folder, probes, personas, fresh=fresh)
-    done = {r["record_id"] for r in read_jsonl(folder.responses)}
-    orders: list[Order] = ["fwd", "rev"] if manifest.controls.reverse_labels else ["fwd"]
-    outcome = RunOutcome(folder=folder)
-    with JsonlWriter(folder.responses) as writer:
-        for entry in manifest.models:
-            todo: list[Job] = []
-            for persona in personas:
-                pid = persona.id if persona else NO_PERSONA
-                for probe in probes:
-                    variants = list(entry.modalities or manifest.modalities) if probe.media else [""]
-                    for variant in variants:
-                        for order in orders:
-                            rid = record_id(entry.name, pid, probe.id, order, variant)
-                            outcome.n_requests += 1
-                            if rid in done:
-                                outcome.skipped_existing += 1
-                            else:
-                                todo.append((rid, order, probe, persona, variant))
-            if not todo:
-                continue
-            backend = factory(entry.spec, dict(entry.options), entry.label)
-            score_only = manifest.generation.model_copy(update={"generate_text": False})
-            try:
-                scores_options = backend.supports_option_logprobs
-                finished = 0
-                for batch in _batches(todo, manifest.batch_size):
-                    rendered = [
-                        render_probe(
-                            p,
-                            persona,
-                            reverse_labels=(o == "rev"),
-                            config=manifest.generation
-                            if needs_text(p, manifest, scores_options=scores_options)
-                            else score_only,
-                            request_id=rid,
-                            text_only=(v == "text"),
-                            style=manifest.prompt_style,
-                        )
-                        for rid, o, p, persona, v in batch
-                    ]
-                    requests = [r.request for r in rendered]
-                    responses = backend.generate(requests)
-                    if len(responses) != len(requests):
-                        raise RuntimeError(
-                            f"backend {entry.spec} returned {len(responses)} responses for {len(requests)} requests"
-                        )
-                    records = []
-                    for (rid, order, probe, persona, variant), req, resp in zip(
-                        batch, requests, responses, strict=True
-                    ):
-                        records.append(
-                            RunRecord(
-                                record_id=rid,
-                                model=entry.name,
-                                model_id=backend.model_id,
-                                persona=persona.id if persona else NO_PERSONA,
-                                probe_id=probe.id,
-                                order=order,
-                                variant=variant,
-                                messages=req.messages,
-                                options=req.options,
-                                request_key=req.key(backend.model_id, backend.revision),
-                                response=resp.model_copy(update={"request_id": rid}),
-                            ).model_dump(mode="json")
-                        )
-                        outcome.n_new += 1
-                        outcome.n_cached += int(resp.cached)
-                    writer.write_many(records)
-                    finished += len(batch)
-                    if progress:
-                        progress(entry.name, finished, len(todo))
-            finally:
-                backend.close()
-    for rec in read_jsonl(folder.responses):
-        if rec["response"].get("error"):
+    if resuming:
+        folder.check_probes(probes_text(probes))
+        folder.check_reopen(manifest, personas)
+    trials = plan_trials(manifest, probes, personas)
+    outcome = RunOutcome(folder=folder, n_requests=len(trials))
+    done = latest_records(folder.responses) if resuming else {}
+    todo = [t for t in trials if t.record_id not in done or done[t.record_id].response.error]
+    outcome.n_retried = sum(1 for t in todo if t.record_id in done)
+    outcome.skipped_existing = len(trials) - len(todo)
+    score_only = manifest.generation.model_copy(update={"generate_text": False})
+    asking = [e for e in manifest.models if any(t.model is e for t in todo)]
+    if not asking:
+        with folder.locked():
+            _start_folder(manifest, folder, probes, personas, fresh=fresh)
+    with ExitStack() as run, ExitStack() as model:
+        for i, entry in enumerate(asking):
+            backend = model.enter_context(source.open(entry.spec, entry.options, entry.label))
+            if i == 0:  # the first model is up: the run can start
+                run.enter_context(folder.locked())
+                _start_folder(manifest, folder, probes, personas, fresh=fresh)
+                writer = run.enter_context(JsonlWriter(folder.responses))
+            mine = [t for t in todo if t.model is entry]
+            for done_n, batch in enumerate(batches(mine, manifest.batch_size), 1):
+                records = _ask(backend, batch, manifest, score_only)
+                writer.write_many(r.model_dump(mode="json") for r in records)
+                outcome.n_new += len(records)
+                outcome.n_cached += sum(1 for r in records if r.response.cached)
+                if progress:
+                    progress(entry.name, min(done_n * manifest.batch_size, len(mine)), len(mine))
+            model.close()  # free this model before the next one loads
+    for rec in latest_records(folder.responses).values():
+        if rec.response.error:
             outcome.n_failed += 1
-            outcome.failures_by_model[rec["model"]] = outcome.failures_by_model.get(rec["model"], 0) + 1
+            outcome.failures_by_model[rec.model] = outcome.failures_by_model.get(rec.model, 0) + 1
     return outcome

@@ -1,14 +1,11 @@
-"""One line of responses.jsonl: everything needed to audit and re-score a request."""
+"""One line of responses.jsonl: everything needed to audit and re-score a request
+(read and written through :mod:`valuespectrum.runs.log`)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel
 
-from valuespectrum.types import Message, ModelResponse
-
-Order = Literal["fwd", "rev"]
+from valuespectrum.types import Message, ModelResponse, Order
 
 
 def record_id(model: str, persona: str, probe_id: str, order: Order, variant: str = "") -> str:
@@ -31,3 +28,6 @@ class RunRecord(BaseModel):
     options: list[str] | None = None
     request_key: str
     response: ModelResponse
+
+
+__all__ = ["Order", "RunRecord", "record_id"]

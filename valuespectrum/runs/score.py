@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from valuespectrum.config import load_yaml
+from valuespectrum.errors import ConfigError
 from valuespectrum.manifest import RunManifest, parse_manifest
 from valuespectrum.personas import NO_PERSONA, Persona
-from valuespectrum.probes.render import PromptStyle, render_probe
 from valuespectrum.probes.schema import Probe
 from valuespectrum.runs.analysis import (
     annotate_groups,
@@ -25,180 +26,213 @@ from valuespectrum.runs.analysis import (
     steerability_summary,
     write_comparison_csv,
 )
-from valuespectrum.runs.execute import modality_of
 from valuespectrum.runs.folder import RunFolder
-from valuespectrum.runs.jsonl import read_jsonl, write_json_atomic
+from valuespectrum.runs.log import (
+    FORMAT_VERSION,
+    GroupSummary,
+    RunSummary,
+    ScoreLine,
+    latest_records,
+    write_scores,
+    write_summary,
+)
+from valuespectrum.runs.plan import modality_of, plan_trials
+from valuespectrum.scoring.interpret import interpret
 from valuespectrum.scoring.items import ItemScore, score_item
-from valuespectrum.scoring.parse import ParsedAnswer, parse_answer
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
 from valuespectrum.scoring.steerability import measure_of
-from valuespectrum.types import ModelResponse
 from valuespectrum.values import CIRCUMPLEX, Value
+
+__all__ = ["RunState", "interpret", "load_state", "modality_gaps", "score_run"]
 
 
 @dataclass
 class _Group:
-    items: list[ItemScore]
-    by_order: dict[str, list[ItemScore]]
+    items: list[ItemScore] = field(default_factory=list)
+    by_order: dict[str, list[ItemScore]] = field(default_factory=lambda: defaultdict(list))
     parsed: int = 0
     unparsed: int = 0
     failed: int = 0
     cached: int = 0
 
 
-def _load_state(folder: RunFolder) -> tuple[RunManifest, dict[str, Probe], dict[str, Persona]]:
-    import yaml
+@dataclass(frozen=True)
+class RunState:
+    """What a run folder says the run is: its manifest, probes and personas."""
 
-    manifest = parse_manifest(
-        yaml.safe_load(folder.manifest.read_text(encoding="utf-8")), str(folder.manifest)
-    )
-    probes = {p["id"]: Probe.model_validate(p) for p in read_jsonl(folder.probes)}
-    personas = {
-        p["id"]: Persona.model_validate(p) for p in json.loads(folder.personas.read_text(encoding="utf-8"))
-    }
-    return manifest, probes, personas
+    manifest: RunManifest
+    probes: dict[str, Probe]
+    personas: dict[str, Persona]
+
+    def expected_ids(self) -> set[str]:
+        # record ids use only the persona's id
+        personas = [
+            None if p == NO_PERSONA else self.personas.get(p) or Persona(id=p, description="")
+            for p in self.manifest.personas
+        ]
+        return {t.record_id for t in plan_trials(self.manifest, list(self.probes.values()), personas)}
 
 
-def interpret(
-    probe: Probe,
-    persona: Persona | None,
-    order: str,
-    response: ModelResponse,
-    *,
-    use_logprobs: bool,
-    variant: str = "",
-    style: PromptStyle = "plain",
-) -> ParsedAnswer:
-    """Parse a stored response as it was presented, then map it to the probe's own terms."""
-    rendered = render_probe(
-        probe, persona, reverse_labels=(order == "rev"), text_only=(variant == "text"), style=style
-    )
-    answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
-    if answer.status == "parsed" and answer.value is not None:
-        answer = answer.model_copy(update={"value": rendered.true_value(answer.value)})
-    return answer
+def load_state(folder: RunFolder) -> RunState:
+    """Read the manifest, probes and personas of a run folder (one-line errors when broken)."""
+    for need in (folder.manifest, folder.probes, folder.personas):
+        if not need.is_file():
+            raise ConfigError(
+                f"{need}: not found, so {folder.root} cannot be scored; give the folder `vspec run` "
+                "wrote, or run the manifest again into it"
+            )
+    manifest = parse_manifest(load_yaml(folder.manifest), str(folder.manifest))
+    probes: dict[str, Probe] = {}
+    for n, line in enumerate(folder.probes.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                p = Probe.model_validate_json(line)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{folder.probes}: line {n} is not a valid probe ({exc}); run with --fresh"
+                ) from exc
+            probes[p.id] = p
+    try:
+        personas = {
+            p["id"]: Persona.model_validate(p)
+            for p in json.loads(folder.personas.read_text(encoding="utf-8"))
+        }
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{folder.personas}: not a valid personas list ({exc}); run with --fresh") from exc
+    return RunState(manifest, probes, personas)
 
 
 def score_run(folder: RunFolder) -> dict[str, Any]:
-    """Write scores.jsonl, summary.json and summary.csv; return the summary."""
-    manifest, probes, personas = _load_state(folder)
-    groups: dict[tuple[str, str, str], _Group] = defaultdict(
-        lambda: _Group(items=[], by_order=defaultdict(list))
-    )
-    lines = []
-    for rec in read_jsonl(folder.responses):
-        probe = probes.get(rec["probe_id"])
+    """Write scores.jsonl, summary.json and summary.csv; return the summary's JSON."""
+    return score_folder(folder).model_dump(mode="json")
+
+
+def score_folder(folder: RunFolder) -> RunSummary:
+    """Score every request's latest record; the typed summary (also written to the folder)."""
+    state = load_state(folder)
+    manifest, probes, personas = state.manifest, state.probes, state.personas
+    groups: dict[tuple[str, str, str], _Group] = defaultdict(_Group)
+    lines: list[ScoreLine] = []
+    records = latest_records(folder.responses)
+    for rec in records.values():
+        probe = probes.get(rec.probe_id)
         if probe is None:
-            raise ValueError(
-                f"{folder.responses}: record {rec['record_id']} names unknown probe {rec['probe_id']!r}"
+            raise ConfigError(
+                f"{folder.responses}: record {rec.record_id} names probe {rec.probe_id!r}, which is not in "
+                f"{folder.probes.name}; the folder mixes two runs: run the manifest again with --fresh"
             )
-        persona = personas.get(rec["persona"]) if rec["persona"] != NO_PERSONA else None
-        response = ModelResponse.model_validate(rec["response"])
-        variant = rec.get("variant", "")
+        if rec.persona != NO_PERSONA and rec.persona not in personas:
+            raise ConfigError(
+                f"{folder.responses}: record {rec.record_id} names persona {rec.persona!r}, which is not in "
+                f"{folder.personas.name}; run the manifest again with --fresh"
+            )
+        persona = personas.get(rec.persona) if rec.persona != NO_PERSONA else None
         answer = interpret(
             probe,
             persona,
-            rec["order"],
-            response,
+            rec.order,
+            rec.response,
             use_logprobs=manifest.scoring.use_logprobs,
-            variant=variant,
+            variant=rec.variant,
             style=manifest.prompt_style,
         )
-        g = groups[(rec["model"], rec["persona"], modality_of(variant))]
-        g.cached += int(response.cached)
+        g = groups[(rec.model, rec.persona, modality_of(rec.variant))]
+        g.cached += int(rec.response.cached)
         items: list[ItemScore] = []
         if answer.status == "parsed":
             g.parsed += 1
             items = [
-                i.model_copy(update={"answer_id": rec["record_id"]})
+                i.model_copy(update={"answer_id": rec.record_id})
                 for i in score_item(probe, answer, weight_threshold=manifest.scoring.weight_threshold)
             ]
             g.items.extend(items)
-            g.by_order[rec["order"]].extend(items)
+            g.by_order[rec.order].extend(items)
         elif answer.status == "unparsed":
             g.unparsed += 1
         else:
             g.failed += 1
         lines.append(
-            {
-                "record_id": rec["record_id"],
-                "model": rec["model"],
-                "persona": rec["persona"],
-                "probe_id": rec["probe_id"],
-                "order": rec["order"],
-                "variant": variant,
-                "answer": answer.model_dump(mode="json"),
-                "items": [i.model_dump(mode="json") for i in items],
-            }
-        )
-    tmp = folder.scores.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-    tmp.replace(folder.scores)
-
-    summary_groups: list[dict[str, Any]] = []
-    for (model, persona_id, modality), g in sorted(groups.items()):
-        prof = build_profile(
-            g.items,
-            n_parsed=g.parsed,
-            n_unparsed=g.unparsed,
-            n_failed=g.failed,
-            n_boot=manifest.scoring.n_boot,
-            ci=manifest.scoring.ci,
-            seed=manifest.seed,
-        )
-        by_order: dict[str, ValueProfile] = {
-            o: build_profile(
-                items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed
+            ScoreLine(
+                record_id=rec.record_id,
+                model=rec.model,
+                persona=rec.persona,
+                probe_id=rec.probe_id,
+                order=rec.order,
+                variant=rec.variant,
+                answer=answer,
+                items=items,
             )
-            for o, items in sorted(g.by_order.items())
+        )
+    write_scores(folder.scores, lines)
+    summary_groups = [_summarise(key, g, manifest) for key, g in sorted(groups.items())]
+    dumped = [g.model_dump(mode="json") for g in summary_groups]
+    annotate_groups(dumped)
+    steer = steerability_summary(dumped, {pid: p.targets for pid, p in personas.items()})
+    total = sum(g.n_records for g in summary_groups)
+    failed = sum(g.n_failed for g in summary_groups)
+    unparsed = sum(g.n_unparsed for g in summary_groups)
+    expected = state.expected_ids()
+    summary = RunSummary.model_validate(
+        {
+            "format_version": FORMAT_VERSION,
+            "run": manifest.name,
+            "models": sorted({g.model for g in summary_groups}),
+            "modality_gap": modality_gaps(dumped),
+            "steerability": steer,
+            "model_agreement": model_agreement(dumped),
+            "comparison": comparison_rows(dumped, steer),
+            "n_records": total,
+            "n_failed": failed,
+            "n_unparsed": unparsed,
+            "failure_rate": failed / total if total else 0.0,
+            "unparsed_rate": unparsed / total if total else 0.0,
+            "max_failure_rate": manifest.max_failure_rate,
+            "max_unparsed_rate": manifest.max_unparsed_rate,
+            "n_expected": len(expected),
+            "n_missing": len(expected - set(records)),
+            "groups": dumped,
         }
-        agreement = None
-        if {"fwd", "rev"} <= set(by_order):
-            agreement = compare_profiles(by_order["fwd"].scores, by_order["rev"].scores).model_dump(
-                mode="json"
-            )
-        n = g.parsed + g.unparsed + g.failed
-        summary_groups.append(
-            {
-                "model": model,
-                "persona": persona_id,
-                "modality": modality,
-                "n_records": n,
-                "n_parsed": g.parsed,
-                "n_unparsed": g.unparsed,
-                "n_failed": g.failed,
-                "n_cached": g.cached,
-                "parse_rate": g.parsed / (g.parsed + g.unparsed) if g.parsed + g.unparsed else None,
-                "profile": prof.model_dump(mode="json"),
-                "by_order": {o: p.model_dump(mode="json")["scores"] for o, p in by_order.items()},
-                "order_agreement": agreement,
-            }
-        )
-    annotate_groups(summary_groups)
-    steer = steerability_summary(summary_groups, {pid: p.targets for pid, p in personas.items()})
-    comparison = comparison_rows(summary_groups, steer)
-    total = sum(g["n_records"] for g in summary_groups)
-    failed = sum(g["n_failed"] for g in summary_groups)
-    unparsed = sum(g["n_unparsed"] for g in summary_groups)
-    summary = {
-        "run": manifest.name,
-        "models": sorted({g["model"] for g in summary_groups}),
-        "modality_gap": modality_gaps(summary_groups),
-        "steerability": steer,
-        "model_agreement": model_agreement(summary_groups),
-        "comparison": comparison,
-        "n_records": total,
-        "n_failed": failed,
-        "n_unparsed": unparsed,
-        "failure_rate": failed / total if total else 0.0,
-        "unparsed_rate": unparsed / total if total else 0.0,
-        "max_failure_rate": manifest.max_failure_rate,
-        "groups": summary_groups,
-    }
-    write_json_atomic(folder.summary, summary)
-    _write_csv(folder, summary_groups)
-    write_comparison_csv(folder.comparison_csv, comparison)
+    )
+    write_summary(folder.summary, summary)
+    _write_csv(folder, dumped)
+    write_comparison_csv(folder.comparison_csv, summary.comparison)
     return summary
+
+
+def _summarise(key: tuple[str, str, str], g: _Group, manifest: RunManifest) -> GroupSummary:
+    model, persona_id, modality = key
+    prof = build_profile(
+        g.items,
+        n_parsed=g.parsed,
+        n_unparsed=g.unparsed,
+        n_failed=g.failed,
+        n_boot=manifest.scoring.n_boot,
+        ci=manifest.scoring.ci,
+        seed=manifest.seed,
+    )
+    by_order: dict[str, ValueProfile] = {
+        o: build_profile(items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed)
+        for o, items in sorted(g.by_order.items())
+    }
+    agreement = None
+    if {"fwd", "rev"} <= set(by_order):
+        agreement = compare_profiles(by_order["fwd"].scores, by_order["rev"].scores).model_dump(mode="json")
+    return GroupSummary.model_validate(
+        {
+            "model": model,
+            "persona": persona_id,
+            "modality": modality,
+            "n_records": g.parsed + g.unparsed + g.failed,
+            "n_parsed": g.parsed,
+            "n_unparsed": g.unparsed,
+            "n_failed": g.failed,
+            "n_cached": g.cached,
+            "parse_rate": g.parsed / (g.parsed + g.unparsed) if g.parsed + g.unparsed else None,
+            "profile": prof,
+            "by_order": {o: p.model_dump(mode="json")["scores"] for o, p in by_order.items()},
+            "order_agreement": agreement,
+        }
+    )
 
 
 def modality_gaps(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:

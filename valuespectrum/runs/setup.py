@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,56 @@ def backend_factory(cache: bool | str, base: Path) -> BackendFactory:
         return create_backend(spec, cache=path, **options)
 
     return make
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a run gets its backends, and which of them it must close.
+
+    Ownership: the caller owns what it passes in. A backend in ``prebuilt`` (keyed by the
+    model's label, or its spec when it has none) is used as given and never closed; a
+    caller-supplied ``factory`` makes backends the caller closes (``owned=False``); only the
+    default factory, which the runner builds from the manifest, makes backends the runner
+    closes after use (``owned=True``).
+    """
+
+    factory: BackendFactory
+    owned: bool
+    prebuilt: Mapping[str, Backend] = field(default_factory=dict)
+
+    @classmethod
+    def for_run(
+        cls,
+        cache: bool | str,
+        base: Path,
+        *,
+        factory: BackendFactory | None = None,
+        prebuilt: Mapping[str, Backend] | None = None,
+    ) -> ModelSource:
+        if factory is None:
+            return cls(backend_factory(cache, base), owned=True, prebuilt=dict(prebuilt or {}))
+        return cls(factory, owned=False, prebuilt=dict(prebuilt or {}))
+
+    def check(self, spec: str, options: Mapping[str, object], label: str | None) -> None:
+        """Validate a model's spec and options without loading it (before anything is written)."""
+        if (label or spec) in self.prebuilt or not self.owned:
+            return
+        from valuespectrum.backends.registry import default_registry
+
+        default_registry().check(spec, dict(options), source=f"model {label or spec!r}")
+
+    @contextmanager
+    def open(self, spec: str, options: Mapping[str, object], label: str | None) -> Iterator[Backend]:
+        given = self.prebuilt.get(label or spec)
+        if given is not None:
+            yield given
+            return
+        backend = self.factory(spec, dict(options), label)
+        try:
+            yield backend
+        finally:
+            if self.owned:
+                backend.close()
 
 
 def check_manifest(manifest: BaseModel, root: Path, header: Path, *, fresh: bool) -> str:

@@ -155,5 +155,5 @@ def print_outcome(outcome: Any, summary: dict[str, Any]) -> None:
     print_summary(summary)
     _summary_console().print(
         f"run folder: {outcome.folder.root.resolve()}  (new requests {outcome.n_new}, from cache {outcome.n_cached}, "
-        f"already done {outcome.skipped_existing})"
+        f"already done {outcome.skipped_existing}, failed before and re-asked {outcome.n_retried})"
     )

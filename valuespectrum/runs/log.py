@@ -1,0 +1,259 @@
+"""The typed results of a run, versioned, each with one write/read pair.
+
+- :class:`RunRecord` — one line of ``responses.jsonl`` (the request as sent, the response);
+- :class:`ScoreLine` — one line of ``scores.jsonl`` (the parsed answer and item scores);
+- :class:`GroupSummary` — one (model, persona, modality) profile with its counts;
+- :class:`RunSummary` — ``summary.json``: the groups and the run-level analyses.
+
+The JSON keys are those of 0.1, so folders written by 0.1 still read (``format_version``
+is 1 for them); readers turn a bad line into a one-line error naming the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from valuespectrum.errors import ConfigError
+from valuespectrum.runs.jsonl import write_json_atomic
+from valuespectrum.runs.records import RunRecord, record_id
+from valuespectrum.scoring.items import ItemScore
+from valuespectrum.scoring.parse import ParsedAnswer
+from valuespectrum.scoring.profile import ValueProfile
+from valuespectrum.types import Order
+from valuespectrum.values import CIRCUMPLEX, Value
+
+FORMAT_VERSION = 2
+"""2: adds ``format_version``, completeness (``n_expected``, ``n_missing``) and
+``max_unparsed_rate`` to the summary; 1 (implicit): 0.1 folders."""
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GroupSummary",
+    "OrderAgreement",
+    "RunRecord",
+    "RunSummary",
+    "ScoreLine",
+    "SteerabilitySummary",
+    "latest_records",
+    "read_records",
+    "read_scores",
+    "read_summary",
+    "record_id",
+    "write_scores",
+    "write_summary",
+]
+
+
+class _Lenient(BaseModel):
+    """Result models ignore keys they do not know, so newer files still read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ScoreLine(_Lenient):
+    """How one record was read: the parsed answer and the item scores it gave."""
+
+    record_id: str
+    model: str
+    persona: str
+    probe_id: str
+    order: Order
+    variant: str = ""
+    answer: ParsedAnswer
+    items: list[ItemScore] = Field(default_factory=list)
+
+
+class OrderAgreement(_Lenient):
+    """Spearman's rho between the profiles from forward and reversed label orders."""
+
+    rho: float | None = None
+    p_value: float | None = None
+    n: int = 0
+    mean_abs_diff: float | None = None
+    values: list[Value] = Field(default_factory=list)
+
+
+class GroupSummary(_Lenient):
+    """One (model, persona, modality) of a scored run."""
+
+    model: str
+    persona: str
+    modality: str = ""
+    n_records: int
+    n_parsed: int
+    n_unparsed: int
+    n_failed: int
+    n_cached: int = 0
+    parse_rate: float | None = None
+    """Parsed share of the answers that did not fail."""
+    profile: ValueProfile
+    by_order: dict[str, dict[str, float | None]] = Field(default_factory=dict)
+    """Per label order, the per-value scores (position bias shows as a difference)."""
+    order_agreement: OrderAgreement | None = None
+    measure: str | None = None
+    """The profile field analyses compare: ``like_rate`` (0-100) for yes/no items, else ``scores``."""
+    rank_order: list[list[str]] = Field(default_factory=list)
+    references: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def values_on_measure(self) -> dict[Value, float | None]:
+        """The per-value numbers on this group's measure (like-rate or mean score)."""
+        raw = self.profile.like_rate if self.profile.scale == "endorse" else self.profile.scores
+        return {v: raw.get(v) for v in CIRCUMPLEX}
+
+
+class PersonaEffectLine(_Lenient):
+    """A persona's value changes against the same model with no persona (see scoring.steerability)."""
+
+    model: str
+    modality: str = ""
+    persona: str
+    measure: str
+    changes: dict[str, float] = Field(default_factory=dict)
+    targets: list[str] = Field(default_factory=list)
+    target_ranks: dict[str, float] = Field(default_factory=dict)
+    mean_target_rank: float | None = None
+    target_moved_most: bool | None = None
+    n_values: int = 0
+
+
+class SteerabilitySummary(_Lenient):
+    baseline: str = "none"
+    personas: list[PersonaEffectLine] = Field(default_factory=list)
+    overview: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RunSummary(_Lenient):
+    """``summary.json``."""
+
+    format_version: int = 1
+    run: str
+    models: list[str] = Field(default_factory=list)
+    modality_gap: list[dict[str, Any]] = Field(default_factory=list)
+    steerability: SteerabilitySummary = Field(default_factory=SteerabilitySummary)
+    model_agreement: list[dict[str, Any]] = Field(default_factory=list)
+    comparison: list[dict[str, Any]] = Field(default_factory=list)
+    n_records: int = 0
+    n_failed: int = 0
+    n_unparsed: int = 0
+    failure_rate: float = 0.0
+    unparsed_rate: float = 0.0
+    max_failure_rate: float = 0.0
+    max_unparsed_rate: float = 1.0
+    n_expected: int | None = None
+    """Requests the manifest asks for (None in 0.1 folders)."""
+    n_missing: int = 0
+    """Expected requests with no record: the run is incomplete when this is not 0."""
+    groups: list[GroupSummary] = Field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.n_missing == 0
+
+    def group(
+        self, *, model: str | None = None, persona: str = "none", modality: str | None = None
+    ) -> GroupSummary:
+        """The one group matching the given fields (``model`` may be left out in one-model runs)."""
+        hits = [
+            g
+            for g in self.groups
+            if g.persona == persona
+            and (model is None or g.model == model)
+            and (modality is None or g.modality == modality)
+        ]
+        if len(hits) != 1:
+            raise KeyError(
+                f"{len(hits)} groups match model={model!r} persona={persona!r} modality={modality!r}; "
+                f"groups: {[(g.model, g.persona, g.modality) for g in self.groups]}"
+            )
+        return hits[0]
+
+
+# -- write/read pairs -------------------------------------------------------------------
+
+
+def write_summary(path: Path, summary: RunSummary) -> None:
+    write_json_atomic(path, summary.model_dump(mode="json"))
+
+
+def read_summary(path: Path) -> RunSummary:
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found; score the run first (`vspec score {path.parent}`)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc}); re-score the run with `vspec score`") from exc
+    try:
+        return RunSummary.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(
+            f"{path}: field '{loc}': {err['msg']}; re-score the run with `vspec score`"
+        ) from exc
+
+
+def write_scores(path: Path, lines: Iterable[ScoreLine]) -> None:
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(x.model_dump_json() + "\n" for x in lines), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each complete line; a torn last line (a killed run) is skipped."""
+    if not path.is_file():
+        return
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.endswith(b"\n"):
+                break
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(
+                    f"{path}: line {n} is not a JSON record ({exc}); delete that line and run again "
+                    "to re-ask it"
+                ) from exc
+            if not isinstance(obj, dict):
+                raise ConfigError(f"{path}: line {n} is not a JSON object; delete that line and run again")
+            yield n, obj
+
+
+def read_scores(path: Path) -> Iterator[ScoreLine]:
+    for n, obj in _read_lines(path):
+        try:
+            yield ScoreLine.model_validate(obj)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"{path}: line {n} is not a valid score line ({exc.errors()[0]['msg']}); "
+                "re-score the run with `vspec score`"
+            ) from exc
+
+
+def read_records(path: Path) -> Iterator[RunRecord]:
+    """Every record of ``responses.jsonl`` in file order (a resumed request appears again)."""
+    for n, obj in _read_lines(path):
+        try:
+            yield RunRecord.model_validate(obj)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"])
+            raise ConfigError(
+                f"{path}: line {n} is not a valid record (field '{loc}': {err['msg']}); delete that line "
+                "and run again to re-ask it"
+            ) from exc
+
+
+def latest_records(path: Path) -> dict[str, RunRecord]:
+    """One record per request id: the last one written (a re-asked failure replaces the failure)."""
+    out: dict[str, RunRecord] = {}
+    for rec in read_records(path):
+        out.pop(rec.record_id, None)
+        out[rec.record_id] = rec
+    return out
