@@ -31,6 +31,10 @@ from valuespectrum.types import GenerateConfig
 __all__ = ["RunOutcome", "execute_run", "modality_of", "needs_text", "resolve_probes", "resolve_run_personas"]
 
 
+MAX_ITEM_FILE_BYTES = 200_000_000
+"""Largest item file a manifest may name (200 MB)."""
+
+
 def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
     """Collect the probes a manifest selects (banks, item files, a probe set), filtered."""
     from valuespectrum.probes.bank import load_bank
@@ -40,7 +44,18 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
     banks: list[ProbeBank] = [load_bank(name) for name in manifest.probes.banks]
     for f in manifest.probes.files:
         mapping = ColumnMapping.coerce(f.mapping, source=f"manifest probes.files ({f.path})")
-        banks.append(load_items(under(base, f.path), mapping, name=f.name))
+        path = under(base, f.path)
+        if path.is_file() and path.stat().st_size > MAX_ITEM_FILE_BYTES:
+            raise ConfigError(
+                f"{path}: {path.stat().st_size} bytes is larger than the {MAX_ITEM_FILE_BYTES}-byte limit "
+                "for an item file; split it into several files"
+            )
+        try:
+            banks.append(load_items(path, mapping, name=f.name))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: byte {exc.start} is not valid UTF-8; save the item file as UTF-8"
+            ) from exc
     if manifest.probes.probe_set:
         banks.append(load_probe_set(under(base, manifest.probes.probe_set)))
     if manifest.probes.from_index:

@@ -144,6 +144,7 @@ class RunSummary(_Lenient):
     unparsed_rate: float = 0.0
     max_failure_rate: float = 0.0
     max_unparsed_rate: float = 1.0
+    """1 in 0.1 folders, which had no such threshold."""
     n_expected: int | None = None
     """Requests the manifest asks for (None in 0.1 folders)."""
     n_missing: int = 0

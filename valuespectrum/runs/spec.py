@@ -80,7 +80,7 @@ class RunSpecBase(Strict):
     manifest, like its other paths); False: none."""
     max_failure_rate: float = Rate(default=0.0)
     """A run whose failed-request share exceeds this exits 1."""
-    max_unparsed_rate: float = Rate(default=1.0)
+    max_unparsed_rate: float = Rate(default=0.5)
     """A run whose unparsed-answer share (of all records) exceeds this exits 1."""
     output_dir: str = "runs"
 
