@@ -23,6 +23,9 @@ _LAZY: dict[str, str] = {
     "create_backend": "valuespectrum.backends.registry:create_backend",
     "list_backends": "valuespectrum.backends.registry:list_backends",
     "register_backend": "valuespectrum.backends.registry:register_backend",
+    "Backend": "valuespectrum.backends.base:Backend",
+    "ActivationAccess": "valuespectrum.backends.base:ActivationAccess",
+    "activation_access": "valuespectrum.backends.base:activation_access",
     "evaluate": "valuespectrum.api:evaluate",
     "score": "valuespectrum.api:score",
     "read_run": "valuespectrum.api:read_run",
@@ -51,6 +54,8 @@ _SUBMODULES = {"steering", "scoring", "probes", "backends", "runs", "reports"}
 __all__ = [
     "CIRCUMPLEX",
     "NO_PERSONA",
+    "ActivationAccess",
+    "Backend",
     "GroupSummary",
     "HigherOrder",
     "Persona",
@@ -61,6 +66,7 @@ __all__ = [
     "ScoreLine",
     "Value",
     "__version__",
+    "activation_access",
     "builtin_personas",
     "create_backend",
     "evaluate",
@@ -77,6 +83,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from valuespectrum.api import RunResult, evaluate, read_run, score
+    from valuespectrum.backends.base import ActivationAccess, Backend, activation_access
     from valuespectrum.backends.registry import create_backend, list_backends, register_backend
     from valuespectrum.personas import NO_PERSONA, Persona, builtin_personas
     from valuespectrum.probes.bank import list_banks, load_bank

@@ -87,8 +87,8 @@ def load_yaml(path: str | Path) -> object:
     return parse_yaml(read_text_file(path, max_bytes=MAX_YAML_BYTES, what="YAML file"), str(path))
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per bad field: ``source: field 'a.b': what is wrong``."""
+def format_validation_error(exc: ValidationError, source: str, *, fix: str | None = None) -> str:
+    """One line per bad field: ``source: field 'a.b': what is wrong`` (then ``; fix``)."""
     lines = []
     for err in exc.errors()[:8]:
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
@@ -98,6 +98,8 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         elif err["type"] == "missing":
             msg = "required field is missing"
         lines.append(f"{source}: field '{loc}': {msg}")
+    if fix:
+        lines[-1] += f"; {fix}"
     return "\n".join(lines)
 
 
@@ -110,12 +112,12 @@ def validate_mapping(cls: type[ModelT], raw: object, source: str) -> ModelT:
     return validate_value(cls, raw, source)
 
 
-def validate_value(cls: type[ModelT], raw: object, source: str) -> ModelT:
+def validate_value(cls: type[ModelT], raw: object, source: str, *, fix: str | None = None) -> ModelT:
     """Validate any parsed value into ``cls`` with the same error format."""
     try:
         return cls.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from exc
+        raise ConfigError(format_validation_error(exc, source, fix=fix)) from exc
 
 
 def load_config(cls: type[ModelT], path: str | Path) -> ModelT:

@@ -8,8 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.values import Value, parse_value
@@ -54,12 +53,9 @@ def load_personas_file(path: str | Path) -> dict[str, Persona]:
 
 
 def _parse(raw: object, source: str) -> dict[str, Persona]:
-    try:
-        parsed = _PersonaFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{source}: field '{loc}': {err['msg']}") from exc
+    from valuespectrum.config import validate_value
+
+    parsed = validate_value(_PersonaFile, raw, source)
     out: dict[str, Persona] = {}
     for p in parsed.personas:
         if p.id in out or p.id == NO_PERSONA:
@@ -71,7 +67,9 @@ def _parse(raw: object, source: str) -> dict[str, Persona]:
 @lru_cache(maxsize=1)
 def builtin_personas() -> dict[str, Persona]:
     text = resources.files("valuespectrum.data").joinpath("personas.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text), "builtin personas.yaml")
+    from valuespectrum.config import parse_yaml
+
+    return _parse(parse_yaml(text, "builtin personas.yaml"), "builtin personas.yaml")
 
 
 def resolve_personas(ids: list[str], extra: dict[str, Persona] | None = None) -> list[Persona | None]:

@@ -8,7 +8,7 @@ carry on. It raises BackendError only when it cannot work at all (bad spec, miss
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from valuespectrum.types import ModelRequest, ModelResponse
 
@@ -42,3 +42,33 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release resources (connections, GPU memory). Idempotent."""
         ...
+
+
+@runtime_checkable
+class ActivationAccess(Protocol):
+    """A backend whose internals steering and activation reading may touch (local models).
+
+    ``model`` is the torch module whose decoder layers are hooked; ``tokenizer`` turns text
+    into its inputs. Server backends do not have these; code that needs them checks
+    ``isinstance(backend, ActivationAccess)`` instead of reaching for attributes.
+    """
+
+    @property
+    def model(self) -> Any: ...
+
+    @property
+    def tokenizer(self) -> Any: ...
+
+
+def activation_access(backend: object) -> ActivationAccess:
+    """``backend`` as an :class:`ActivationAccess`, or a clear error for backends without one."""
+    from valuespectrum.errors import BackendError
+
+    inner = getattr(backend, "inner", None)  # a response cache in front of a local model
+    for candidate in (backend, inner):
+        if candidate is not None and isinstance(candidate, ActivationAccess):
+            return candidate
+    raise BackendError(
+        f"{type(backend).__name__} gives no access to a model's activations; steering and activation "
+        "reading need a local model (an 'hf:' backend)"
+    )

@@ -15,10 +15,10 @@ Each bank is a JSONL file of :class:`~valuespectrum.probes.schema.Probe` objects
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
 
-from pydantic import ValidationError
-
+from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.schema import Probe, ProbeBank
 
@@ -49,8 +49,6 @@ def _parse_bank(key: str) -> ProbeBank:
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            probes.append(Probe.model_validate_json(line))
-        except ValidationError as exc:  # a damaged install, not user input
-            raise ConfigError(f"built-in bank file {filename} line {lineno} is invalid: {exc}") from exc
+        # a damaged install, not user input
+        probes.append(validate_value(Probe, json.loads(line), f"built-in bank file {filename} line {lineno}"))
     return ProbeBank(name=key, probes=probes)

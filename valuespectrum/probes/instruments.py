@@ -14,8 +14,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
 from valuespectrum.values import REFINED19, REFINED_TO_BASIC, Value, parse_value
@@ -111,10 +112,10 @@ def _load_keys() -> dict[str, InstrumentKey]:
     )
     out: dict[str, InstrumentKey] = {}
     for name, spec in raw["instruments"].items():
-        try:
-            out[name] = InstrumentKey(name=name, **spec)
-        except ValidationError as exc:  # a damaged install, not user input
-            raise ConfigError(f"instrument_keys.json: entry {name!r} is invalid: {exc}") from exc
+        # a damaged install, not user input
+        out[name] = validate_value(
+            InstrumentKey, {"name": name, **spec}, f"instrument_keys.json: entry {name!r}"
+        )
     return out
 
 

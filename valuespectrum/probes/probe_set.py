@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.schema import Probe, ProbeBank
 from valuespectrum.types import MediaRef
@@ -61,20 +60,18 @@ def load_probe_set(path: str | Path, *, verify_media: bool = True) -> ProbeBank:
     probes: list[Probe] = []
     for n, line in enumerate(lines[1:], start=2):
         try:
-            probe = Probe.model_validate_json(line)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            raise ConfigError(f"{src} line {n}, field '{loc}': {err['msg']}") from exc
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{src} line {n}: not JSON ({exc.msg})") from exc
+        probe = validate_value(Probe, raw, f"{src} line {n}")
         media = [MediaRef(path=str(m.resolve(src.parent.resolve())), digest=m.digest) for m in probe.media]
         probe = probe.model_copy(update={"media": media})
         if verify_media:
             for m in probe.media:
                 m.verify()
         probes.append(probe)
-    try:
-        return ProbeBank(
-            name=str(header["probe_set"]), version=str(header.get("version", "1")), probes=probes
-        )
-    except ValidationError as exc:
-        raise ConfigError(f"{src}: {exc.errors()[0]['msg']}") from exc
+    return validate_value(
+        ProbeBank,
+        {"name": str(header["probe_set"]), "version": str(header.get("version", "1")), "probes": probes},
+        str(src),
+    )

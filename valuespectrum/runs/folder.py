@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
+from valuespectrum.config import load_config
 from valuespectrum.errors import ConfigError, MediaChangedError, ValueSpectrumError
 from valuespectrum.personas import Persona
 from valuespectrum.runs.header import build_header
@@ -91,9 +91,8 @@ class RunDir:
     def changed_fields(self, spec: RunSpecBase) -> list[str]:
         """Fields of ``spec`` that differ from the stored manifest (all of them count)."""
         try:
-            raw = yaml.safe_load(self.manifest.read_text(encoding="utf-8"))
-            old = type(spec).model_validate(raw).model_dump(mode="json")
-        except (OSError, yaml.YAMLError, ValidationError, UnicodeDecodeError):
+            old = load_config(type(spec), self.manifest).model_dump(mode="json")
+        except ConfigError:
             return ["(the stored manifest.yaml cannot be read)"]
         return _changed_fields(old, spec.model_dump(mode="json"))
 

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.records import RunRecord, record_id
@@ -188,14 +189,7 @@ def read_summary(path: Path) -> RunSummary:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid JSON ({exc}); re-score the run with `vspec score`") from exc
-    try:
-        return RunSummary.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(
-            f"{path}: field '{loc}': {err['msg']}; re-score the run with `vspec score`"
-        ) from exc
+    return validate_value(RunSummary, raw, str(path), fix="re-score the run with `vspec score`")
 
 
 def write_scores(path: Path, lines: Iterable[ScoreLine]) -> None:
@@ -228,27 +222,15 @@ def _read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def read_scores(path: Path) -> Iterator[ScoreLine]:
     for n, obj in _read_lines(path):
-        try:
-            yield ScoreLine.model_validate(obj)
-        except ValidationError as exc:
-            raise ConfigError(
-                f"{path}: line {n} is not a valid score line ({exc.errors()[0]['msg']}); "
-                "re-score the run with `vspec score`"
-            ) from exc
+        yield validate_value(ScoreLine, obj, f"{path}: line {n}", fix="re-score the run with `vspec score`")
 
 
 def read_records(path: Path) -> Iterator[RunRecord]:
     """Every record of ``responses.jsonl`` in file order (a resumed request appears again)."""
     for n, obj in _read_lines(path):
-        try:
-            yield RunRecord.model_validate(obj)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            raise ConfigError(
-                f"{path}: line {n} is not a valid record (field '{loc}': {err['msg']}); delete that line "
-                "and run again to re-ask it"
-            ) from exc
+        yield validate_value(
+            RunRecord, obj, f"{path}: line {n}", fix="delete that line and run again to re-ask it"
+        )
 
 
 def latest_records(path: Path) -> dict[str, RunRecord]:
