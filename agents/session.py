@@ -47,7 +47,7 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
 from valuespectrum.runs.folder import RunDir
 from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, repair_tail, write_json_atomic
-from valuespectrum.runs.setup import BackendFactory, ModelSource, backend_factory, under
+from valuespectrum.runs.setup import BackendFactory, ModelSource, under
 from valuespectrum.types import stable_hash
 
 StepHook = Callable[[dict[str, Any]], None]
@@ -349,10 +349,6 @@ def open_catalog(manifest: BrowseManifest, base: Path) -> tuple[Catalog, Searche
     )
     store = open_store(cfg)
     return Catalog.from_store(store, data), StoreSearcher(cfg, store)
-
-
-def default_backend_factory(manifest: BrowseManifest, base: Path) -> BackendFactory:
-    return backend_factory(manifest.cache, base)
 
 
 def prepare_folder(

@@ -7,6 +7,7 @@ one-line error naming the option instead of a traceback from a constructor.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,7 +42,7 @@ class HFOptions(_Options):
     trust_remote_code: bool = False
     batch_size: int = Field(default=8, ge=1)
     max_image_side: int | None = Field(default=None, ge=8)
-    media_root: str | None = None
+    media_root: str | Path | None = None
 
 
 def openai_options() -> type[BaseModel]:

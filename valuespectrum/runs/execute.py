@@ -25,7 +25,7 @@ from valuespectrum.runs.jsonl import JsonlWriter
 from valuespectrum.runs.log import latest_records
 from valuespectrum.runs.plan import Trial, batches, modality_of, plan_trials
 from valuespectrum.runs.records import RunRecord
-from valuespectrum.runs.setup import BackendFactory, ModelSource, backend_factory, under
+from valuespectrum.runs.setup import BackendFactory, ModelSource, under
 from valuespectrum.types import GenerateConfig
 
 __all__ = ["RunOutcome", "execute_run", "modality_of", "needs_text", "resolve_probes", "resolve_run_personas"]
@@ -114,10 +114,6 @@ def resolve_run_personas(manifest: RunManifest, base: Path) -> list[Persona | No
     return resolve_personas(manifest.personas, extra)
 
 
-def default_backend_factory(manifest: RunManifest, base: Path = Path(".")) -> BackendFactory:
-    return backend_factory(manifest.cache, base)
-
-
 @dataclass
 class RunOutcome:
     folder: RunFolder
@@ -157,11 +153,6 @@ def needs_text(probe: Probe, manifest: RunManifest, *, scores_options: bool) -> 
 
 def probes_text(probes: Sequence[Probe]) -> str:
     return "".join(p.model_dump_json() + "\n" for p in probes)
-
-
-def check_same_manifest(manifest: RunManifest, folder: RunFolder, *, fresh: bool) -> bool:
-    """Raise when the folder holds answers to other prompts; True when it will be resumed."""
-    return False if fresh else folder.check_reopen(manifest, [])
 
 
 def _start_folder(
@@ -252,7 +243,8 @@ def execute_run(
     probes = select_probes(manifest, list(probes)) if probes is not None else resolve_probes(manifest, base)
     personas = resolve_run_personas(manifest, base)
     folder = RunFolder(out or under(base, manifest.output_dir) / manifest.name)
-    resuming = check_same_manifest(manifest, folder, fresh=fresh)  # before hours of describing
+    # raise before hours of describing when the folder holds answers to other prompts
+    resuming = not fresh and folder.check_reopen(manifest, [])
     if manifest.probes.describe is not None:
         from valuespectrum.runs.describe import describe_probes
 

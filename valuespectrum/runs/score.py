@@ -30,6 +30,7 @@ from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.log import (
     FORMAT_VERSION,
     GroupSummary,
+    RunRecord,
     RunSummary,
     ScoreLine,
     latest_records,
@@ -110,10 +111,52 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
 def score_folder(folder: RunFolder) -> RunSummary:
     """Score every request's latest record; the typed summary (also written to the folder)."""
     state = load_state(folder)
+    manifest, personas = state.manifest, state.personas
+    records = latest_records(folder.responses)
+    groups, lines = _read_answers(folder, state, records)
+    write_scores(folder.scores, lines)
+    summary_groups = [_summarise(key, g, manifest) for key, g in sorted(groups.items())]
+    dumped = [g.model_dump(mode="json") for g in summary_groups]
+    annotate_groups(dumped)
+    steer = steerability_summary(dumped, {pid: p.targets for pid, p in personas.items()})
+    total = sum(g.n_records for g in summary_groups)
+    failed = sum(g.n_failed for g in summary_groups)
+    unparsed = sum(g.n_unparsed for g in summary_groups)
+    expected = state.expected_ids()
+    summary = RunSummary.model_validate(
+        {
+            "format_version": FORMAT_VERSION,
+            "run": manifest.name,
+            "models": sorted({g.model for g in summary_groups}),
+            "modality_gap": modality_gaps(dumped),
+            "steerability": steer,
+            "model_agreement": model_agreement(dumped),
+            "comparison": comparison_rows(dumped, steer),
+            "n_records": total,
+            "n_failed": failed,
+            "n_unparsed": unparsed,
+            "failure_rate": failed / total if total else 0.0,
+            "unparsed_rate": unparsed / total if total else 0.0,
+            "max_failure_rate": manifest.max_failure_rate,
+            "max_unparsed_rate": manifest.max_unparsed_rate,
+            "n_expected": len(expected),
+            "n_missing": len(expected - set(records)),
+            "groups": dumped,
+        }
+    )
+    write_summary(folder.summary, summary)
+    _write_csv(folder, dumped)
+    write_comparison_csv(folder.comparison_csv, summary.comparison)
+    return summary
+
+
+def _read_answers(
+    folder: RunFolder, state: RunState, records: dict[str, RunRecord]
+) -> tuple[dict[tuple[str, str, str], _Group], list[ScoreLine]]:
+    """Interpret and score every record; the groups' counts and item scores, and the lines."""
     manifest, probes, personas = state.manifest, state.probes, state.personas
     groups: dict[tuple[str, str, str], _Group] = defaultdict(_Group)
     lines: list[ScoreLine] = []
-    records = latest_records(folder.responses)
     for rec in records.values():
         probe = probes.get(rec.probe_id)
         if probe is None:
@@ -163,40 +206,7 @@ def score_folder(folder: RunFolder) -> RunSummary:
                 items=items,
             )
         )
-    write_scores(folder.scores, lines)
-    summary_groups = [_summarise(key, g, manifest) for key, g in sorted(groups.items())]
-    dumped = [g.model_dump(mode="json") for g in summary_groups]
-    annotate_groups(dumped)
-    steer = steerability_summary(dumped, {pid: p.targets for pid, p in personas.items()})
-    total = sum(g.n_records for g in summary_groups)
-    failed = sum(g.n_failed for g in summary_groups)
-    unparsed = sum(g.n_unparsed for g in summary_groups)
-    expected = state.expected_ids()
-    summary = RunSummary.model_validate(
-        {
-            "format_version": FORMAT_VERSION,
-            "run": manifest.name,
-            "models": sorted({g.model for g in summary_groups}),
-            "modality_gap": modality_gaps(dumped),
-            "steerability": steer,
-            "model_agreement": model_agreement(dumped),
-            "comparison": comparison_rows(dumped, steer),
-            "n_records": total,
-            "n_failed": failed,
-            "n_unparsed": unparsed,
-            "failure_rate": failed / total if total else 0.0,
-            "unparsed_rate": unparsed / total if total else 0.0,
-            "max_failure_rate": manifest.max_failure_rate,
-            "max_unparsed_rate": manifest.max_unparsed_rate,
-            "n_expected": len(expected),
-            "n_missing": len(expected - set(records)),
-            "groups": dumped,
-        }
-    )
-    write_summary(folder.summary, summary)
-    _write_csv(folder, dumped)
-    write_comparison_csv(folder.comparison_csv, summary.comparison)
-    return summary
+    return groups, lines
 
 
 def _summarise(key: tuple[str, str, str], g: _Group, manifest: RunManifest) -> GroupSummary:

@@ -1,28 +1,18 @@
-"""Setting up a run folder, shared by probe runs (``vspec run``) and browsing runs
-(``vspec browse``): paths relative to the manifest, the backend factory with the manifest's
-cache setting, the refusal to mix two manifests in one folder, and the files that record
-what the run is (the resolved manifest, its personas, the header with the manifest digest).
+"""Where a run gets its models, shared by probe runs (``vspec run``), browsing runs
+(``vspec browse``) and the library: paths relative to the manifest, the backend factory with
+the manifest's cache setting, and who closes which backend (:class:`ModelSource`). The run
+folder itself is :mod:`valuespectrum.runs.folder`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import BaseModel
 
 from valuespectrum.backends.base import Backend
-from valuespectrum.errors import ConfigError
-from valuespectrum.personas import Persona
-from valuespectrum.runs.header import build_header
-from valuespectrum.runs.jsonl import write_json_atomic
-from valuespectrum.types import stable_hash
 
 #: ``(spec, options, label) -> Backend``: how a run gets each of its models.
 BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
@@ -106,39 +96,3 @@ class ModelSource:
         finally:
             if self.owned:
                 backend.close()
-
-
-def check_manifest(manifest: BaseModel, root: Path, header: Path, *, fresh: bool) -> str:
-    """The manifest's digest; raises when ``root`` already holds a run of another manifest."""
-    digest = stable_hash(manifest.model_dump(mode="json"))
-    if header.is_file() and not fresh:
-        old = json.loads(header.read_text(encoding="utf-8")).get("manifest_digest")
-        if old != digest:
-            raise ConfigError(
-                f"{root}: holds a run of a different manifest; use another 'name' or "
-                "'output_dir', or pass --fresh to start this folder over"
-            )
-    return digest
-
-
-def write_run_files(
-    manifest: BaseModel,
-    personas: Sequence[Persona | None],
-    *,
-    manifest_path: Path,
-    personas_path: Path,
-    header_path: Path,
-    digest: str,
-    seed: int,
-    extra: Mapping[str, Any] | None = None,
-) -> None:
-    """Record the resolved manifest, the personas and the header (written last: a folder
-    with a header is a started run)."""
-    manifest_path.write_text(
-        yaml.safe_dump(manifest.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
-    write_json_atomic(personas_path, [p.model_dump(mode="json") for p in personas if p is not None])
-    write_json_atomic(
-        header_path, build_header(seed=seed, manifest_digest=digest, extra=dict(extra) if extra else None)
-    )
