@@ -9,18 +9,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.test_runs import Killer
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.errors import ConfigError
 from valuespectrum.manifest import parse_manifest
 from valuespectrum.probes.bank import load_bank
 from valuespectrum.runs.execute import execute_run
-from valuespectrum.types import ModelRequest, ModelResponse
 from valuespectrum.values import Value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +64,15 @@ def write(tmp_path: Path, file: str = "m.yaml", **over: object) -> Path:
     return p
 
 
+def finished_run(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A complete mock run: (manifest, run folder, lines of responses.jsonl)."""
+    m = write(tmp_path)
+    res = vspec("run", str(m), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    run = tmp_path / "runs" / "r"
+    return m, run, (run / "responses.jsonl").read_text(encoding="utf-8").splitlines()
+
+
 def one_line_error(res: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
     assert "Traceback" not in res.stderr, res.stderr
@@ -98,10 +106,8 @@ def test_resume_re_asks_exactly_the_failed_and_missing_requests(tmp_path: Path) 
 
 
 def test_cli_says_how_many_it_re_asked(tmp_path: Path) -> None:
-    m = write(tmp_path)
-    assert vspec("run", str(m), cwd=tmp_path).returncode == 0
-    responses = tmp_path / "runs" / "r" / "responses.jsonl"
-    lines = responses.read_text(encoding="utf-8").splitlines()
+    m, run, lines = finished_run(tmp_path)
+    responses = run / "responses.jsonl"
     rec = json.loads(lines[0])
     rec["response"]["error"] = "connection refused"
     rec["response"]["text"] = ""
@@ -114,20 +120,6 @@ def test_cli_says_how_many_it_re_asked(tmp_path: Path) -> None:
 # ----------------------------------------------------------------- 2. a changed prompt is refused
 
 
-class StopAfter(MockBackend):
-    """Answers ``n`` batches, then the process 'dies'."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
-        if self.n == 0:
-            raise KeyboardInterrupt
-        self.n -= 1
-        return super().generate(requests)
-
-
 def test_edited_persona_text_mid_run_is_refused_naming_the_persona(tmp_path: Path) -> None:
     pfile = tmp_path / "personas.yaml"
     pfile.write_text(
@@ -137,7 +129,7 @@ def test_edited_persona_text_mid_run_is_refused_naming_the_persona(tmp_path: Pat
     raw = {**raw_manifest(personas=["boss"], personas_file=str(pfile)), "output_dir": str(tmp_path / "runs")}
     m = parse_manifest({**raw, "batch_size": 4})
     with pytest.raises(KeyboardInterrupt):
-        execute_run(m, out=tmp_path / "run", backend_factory=factory_for(StopAfter(2)))
+        execute_run(m, out=tmp_path / "run", backend_factory=factory_for(Killer(2)))
     pfile.write_text(
         "personas:\n  - id: boss\n    description: You care about others.\n    targets: [Power]\n",
         encoding="utf-8",
@@ -199,11 +191,8 @@ def test_duplicate_personas_are_an_error(tmp_path: Path) -> None:
 
 
 def test_scoring_counts_one_record_per_request_id(tmp_path: Path) -> None:
-    m = write(tmp_path)
-    assert vspec("run", str(m), cwd=tmp_path).returncode == 0
-    run = tmp_path / "runs" / "r"
+    _, run, lines = finished_run(tmp_path)
     responses = run / "responses.jsonl"
-    lines = responses.read_text(encoding="utf-8").splitlines()
     responses.write_text("\n".join(lines + lines[:5]) + "\n", encoding="utf-8")  # two writers' duplicates
     assert vspec("score", str(run), cwd=tmp_path).returncode == 0
     summary = json.loads((run / "summary.json").read_text())
@@ -320,12 +309,9 @@ def test_mock_option_typo_and_wrong_type(tmp_path: Path) -> None:
 
 
 def test_score_on_broken_folders(tmp_path: Path) -> None:
-    m = write(tmp_path)
-    assert vspec("run", str(m), cwd=tmp_path).returncode == 0
-    run = tmp_path / "runs" / "r"
+    _, run, lines = finished_run(tmp_path)
     responses = run / "responses.jsonl"
-    good = responses.read_text(encoding="utf-8")
-    lines = good.splitlines()
+    good = "\n".join(lines) + "\n"
     responses.write_text("\n".join([lines[0], "{not json", *lines[2:]]) + "\n", encoding="utf-8")
     one_line_error(vspec("score", str(run), cwd=tmp_path), "responses.jsonl", "line 2")
     rec = json.loads(lines[0])

@@ -36,6 +36,13 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _limits(
+    max_failure_rate: float | None, max_unparsed_rate: float | None
+) -> tuple[float | None, float | None]:
+    """The command line's thresholds, each checked to be a share (0..1)."""
+    return _rate(max_failure_rate, "--max-failure-rate"), _rate(max_unparsed_rate, "--max-unparsed-rate")
+
+
 def _rate(value: float | None, option: str) -> float | None:
     from valuespectrum.runs.spec import check_rate
 
@@ -80,17 +87,21 @@ def _verdict(
         raise typer.Exit(EXIT_TOO_MANY_FAILURES)
 
 
+FailureRate = Annotated[
+    float | None, typer.Option(help="Exit 1 when more than this share of requests failed (0..1).")
+]
+UnparsedRate = Annotated[
+    float | None, typer.Option(help="Exit 1 when more than this share of answers is unparsed (0..1).")
+]
+
+
 @app.command()
 def run(
     manifest: Annotated[Path, typer.Argument(help="Run manifest (YAML).", exists=False)],
     out: Annotated[Path | None, typer.Option(help="Run folder (default: output_dir/name).")] = None,
     fresh: Annotated[bool, typer.Option(help="Discard what the run folder holds and start over.")] = False,
-    max_failure_rate: Annotated[
-        float | None, typer.Option(help="Exit 1 when more than this share of requests failed (0..1).")
-    ] = None,
-    max_unparsed_rate: Annotated[
-        float | None, typer.Option(help="Exit 1 when more than this share of answers is unparsed (0..1).")
-    ] = None,
+    max_failure_rate: FailureRate = None,
+    max_unparsed_rate: UnparsedRate = None,
 ) -> None:
     """Run a manifest: probes x personas x models -> a run folder with responses, scores and a summary.
 
@@ -99,8 +110,7 @@ def run(
     from valuespectrum.manifest import load_manifest
     from valuespectrum.runs.terminal import print_outcome, progress_bar
 
-    fail_limit = _rate(max_failure_rate, "--max-failure-rate")
-    unparsed_limit = _rate(max_unparsed_rate, "--max-unparsed-rate")
+    fail_limit, unparsed_limit = _limits(max_failure_rate, max_unparsed_rate)
     try:
         m = load_manifest(manifest)
         from valuespectrum.runs.execute import execute_run
@@ -119,12 +129,8 @@ def run(
 @app.command()
 def score(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
-    max_failure_rate: Annotated[
-        float | None, typer.Option(help="Exit 1 when more than this share of requests failed (0..1).")
-    ] = None,
-    max_unparsed_rate: Annotated[
-        float | None, typer.Option(help="Exit 1 when more than this share of answers is unparsed (0..1).")
-    ] = None,
+    max_failure_rate: FailureRate = None,
+    max_unparsed_rate: UnparsedRate = None,
 ) -> None:
     """Re-score a run folder from its stored responses, without calling any model.
 
@@ -134,8 +140,7 @@ def score(
     from valuespectrum.runs.score import score_folder
     from valuespectrum.runs.terminal import print_summary
 
-    fail_limit = _rate(max_failure_rate, "--max-failure-rate")
-    unparsed_limit = _rate(max_unparsed_rate, "--max-unparsed-rate")
+    fail_limit, unparsed_limit = _limits(max_failure_rate, max_unparsed_rate)
     folder = RunFolder(run_dir)
     if not folder.exists():
         _fail(ValueError(f"{run_dir}: not a run folder (no header.json); give the folder `vspec run` wrote"))

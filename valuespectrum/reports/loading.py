@@ -73,15 +73,9 @@ class RunData:
 def _group(g: GroupSummary) -> Group:
     prof = g.profile
     agreement = g.order_agreement
+    counts = {"model", "persona", "n_records", "n_parsed", "n_unparsed", "n_failed", "n_cached", "parse_rate"}
     return Group(
-        model=g.model,
-        persona=g.persona,
-        n_records=g.n_records,
-        n_parsed=g.n_parsed,
-        n_unparsed=g.n_unparsed,
-        n_failed=g.n_failed,
-        n_cached=g.n_cached,
-        parse_rate=g.parse_rate,
+        **g.model_dump(include=counts),
         scale=prof.scale,
         scores={v: prof.scores.get(v) for v in CIRCUMPLEX},
         ci_low={v: prof.ci_low.get(v) for v in CIRCUMPLEX},

@@ -47,6 +47,10 @@ from valuespectrum.values import CIRCUMPLEX, Value
 __all__ = ["RunState", "interpret", "load_state", "modality_gaps", "score_run"]
 
 
+_RECORD_KEYS = {"record_id", "model", "persona", "probe_id", "order", "variant"}
+"""What a score line repeats of its record."""
+
+
 @dataclass
 class _Group:
     items: list[ItemScore] = field(default_factory=list)
@@ -194,18 +198,7 @@ def _read_answers(
             g.unparsed += 1
         else:
             g.failed += 1
-        lines.append(
-            ScoreLine(
-                record_id=rec.record_id,
-                model=rec.model,
-                persona=rec.persona,
-                probe_id=rec.probe_id,
-                order=rec.order,
-                variant=rec.variant,
-                answer=answer,
-                items=items,
-            )
-        )
+        lines.append(ScoreLine(**rec.model_dump(include=_RECORD_KEYS), answer=answer, items=items))
     return groups, lines
 
 
