@@ -1,5 +1,7 @@
-"""Scoring: parse answers, score items against value keys, build and compare value profiles."""
+"""Scoring: read answers as they were asked (:func:`interpret`), score items against value keys,
+build and compare value profiles."""
 
+from valuespectrum.scoring.interpret import interpret
 from valuespectrum.scoring.items import ItemScore, ScoreKind, score_item
 from valuespectrum.scoring.parse import AnswerValue, ParsedAnswer, parse_answer, parse_text, tally
 from valuespectrum.scoring.profile import (
@@ -22,6 +24,7 @@ __all__ = [
     "build_profile",
     "compare_profiles",
     "cronbach_alpha",
+    "interpret",
     "parse_answer",
     "parse_text",
     "profile_from_answers",
