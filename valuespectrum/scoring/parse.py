@@ -112,7 +112,7 @@ def parse_text(probe: Probe, text: str) -> ParsedAnswer:
     if kind == "yes_no":
         lead = _leading_yes_no(clean)
         if lead is not None:
-            return _parsed(lead, "text", "leading yes/no word")
+            return lead
     return _result(_scan(probe, clean), "text", "whole text")
 
 
@@ -337,18 +337,38 @@ _DISLIKE_PHRASE = re.compile(
 )
 
 
-def _leading_yes_no(text: str) -> str | None:
+# Words after a leading yes/no that take it back or qualify it ("Yes, but ...", "No, though ...").
+_HEDGE_WORDS = re.compile(
+    r"\b(?:but|however|though|although|except|partly|partially|sort of|kind of|somewhat|depends)\b"
+)
+
+
+def _leading_yes_no(text: str) -> ParsedAnswer | None:
+    """A leading yes/no/unsure word, trusted only when the rest neither contradicts nor hedges it.
+
+    None when the text does not start with such a word, or when the word is the start of a
+    phrase in which it is no answer ("No doubt about it, yes."): the whole text then decides.
+    """
     first = re.match(r"[\s\"'(\[]*([a-z']+(?: sure)?)", text.lower())
     if not first:
         return None
     word = first.group(1)
     if _YES_WORDS.fullmatch(word):
-        return YES
-    if _NO_WORDS.fullmatch(word):
-        return NO
-    if _UNSURE_WORDS.fullmatch(word):
-        return UNSURE
-    return None
+        lead = YES
+    elif _NO_WORDS.fullmatch(word):
+        lead = NO
+    elif _UNSURE_WORDS.fullmatch(word):
+        lead = UNSURE
+    else:
+        return None
+    rest = text[first.end() :]
+    others = _scan_yes_no(rest)
+    if not others.empty and (others.problem or set(others.values) != {lead}):
+        return None  # the rest gives another answer: the whole text reports the conflict
+    hedge = _HEDGE_WORDS.search(rest.lower())
+    if hedge:
+        return _unparsed(f"hedged answer: {word!r} qualified by {hedge.group()!r}")
+    return _parsed(lead, "text", "leading yes/no word")
 
 
 def _scan_yes_no(text: str) -> _Found:
