@@ -23,6 +23,7 @@ from valuespectrum.runs.analysis import (
     comparison_rows,
     model_agreement,
     steerability_summary,
+    value_reliability,
     write_comparison_csv,
 )
 from valuespectrum.runs.execute import modality_of
@@ -186,6 +187,7 @@ def score_run(folder: RunFolder) -> dict[str, Any]:
         "modality_gap": modality_gaps(summary_groups),
         "steerability": steer,
         "model_agreement": model_agreement(summary_groups),
+        "reliability": value_reliability({k: g.by_order for k, g in groups.items()}),
         "comparison": comparison,
         "n_records": total,
         "n_failed": failed,
