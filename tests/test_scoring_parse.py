@@ -123,6 +123,8 @@ def test_yes_no_parsed(text: str, expected: str) -> None:
         ("Yes, but only for the music.", "hedged answer: 'yes' qualified by 'but'"),
         ("No, though it is well filmed.", "hedged answer: 'no' qualified by 'though'"),
         ("Yes, I think so. Maybe.", "conflicting answers ['unsure', 'yes']"),
+        ("I'd say yes, but honestly no.", "conflicting answers ['no', 'yes']"),
+        ("Answer: yes, but only for the music.", "hedged answer: 'yes' qualified by 'but'"),
         ("I like it but I don't like the music", "conflicting"),
         ("The image shows a beach.", "no yes/no"),
         ('{"like": 1}', "number"),
