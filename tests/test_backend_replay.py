@@ -139,3 +139,15 @@ def test_missing_file_and_bad_spec(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("item_id,answer\np1,5\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown options"):
         create_backend(f"replay:{tmp_path / 'a.csv'}", default="4")
+
+
+def test_variant_column_tells_vision_from_text_answers(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("item_id,variant,answer\np1,vision,Yes.\np1,text,No.\n", encoding="utf-8")
+    backend = ReplayBackend(path)
+    base = render_probe(PROBE).request
+    # run request ids are MODEL|PERSONA|ITEM|ORDER|VARIANT (see runs.records.record_id)
+    vision = base.model_copy(update={"request_id": "m|none|p1|fwd|vision"})
+    text = base.model_copy(update={"request_id": "m|none|p1|fwd|text"})
+    assert [r.text for r in backend.generate([vision, text])] == ["Yes.", "No."]
+    assert [r.request_id for r in backend.generate([text])] == ["m|none|p1|fwd|text"]
