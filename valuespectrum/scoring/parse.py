@@ -378,15 +378,16 @@ def _leading_yes_no(text: str) -> ParsedAnswer | None:
     return _parsed(lead, "text", "leading yes/no word")
 
 
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]])[.!;]\s|\n", re.IGNORECASE)
+
+
 def _marked_sentences(text: str) -> list[str]:
     """The whole sentence after each answer marker (commas included, unlike the segments)."""
     out = []
     for m in _MARKER.finditer(text):
-        sentence = re.split(r"(?<=[a-z0-9)\]])[.!;]\s|\n", text[m.end() :], maxsplit=1, flags=re.IGNORECASE)[
-            0
-        ]
-        if sentence.strip():
-            out.append(sentence.strip())
+        sentence = _SENTENCE_END.split(text[m.end() :], maxsplit=1)[0].strip()
+        if sentence:
+            out.append(sentence)
     return out
 
 
