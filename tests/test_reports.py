@@ -421,3 +421,42 @@ def test_float_noise_in_changes_ties_instead_of_ranking() -> None:
     assert d_power != d_hedonism  # the noise is real
     ranks = change_ranks({Value.POWER: d_power, Value.HEDONISM: d_hedonism, Value.TRADITION: 0.0})
     assert ranks[Value.POWER] == ranks[Value.HEDONISM] == 1.5
+
+
+# ---------------------------------------------------------------- reliability
+
+
+def test_value_reliability_hand_computed() -> None:
+    from valuespectrum.runs.analysis import value_reliability
+    from valuespectrum.scoring.items import ItemScore
+
+    def row(a: float, b: float) -> list[ItemScore]:
+        return [
+            ItemScore(probe_id="p1", value=Value.POWER, score=a, kind="rating", weight=1.0),
+            ItemScore(probe_id="p2", value=Value.POWER, score=b, kind="rating", weight=1.0),
+            ItemScore(probe_id="p3", value=Value.HEDONISM, score=a, kind="rating", weight=1.0),
+        ]
+
+    reps = {
+        ("m", "none", "text"): {"fwd": row(1, 2), "rev": row(2, 3)},
+        ("m", "value-power", "text"): {"fwd": row(3, 3), "rev": row(4, 5)},
+    }
+    (block,) = value_reliability(reps)
+    # item variances (ddof 1) 5/3 and 19/12, total-score variance of (3, 5, 6, 9) = 6.25:
+    # alpha = 2 * (1 - (5/3 + 19/12) / 6.25) = 0.96
+    assert (block["model"], block["modality"], block["n_replications"]) == ("m", "text", 4)
+    assert block["alpha"]["Power"] == pytest.approx(0.96)
+    assert block["alpha"]["Hedonism"] is None  # one item: no alpha
+
+
+def test_alpha_per_value_in_summary_and_report(runs, report) -> None:
+    data = json.loads((runs[0] / "summary.json").read_text())
+    blocks = {b["model"]: b for b in data["reliability"]}
+    alpha = blocks["alpha"]
+    # 4 personas x 2 orders; every Power (and Tradition) item gets the same score within a
+    # replication and the score varies across personas: identical columns, alpha = 1.
+    assert alpha["n_replications"] == 8
+    assert alpha["alpha"]["Power"] == pytest.approx(1.0) and alpha["alpha"]["Tradition"] == pytest.approx(1.0)
+    assert alpha["alpha"]["Hedonism"] is None  # always 3: no variance
+    assert "reliability" in report.sections
+    assert "Cronbach" in report.html.read_text()

@@ -117,19 +117,39 @@ def test_yes_no_parsed(text: str, expected: str) -> None:
     ("text", "reason"),
     [
         ("There is no violence, so yes.", "conflicting"),
-        ("Yes and no.", None),  # leading word decides: "Yes"
+        ("Yes and no.", "conflicting answers ['no', 'yes']"),
+        ("No doubt about it, yes.", "conflicting answers ['no', 'yes']"),
+        ("Yes, but honestly no.", "conflicting answers ['no', 'yes']"),
+        ("Yes, but only for the music.", "hedged answer: 'yes' qualified by 'but'"),
+        ("No, though it is well filmed.", "hedged answer: 'no' qualified by 'though'"),
+        ("Yes, I think so. Maybe.", "conflicting answers ['unsure', 'yes']"),
+        ("I'd say yes, but honestly no.", "conflicting answers ['no', 'yes']"),
+        ("Answer: yes, but only for the music.", "hedged answer: 'yes' qualified by 'but'"),
         ("I like it but I don't like the music", "conflicting"),
         ("The image shows a beach.", "no yes/no"),
         ('{"like": 1}', "number"),
     ],
 )
-def test_yes_no_ambiguous(text: str, reason: str | None) -> None:
+def test_yes_no_ambiguous(text: str, reason: str) -> None:
     a = parse_text(YES_NO, text)
-    if reason is None:
-        assert a.status == "parsed" and a.value == "yes" and a.detail == "leading yes/no word"
-    else:
-        assert a.status == "unparsed"
-        assert reason in (a.detail or "")
+    assert a.status == "unparsed" and a.value is None
+    assert reason in (a.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "detail"),
+    [
+        ("Yes.", "yes", "leading yes/no word"),
+        ("yes, because it shows a family dinner.", "yes", "leading yes/no word"),
+        ("No, I don't", "no", "leading yes/no word"),
+        ("No, I don't like it.", "no", "leading yes/no word"),
+        ("Yes, yes!", "yes", "leading yes/no word"),
+        ('Yes. {"like": false}', "no", "JSON object"),  # a JSON answer comes first
+    ],
+)
+def test_clear_leading_answers_still_parse(text: str, expected: str, detail: str) -> None:
+    a = parse_text(YES_NO, text)
+    assert (a.status, a.value, a.detail) == ("parsed", expected, detail)
 
 
 @pytest.mark.parametrize(

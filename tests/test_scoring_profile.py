@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_facts import facts_file
 
 from valuespectrum.probes.schema import AnswerFormat, Probe
 from valuespectrum.references import get_reference, list_references
@@ -19,7 +19,7 @@ from valuespectrum.scoring.profile import build_profile, compare_profiles, profi
 from valuespectrum.scoring.stats import bootstrap_indices
 from valuespectrum.values import HigherOrder, Value
 
-FACTS = Path("/work/shared/data/schwartz_facts.json")
+FACTS = facts_file()
 
 
 def _likert(pid: str, keys: dict[str, float]) -> Probe:
@@ -207,9 +207,9 @@ def test_references_names_and_values() -> None:
         get_reference("paper:nonexistent")
 
 
-@pytest.mark.skipif(not FACTS.is_file(), reason="shared facts file not present")
+@pytest.mark.skipif(FACTS is None, reason="shared facts file (shared/data/schwartz_facts.json) not found")
 def test_references_match_the_facts_file() -> None:
-    facts = json.loads(FACTS.read_text())
+    facts = json.loads(FACTS.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     table = facts["value_spectrum_table"]
     for row, nums in table["rows"].items():
         ref = get_reference(f"paper:{row}")

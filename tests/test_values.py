@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from shared_facts import facts_file
 
 from valuespectrum.values import (
     CIRCUMPLEX,
@@ -22,7 +22,7 @@ from valuespectrum.values import (
     parse_value,
 )
 
-FACTS = Path("/work/shared/data/schwartz_facts.json")
+FACTS = facts_file()
 
 # PVQ-RR scoring key (item numbers), from Schwartz's coding instructions for the PVQ-RR.
 PVQ_RR_KEY19: dict[str, list[int]] = {
@@ -151,9 +151,9 @@ def test_refined_values_roll_up_to_the_pvq_rr_10_value_key() -> None:
     assert keyed == set(range(1, 58)) - {9, 24, 49}
 
 
-@pytest.mark.skipif(not FACTS.is_file(), reason="shared facts file not present")
+@pytest.mark.skipif(FACTS is None, reason="shared facts file (shared/data/schwartz_facts.json) not found")
 def test_key_copies_match_the_facts_file() -> None:
-    rr = json.loads(FACTS.read_text())["instrument_keys"]["PVQ_RR"]
+    rr = json.loads(FACTS.read_text(encoding="utf-8"))["instrument_keys"]["PVQ_RR"]  # type: ignore[union-attr]
     assert rr["key19"] == PVQ_RR_KEY19
     assert rr["key10"] == PVQ_RR_KEY10
 

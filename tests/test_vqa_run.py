@@ -220,3 +220,28 @@ def test_text_modality_from_model_written_descriptions(tmp_path: Path, demo_inde
     # a resumed run reuses the stored descriptions: no describer call, nothing re-asked
     again = execute_run(m, out=tmp_path / "run", backend_factory=factory)
     assert len(describer.requests_seen) == 10 and again.n_new == 0
+
+
+def test_modality_gap_is_vision_minus_text(tmp_path: Path, demo_index: Path) -> None:
+    # Power items liked only when the frames are seen, Tradition items only from the caption:
+    # the gap (vision - text) is +100 for Power, -100 for Tradition, 0 elsewhere.
+    def by_modality(req: ModelRequest) -> str:
+        pid, vision = req.metadata["probe_id"], req.request_id.endswith("|vision")
+        if "-PO-" in pid:
+            return "Yes." if vision else "No."
+        if "-TR-" in pid:
+            return "No." if vision else "Yes."
+        return "Yes."
+
+    outcome = execute_run(
+        manifest(tmp_path, demo_index),
+        out=tmp_path / "run",
+        backend_factory=lambda *a: MockBackend(by_modality),
+    )
+    (gap,) = score_run(outcome.folder)["modality_gap"]
+    diff = gap["vision_minus_text"]
+    assert diff["Power"] == pytest.approx(100.0) and diff["Tradition"] == pytest.approx(-100.0)
+    assert all(
+        diff[v.value] == pytest.approx(0.0) for v in CIRCUMPLEX if v.value not in ("Power", "Tradition")
+    )
+    assert gap["mean_abs_gap"] == pytest.approx(20.0)  # (100 + 100) / 10 values

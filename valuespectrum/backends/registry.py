@@ -51,6 +51,7 @@ _BUILTINS: dict[str, tuple[Target, str | None]] = {
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
     "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
     "mock": (_mock_from_spec, None),
+    "replay": ("valuespectrum.backends.replay:ReplayBackend.from_spec", None),
 }
 
 

@@ -340,12 +340,35 @@ def references_section(ctx: ReportContext) -> Section | None:
     )
 
 
+def reliability_section(ctx: ReportContext) -> Section | None:
+    """Cronbach's alpha per value and model, from ``summary.json``'s ``reliability`` block."""
+    try:
+        blocks = json.loads((ctx.run.root / "summary.json").read_text(encoding="utf-8")).get("reliability")
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(blocks, list) or not blocks:
+        return None
+    rows: list[list[Cell]] = [
+        [b["model"], b["modality"], b["n_replications"], *[b["alpha"].get(v.value) for v in CIRCUMPLEX]]
+        for b in blocks
+    ]
+    return Section(
+        id="reliability",
+        title="Internal consistency (Cronbach's alpha)",
+        intro="Alpha of each value's items; rows of the alpha matrix are the model's (persona, label order) "
+        "replications. Empty where a value has fewer than two items answered in every replication or "
+        "its items do not vary.",
+        tables=[Table(["model", "modality", "replications", *[v.short for v in CIRCUMPLEX]], rows)],
+    )
+
+
 CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     profiles_section,
     higher_order_section,
     parse_quality_section,
     steerability_section,
     references_section,
+    reliability_section,
 )
 
 

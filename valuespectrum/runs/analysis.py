@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from valuespectrum.personas import NO_PERSONA
+from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.profile import compare_profiles
+from valuespectrum.scoring.stats import value_alpha
 from valuespectrum.scoring.steerability import (
     measure_of,
     persona_effects,
@@ -101,6 +103,31 @@ def steerability_summary(
         "personas": [e.to_json() for e in effects],
         "overview": steerability_overview(effects),
     }
+
+
+def value_reliability(
+    replications: Mapping[tuple[str, str, str], Mapping[str, Sequence[ItemScore]]],
+) -> list[dict[str, Any]]:
+    """Cronbach's alpha of each value's items, per (model, modality).
+
+    ``replications[(model, persona, modality)][order]`` holds the item scores of one label
+    order under one persona. Each (persona, order) is one row of the alpha matrix (a
+    "respondent"), each probe scored in every row one column: alpha is high when a value's
+    items move together across personas and orders. None where a value has fewer than two
+    such probes, the model fewer than two rows, or the items no variance.
+    """
+    pooled: dict[tuple[str, str], list[Sequence[ItemScore]]] = {}
+    for (model, _persona, modality), by_order in sorted(replications.items()):
+        pooled.setdefault((model, modality), []).extend(items for _, items in sorted(by_order.items()))
+    return [
+        {
+            "model": model,
+            "modality": modality,
+            "n_replications": len(reps),
+            "alpha": {v.value: a for v, a in value_alpha(reps).items()},
+        }
+        for (model, modality), reps in sorted(pooled.items())
+    ]
 
 
 COMPARISON_FIELDS = [

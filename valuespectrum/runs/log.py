@@ -137,6 +137,8 @@ class RunSummary(_Lenient):
     modality_gap: list[dict[str, Any]] = Field(default_factory=list)
     steerability: SteerabilitySummary = Field(default_factory=SteerabilitySummary)
     model_agreement: list[dict[str, Any]] = Field(default_factory=list)
+    reliability: list[dict[str, Any]] = Field(default_factory=list)
+    """Cronbach's alpha per value, per (model, modality) (absent in 0.1 folders)."""
     comparison: list[dict[str, Any]] = Field(default_factory=list)
     n_records: int = 0
     n_failed: int = 0

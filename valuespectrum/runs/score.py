@@ -24,6 +24,7 @@ from valuespectrum.runs.analysis import (
     comparison_rows,
     model_agreement,
     steerability_summary,
+    value_reliability,
     write_comparison_csv,
 )
 from valuespectrum.runs.folder import RunFolder
@@ -135,6 +136,7 @@ def score_folder(folder: RunFolder) -> RunSummary:
             "modality_gap": modality_gaps(dumped),
             "steerability": steer,
             "model_agreement": model_agreement(dumped),
+            "reliability": value_reliability({k: g.by_order for k, g in groups.items()}),
             "comparison": comparison_rows(dumped, steer),
             "n_records": total,
             "n_failed": failed,

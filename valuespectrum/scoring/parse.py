@@ -108,11 +108,15 @@ def parse_text(probe: Probe, text: str) -> ParsedAnswer:
         found = [f for f in (_scan(probe, seg) for seg in marked) if not f.empty]
         vals = {v for f in found for v in f.values}
         if len(vals) == 1 and not any(f.problem for f in found):
-            return _parsed(vals.pop(), "text", "answer after a marker (e.g. 'Answer:')")
+            checked = _check_marked_yes_no(clean) if kind == "yes_no" else None
+            if checked is not None:
+                return checked
+            if kind != "yes_no" or not _marked_conflict(clean):
+                return _parsed(vals.pop(), "text", "answer after a marker (e.g. 'Answer:')")
     if kind == "yes_no":
         lead = _leading_yes_no(clean)
         if lead is not None:
-            return _parsed(lead, "text", "leading yes/no word")
+            return lead
     return _result(_scan(probe, clean), "text", "whole text")
 
 
@@ -337,18 +341,69 @@ _DISLIKE_PHRASE = re.compile(
 )
 
 
-def _leading_yes_no(text: str) -> str | None:
+# Words after a leading yes/no that take it back or qualify it ("Yes, but ...", "No, though ...").
+_HEDGE_WORDS = re.compile(
+    r"\b(?:but|however|though|although|except|partly|partially|sort of|kind of|somewhat|depends)\b"
+)
+
+
+def _lead(text: str) -> tuple[str, str, str] | None:
+    """(answer, word, rest) when ``text`` starts with a yes/no/unsure word, else None."""
     first = re.match(r"[\s\"'(\[]*([a-z']+(?: sure)?)", text.lower())
     if not first:
         return None
     word = first.group(1)
-    if _YES_WORDS.fullmatch(word):
-        return YES
-    if _NO_WORDS.fullmatch(word):
-        return NO
-    if _UNSURE_WORDS.fullmatch(word):
-        return UNSURE
+    for pattern, answer in ((_YES_WORDS, YES), (_NO_WORDS, NO), (_UNSURE_WORDS, UNSURE)):
+        if pattern.fullmatch(word):
+            return answer, word, text[first.end() :]
     return None
+
+
+def _leading_yes_no(text: str) -> ParsedAnswer | None:
+    """A leading yes/no/unsure word, trusted only when the rest neither contradicts nor hedges it.
+
+    None when the text does not start with such a word, or when the rest gives another answer
+    ("No doubt about it, yes."): the whole text then decides (and reports the conflict).
+    """
+    found = _lead(text)
+    if found is None:
+        return None
+    lead, word, rest = found
+    others = _scan_yes_no(rest)
+    if not others.empty and (others.problem or set(others.values) != {lead}):
+        return None
+    hedge = _HEDGE_WORDS.search(rest.lower())
+    if hedge:
+        return _unparsed(f"hedged answer: {word!r} qualified by {hedge.group()!r}")
+    return _parsed(lead, "text", "leading yes/no word")
+
+
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]])[.!;]\s|\n", re.IGNORECASE)
+
+
+def _marked_sentences(text: str) -> list[str]:
+    """The whole sentence after each answer marker (commas included, unlike the segments)."""
+    out = []
+    for m in _MARKER.finditer(text):
+        sentence = _SENTENCE_END.split(text[m.end() :], maxsplit=1)[0].strip()
+        if sentence:
+            out.append(sentence)
+    return out
+
+
+def _check_marked_yes_no(text: str) -> ParsedAnswer | None:
+    """An unparsed answer when a marked yes/no is hedged in its sentence ("Answer: yes, but ...")."""
+    for sentence in _marked_sentences(text):
+        if _lead(sentence) is not None:
+            checked = _leading_yes_no(sentence)
+            if checked is not None and not checked.ok:
+                return checked
+    return None
+
+
+def _marked_conflict(text: str) -> bool:
+    """A marked yes/no contradicted in its own sentence ("I'd say yes, but honestly no")."""
+    return any(_lead(s) is not None and _leading_yes_no(s) is None for s in _marked_sentences(text))
 
 
 def _scan_yes_no(text: str) -> _Found:
