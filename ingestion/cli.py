@@ -43,7 +43,7 @@ def _print_report(report: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    for label, rows in (("skipped", report.skipped), ("failed", report.failed)):
+    for label, rows in (("partial", report.partial), ("skipped", report.skipped), ("failed", report.failed)):
         if rows:
             t = Table(title=f"{label} ({len(rows)})", show_lines=False)
             t.add_column("path")
@@ -190,7 +190,7 @@ def stats_cmd(
             chroma_port=port,
         )
         store = open_store(cfg)
-        stats = corpus_stats(store)
+        stats = corpus_stats(store, cfg.report_path)
     except ValueSpectrumError as exc:
         _fail(exc)
         return
@@ -202,6 +202,12 @@ def stats_cmd(
     )
     typer.echo("per platform: " + ", ".join(f"{k} {v}" for k, v in stats.per_platform.items()))
     typer.echo("per value:    " + ", ".join(f"{k} {v}" for k, v in stats.per_value.items()))
+    skipped = "unknown (no run report)" if stats.skipped is None else str(stats.skipped)
+    typer.echo(f"partial {stats.partial}, skipped in the last run {skipped}")
+    for line in [f"partial: {p}" for p in stats.partial_files] + [
+        f"skipped: {s}" for s in stats.skipped_files
+    ]:
+        typer.echo("  " + line)
 
 
 @app.command("demo")

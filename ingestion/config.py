@@ -52,6 +52,11 @@ class IndexConfig(BaseModel):
     """How many values each video is tagged with."""
     caption_weight: float = Field(0.5, ge=0.0, le=1.0)
     """Share of the caption similarity in a value score when a video has text."""
+    partial_share: float = Field(0.9, ge=0.0, le=1.0)
+    """A video whose decodable frames are under this share of the frames its container declares
+    is reported as partial (and indexed from what decodes)."""
+    min_decodable_share: float = Field(0.1, ge=0.0, le=1.0)
+    """Under this share of its declared frames a video is skipped (e.g. a download cut short)."""
     thumbnail_size: int = Field(384, ge=16, le=4096)
     """Longest side of the stored JPEG thumbnails, in pixels."""
     progress: bool = True
@@ -79,6 +84,11 @@ class IndexConfig(BaseModel):
     @property
     def frames_dir(self) -> Path:
         return self.data_dir / "frames"
+
+    @property
+    def report_path(self) -> Path:
+        """The last run's report (skipped and partial files with reasons), read by `corpus stats`."""
+        return self.data_dir / f"{self.collection_prefix}-last-index.json"
 
 
 def load_index_config(path: Path, **overrides: object) -> IndexConfig:

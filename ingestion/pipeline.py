@@ -49,6 +49,8 @@ class IndexReport(BaseModel):
     """What one run did. ``skipped`` are bad inputs (with reasons); ``failed`` are unexpected errors."""
 
     indexed: list[Outcome] = Field(default_factory=list)
+    partial: list[Outcome] = Field(default_factory=list)
+    """Indexed from what decodes, fewer frames than the container declares (also in ``indexed``)."""
     unchanged: list[Outcome] = Field(default_factory=list)
     """Already in the index with the same settings (resume / re-index)."""
     skipped: list[Outcome] = Field(default_factory=list)
@@ -68,7 +70,7 @@ class IndexReport(BaseModel):
     def summary(self) -> str:
         return (
             f"indexed {len(self.indexed)}, unchanged {len(self.unchanged)}, skipped {len(self.skipped)}, "
-            f"failed {len(self.failed)}; {self.frames_written} frames in {self.elapsed_s:.1f} s "
+            f"failed {len(self.failed)}, partial {len(self.partial)}; {self.frames_written} frames in {self.elapsed_s:.1f} s "
             f"({self.videos_per_s:.2f} videos/s)"
         )
 
@@ -168,10 +170,29 @@ def index_corpus(
     )
 
     existing = {vid: meta for vid, meta in zip(*_video_index(st), strict=True)}
-    with _progress(config.progress, len(sources)) as bar:
-        _run(config, sources, enc, st, tagger, existing, report, on_video_done, bar)
-    report.elapsed_s = time.perf_counter() - t0
+    try:
+        with _progress(config.progress, len(sources)) as bar:
+            _run(config, sources, enc, st, tagger, existing, report, on_video_done, bar)
+    finally:
+        # written also when a run stops part-way: `corpus stats` then shows what it got to
+        report.elapsed_s = time.perf_counter() - t0
+        save_report(report, config.report_path)
     return report
+
+
+def save_report(report: IndexReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_report(path: Path) -> IndexReport | None:
+    """The last run's report, or None when there is none (or it cannot be read)."""
+    try:
+        return IndexReport.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _video_index(st: VectorStore) -> tuple[list[str], list[dict[str, Any]]]:
@@ -203,7 +224,13 @@ def _prepare(
             prep.status = "unchanged"
             return prep
         try:
-            decoded = sample_frames(src.path, config.frames_per_video, config.sampling)
+            decoded = sample_frames(
+                src.path,
+                config.frames_per_video,
+                config.sampling,
+                partial_share=config.partial_share,
+                min_share=config.min_decodable_share,
+            )
         except DecodeError as exc:
             prep.status, prep.reason = "skipped", str(exc)
             return prep
@@ -398,12 +425,16 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
                 "sampling": config.sampling,
                 "decoder": dec.decoder,
                 "n_source_frames": int(dec.n_frames),
+                "declared_frames": int(dec.declared_frames or 0),
+                "decode_errors": int(dec.decode_errors),
+                "partial": bool(dec.partial),
                 "thumb": v.thumbs[0] if v.thumbs else "",
             }
         )
         p.video_docs.append(rec.caption or rec.title)
         p.records.append(rec)
-        p.outcomes.append(Outcome(path=rec.path, video_id=rec.video_id))
+        reason = f"partial: {dec.shortfall()}; decoder errors {dec.decode_errors}" if dec.partial else ""
+        p.outcomes.append(Outcome(path=rec.path, video_id=rec.video_id, reason=reason))
     p.video_emb = np.stack(pooled_rows) if pooled_rows else np.zeros((0, enc.dim), dtype=np.float32)
     return p
 
@@ -426,6 +457,8 @@ def _write_batch(
     for i, rec in enumerate(p.records):
         with lock:
             report.indexed.append(p.outcomes[i])
+            if p.video_meta[i]["partial"]:
+                report.partial.append(p.outcomes[i])
             report.frames_written += int(p.video_meta[i]["n_frames_stored"])
         bar.advance()
         if hook is not None:
