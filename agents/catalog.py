@@ -123,7 +123,15 @@ class Catalog:
     @classmethod
     def from_store(cls, store: VectorStore, data_dir: Path | None = None) -> Catalog:
         """Every complete video of an index (the ``videos`` collection), with its pooled embedding."""
-        recs = store.get("videos", include_embeddings=True)
+        from ingestion.store_retry import StoreUnavailableError
+
+        try:  # a Chroma server's faults are retried in the store; this says what was under way
+            recs = store.get("videos", include_embeddings=True)
+        except StoreUnavailableError as exc:
+            raise exc.during(
+                "while loading the browsing catalog",
+                "nothing was written: run the same command again once the server answers",
+            ) from exc
         if not recs.ids:
             raise ConfigError(
                 f"index.data_dir: the index at {data_dir} holds no videos; run `vspec index` (or `vspec demo`) first"

@@ -33,7 +33,21 @@ def _config(**kw: Any) -> Any:
     return build_config(overrides)
 
 
-def _fail(exc: Exception) -> None:
+_RETRIES_HELP = "Retries (with backoff from 0.5 s) when a Chroma server fails to answer [4]."
+_DEBUG_HELP = "Show the full traceback of an error instead of its one-line summary."
+
+
+def _fail(exc: Exception, debug: bool = False, during: str = "") -> None:
+    """One line on stderr and exit status 2; with ``debug`` the traceback instead."""
+    from ingestion.store_retry import StoreUnavailableError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+        raise typer.Exit(2)
+    if during and isinstance(exc, StoreUnavailableError):
+        exc = exc.during(during, "the index is unchanged: run the same command again once the server answers")
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
@@ -78,6 +92,8 @@ def index_cmd(
     batch_size: int = typer.Option(None, "--batch-size", help="Images per encoder batch [32]."),
     keywords: Path = typer.Option(None, "--keywords", help="YAML of value keyword prompts to override."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    retries: int = typer.Option(None, "--store-retries", help=_RETRIES_HELP),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """Index a folder of videos (with sidecars) or a listing into the vector store."""
     from ingestion.pipeline import index_corpus
@@ -97,11 +113,12 @@ def index_cmd(
             chroma_port=port,
             batch_size=batch_size,
             keywords_file=keywords,
+            store_retries=retries,
             progress=False if json_out else None,
         )
         report = index_corpus(cfg)
     except ValueSpectrumError as exc:
-        _fail(exc)
+        _fail(exc, debug)
         return
     if json_out:
         typer.echo(report.model_dump_json(indent=1))
@@ -128,6 +145,8 @@ def search_cmd(
         None, "--pretrained", help="Needed only when indexed from a checkpoint file."
     ),
     json_out: bool = typer.Option(False, "--json"),
+    retries: int = typer.Option(None, "--store-retries", help=_RETRIES_HELP),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """List the videos closest to a text or image query, with scores and value tags."""
     from ingestion.query import encoder_for_index, open_index, search_image, search_text
@@ -142,6 +161,7 @@ def search_cmd(
             chroma_host=host,
             chroma_port=port,
             pretrained=pretrained,
+            store_retries=retries,
         )
         encoder, store = open_index(cfg, encoder_for_index(cfg))
         filters = {"value": value, "platform": platform}
@@ -151,7 +171,7 @@ def search_cmd(
             else search_text(encoder, store, query, k, **filters)
         )
     except (ValueSpectrumError, ValueError) as exc:
-        _fail(exc)
+        _fail(exc, debug, during="during the search")
         return
     if json_out:
         typer.echo(json.dumps([h.model_dump() for h in hits], indent=1))
@@ -177,6 +197,7 @@ def stats_cmd(
     host: str = typer.Option(None, "--host"),
     port: int = typer.Option(8000, "--port"),
     json_out: bool = typer.Option(False, "--json"),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """Counts of videos, frames and captions, per platform and per value."""
     from ingestion.query import corpus_stats, open_store
@@ -192,7 +213,7 @@ def stats_cmd(
         store = open_store(cfg)
         stats = corpus_stats(store, cfg.report_path)
     except ValueSpectrumError as exc:
-        _fail(exc)
+        _fail(exc, debug, during="while reading the corpus stats")
         return
     if json_out:
         typer.echo(stats.model_dump_json(indent=1))

@@ -43,6 +43,10 @@ class IndexConfig(BaseModel):
     chroma_host: str | None = None
     """Chroma server host; None uses an embedded PersistentClient under data_dir."""
     chroma_port: int = 8000
+    store_retries: int = Field(4, ge=0, le=20)
+    """Attempts after the first when a Chroma server call fails on a connection error or a 5xx."""
+    store_retry_delay_s: float = Field(0.5, ge=0.0, le=60.0)
+    """Wait before the first retry; doubled before each further one (at most 8 s)."""
     batch_size: int = Field(32, ge=1, le=4096)
     """Images per encoder batch."""
     decode_workers: int = Field(2, ge=1, le=64)
@@ -74,11 +78,14 @@ class IndexConfig(BaseModel):
 
     def store_location(self) -> dict[str, Any]:
         """Where the index's collections live, as ChromaStore's keyword arguments."""
+        from ingestion.store_retry import RetryPolicy
+
         return {
             "path": self.chroma_path,
             "host": self.chroma_host,
             "port": self.chroma_port,
             "prefix": self.collection_prefix,
+            "retry": RetryPolicy(self.store_retries, self.store_retry_delay_s),
         }
 
     @property

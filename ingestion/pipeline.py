@@ -30,6 +30,7 @@ from ingestion.config import IndexConfig
 from ingestion.frames import DecodedVideo, DecodeError, sample_frames, save_thumbnails
 from ingestion.records import VideoRecord, frame_record_id, normalise_platform
 from ingestion.sources import Refusal, SourceVideo, read_listing, scan_folder
+from ingestion.store_retry import StoreUnavailableError
 from ingestion.value_tags import ValueTagger, load_keywords
 
 if TYPE_CHECKING:
@@ -147,7 +148,6 @@ def index_corpus(
     exception it raises stops the run (the index then resumes on the next call).
     """
     from ingestion.encoders import OpenClipEncoder
-    from ingestion.store import ChromaStore
 
     t0 = time.perf_counter()
     root = Path(config.corpus_root)
@@ -158,6 +158,29 @@ def index_corpus(
     report = IndexReport(skipped=[Outcome(path=r.path, reason=r.reason) for r in refused])
 
     enc = encoder or OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
+    try:
+        return _index(config, sources, report, enc, store, on_video_done, t0)
+    except StoreUnavailableError as exc:
+        done = f"{len(report.indexed)} of {len(sources)} videos" + (
+            f" ({len(report.unchanged)} more were already indexed)" if report.unchanged else ""
+        )
+        raise exc.during(
+            f"while indexing {root}; this run wrote at least {done} before it stopped",
+            "nothing written is lost: run the same command again to resume (complete videos are skipped)",
+        ) from exc
+
+
+def _index(
+    config: IndexConfig,
+    sources: list[SourceVideo],
+    report: IndexReport,
+    enc: Encoder,
+    store: VectorStore | None,
+    on_video_done: Callable[[VideoRecord], None] | None,
+    t0: float,
+) -> IndexReport:
+    from ingestion.store import ChromaStore
+
     st = store or ChromaStore(enc.id, enc.dim, **config.store_location())
     report.encoder_id, report.dim = enc.id, enc.dim
     report.store = str(getattr(st, "location", ""))

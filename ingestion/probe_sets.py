@@ -104,6 +104,18 @@ def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Valu
 
 def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | None = None) -> ProbeBank:
     """Turn an index into value-balanced VQA items (see module doc)."""
+    from ingestion.store_retry import StoreUnavailableError
+
+    try:
+        return _build_probe_set(config, spec, store)
+    except StoreUnavailableError as exc:
+        raise exc.during(
+            "while building the probe set from the index",
+            "no probe set was written: run the same command again once the server answers",
+        ) from exc
+
+
+def _build_probe_set(config: IndexConfig, spec: ProbeSetSpec, store: Any | None) -> ProbeBank:
     if store is None:
         from ingestion.query import open_store
 
