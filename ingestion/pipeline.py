@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from ingestion.encoders import Encoder
     from ingestion.store import VectorStore
+    from ingestion.text_tags import TextTagger
 
 
 class Outcome(BaseModel):
@@ -61,6 +62,8 @@ class IndexReport(BaseModel):
     frames_written: int = 0
     elapsed_s: float = 0.0
     encoder_id: str = ""
+    text_tagger: str = ""
+    """Sentence encoder of the text tags ('' when only image tags were computed)."""
     dim: int = 0
     store: str = ""
 
@@ -74,6 +77,12 @@ class IndexReport(BaseModel):
             f"failed {len(self.failed)}, partial {len(self.partial)}; {self.frames_written} frames in {self.elapsed_s:.1f} s "
             f"({self.videos_per_s:.2f} videos/s)"
         )
+
+
+@dataclass
+class _Taggers:
+    image: ValueTagger
+    text: TextTagger | None = None
 
 
 @dataclass
@@ -192,10 +201,23 @@ def _index(
         cache_dir=config.data_dir / "cache",
     )
 
+    text_tagger = None
+    if config.text_encoder:
+        from ingestion.text_tags import SentenceEncoder, TextTagger
+
+        text_tagger = TextTagger(
+            SentenceEncoder(config.text_encoder, config.device),
+            load_keywords(config.keywords_file),
+            config.top_values,
+            cache_dir=config.data_dir / "cache",
+        )
+        report.text_tagger = text_tagger.id
+    taggers = _Taggers(tagger, text_tagger)
+
     existing = {vid: meta for vid, meta in zip(*_video_index(st), strict=True)}
     try:
         with _progress(config.progress, len(sources)) as bar:
-            _run(config, sources, enc, st, tagger, existing, report, on_video_done, bar)
+            _run(config, sources, enc, st, taggers, existing, report, on_video_done, bar)
     finally:
         # written also when a run stops part-way: `corpus stats` then shows what it got to
         report.elapsed_s = time.perf_counter() - t0
@@ -230,6 +252,7 @@ def _is_complete(meta: dict[str, Any] | None, config: IndexConfig, rel: str) -> 
         and meta.get("frames_per_video") == config.frames_per_video
         and meta.get("path") == rel
         and meta.get("n_frames_stored", -1) >= 1
+        and meta.get("text_encoder", "") == (config.text_encoder or "")
     )
 
 
@@ -308,7 +331,7 @@ def _run(
     sources: list[SourceVideo],
     enc: Encoder,
     st: VectorStore,
-    tagger: ValueTagger,
+    taggers: _Taggers,
     existing: dict[str, dict[str, Any]],
     report: IndexReport,
     hook: Callable[[VideoRecord], None] | None,
@@ -334,7 +357,7 @@ def _run(
         nonlocal batch
         if not batch.videos:
             return
-        payload = _encode_batch(batch, enc, tagger, config)
+        payload = _encode_batch(batch, enc, taggers, config)
         writes.append(writer.submit(write, payload))
         batch = _Batch()
         # surface writer errors (e.g. an interrupted run) without waiting for the end
@@ -398,7 +421,12 @@ class _Payload:
     outcomes: list[Outcome]
 
 
-def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: IndexConfig) -> _Payload:
+def _encode_batch(batch: _Batch, enc: Encoder, taggers: _Taggers, config: IndexConfig) -> _Payload:
+    from ingestion.text_tags import video_text
+
+    tagger = taggers.image
+    texts = [video_text(v.record) if v.record else "" for v in batch.videos]
+    text_scores = taggers.text.scores(texts) if taggers.text is not None else None
     if batch.videos and all(v.pixels is not None for v in batch.videos):
         import torch
 
@@ -410,7 +438,7 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
     p = _Payload([], img_emb, [], [], cap_emb_all, [], [], [], np.zeros((0, enc.dim)), [], [], [], [])
     pooled_rows: list[np.ndarray] = []
     offset = cap_i = 0
-    for v in batch.videos:
+    for vi, v in enumerate(batch.videos):
         rec, dec = v.record, v.decoded
         assert rec is not None and dec is not None
         n = len(v.images)
@@ -425,6 +453,10 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
         vscores = tagger.scores(pooled, cap)
         top = tagger.top(vscores)
         base = rec.store_metadata()
+        base["image_tagger"] = enc.id
+        base["text_encoder"] = config.text_encoder or ""
+        if taggers.text is not None and text_scores is not None:
+            base.update(taggers.text.metadata(text_scores[vi], bool(texts[vi].strip())))
         vmeta = tagger.metadata(vscores, top)
         flags = {k: val for k, val in vmeta.items() if k.startswith("is_") or k == "top_values"}
         for i, (src_idx, t) in enumerate(zip(dec.indices, dec.timestamps(), strict=True)):
