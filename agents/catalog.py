@@ -145,7 +145,8 @@ class Catalog:
 
 def _item_from_meta(video_id: str, meta: dict[str, Any], document: str | None) -> VideoItem:
     tags: list[Value] = []
-    for name in str(meta.get("top_values", "")).split(","):
+    # text tags (a real sentence encoder) when the index has them; else the image tags
+    for name in str(meta.get("text_top_values") or meta.get("top_values", "")).split(","):
         if name.strip():
             tags.append(parse_value(name))
     duration = meta.get("duration_s")

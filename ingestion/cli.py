@@ -234,6 +234,12 @@ def stats_cmd(
 @app.command("demo")
 def demo_cmd(
     out_dir: Path = typer.Option(Path("vspec-demo"), "--out", help="Folder for the corpus and its index."),
+    clips_per_value: int = typer.Option(
+        30, "--clips-per-value", min=0, help="Generated pan/zoom clips per value, beside the 14 videos."
+    ),
+    text_tags: bool = typer.Option(
+        True, "--text-tags/--no-text-tags", help="Also tag by text with all-MiniLM-L6-v2 (when installed)."
+    ),
 ) -> None:
     """Build a small real corpus from footage shipped in PyPI packages and index it (tiny random encoder)."""
     from ingestion.demo import build_demo_corpus
@@ -241,8 +247,13 @@ def demo_cmd(
     from ingestion.pipeline import index_corpus
 
     try:
-        corpus = build_demo_corpus(out_dir)
-        cfg = _config(corpus_root=corpus, data_dir=out_dir / "vspec-data", model=register_tiny_clip())
+        from ingestion.text_tags import PACKAGED_MINILM, packaged_minilm
+
+        corpus = build_demo_corpus(out_dir, clips_per_value)
+        text = PACKAGED_MINILM if text_tags and packaged_minilm() is not None else None
+        cfg = _config(
+            corpus_root=corpus, data_dir=out_dir / "vspec-data", model=register_tiny_clip(), text_encoder=text
+        )
         report = index_corpus(cfg)
     except ValueSpectrumError as exc:
         _fail(exc)
