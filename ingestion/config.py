@@ -40,6 +40,9 @@ class IndexConfig(BaseModel):
     """Seed for random-weight models, so that re-runs embed identically."""
     device: str | None = None
     """torch device; None picks CUDA when available."""
+    encoder_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    """Image/text encoder precision; float16/bfloat16 on a GPU only. Recorded in the encoder id
+    (``...@float16``) and in every record (``embedding_dtype``)."""
     chroma_host: str | None = None
     """Chroma server host; None uses an embedded PersistentClient under data_dir."""
     chroma_port: int = 8000

@@ -197,9 +197,18 @@ def _package_dir(name: str) -> Path:
 
 
 def photo_clip(
-    photo: Path, out: Path, seed: int, frames: int = 30, fps: int = 12, size: tuple[int, int] = (320, 240)
+    photo: Path,
+    out: Path,
+    seed: int,
+    frames: int = 30,
+    fps: int = 12,
+    size: tuple[int, int] = (320, 240),
+    tint: tuple[int, int, int] | None = None,
 ) -> None:
-    """A slow pan-and-zoom over a photograph, H.264 (deterministic for a given seed)."""
+    """A slow pan-and-zoom over a photograph, H.264 (deterministic for a given seed).
+
+    ``tint``: a colour graded into every frame (40 %), as an account's filter gives its clips one look.
+    """
     import av
     from PIL import Image
 
@@ -225,7 +234,10 @@ def photo_clip(
             left = (w - cw) * (x0 + a * (0.5 - x0))
             top = (h - ch) * (y0 + a * (0.5 - y0))
             frame = img.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
-            yuv = av.VideoFrame.from_ndarray(_rgb_to_yuv420(np.asarray(frame)), format="yuv420p")
+            rgb = np.asarray(frame)
+            if tint is not None:
+                rgb = (0.6 * rgb + 0.4 * np.asarray(tint, dtype=np.float32)).astype(np.uint8)
+            yuv = av.VideoFrame.from_ndarray(_rgb_to_yuv420(rgb), format="yuv420p")
             for packet in stream.encode(yuv):
                 container.mux(packet)
         for packet in stream.encode():

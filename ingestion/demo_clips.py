@@ -1,14 +1,15 @@
 """The bulk of the demo corpus: a few hundred short pan/zoom clips of shipped photographs, with
 captions and metadata written for each of the ten values.
 
-Each value has its own photographs (so clips of one value look alike, as a feed's do) and its
-own caption phrases; a clip's caption is one phrase in one of a few framings, its platform,
+Each value has its own photographs and colour grade (so clips of one value look alike, as the
+clips of one account or trend do) and its own caption phrases; a clip's caption is one phrase in one of a few framings, its platform,
 uploader and date come from a seeded generator. Clips are tiny (160x120, 10 frames) so that
 300 build in well under a minute. Deterministic: the same call writes the same bytes.
 """
 
 from __future__ import annotations
 
+import colorsys
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,8 @@ SOURCES: dict[Value, tuple[str, ...]] = {
     Value.HEDONISM: ("coffee.png", "color.png"),
     Value.ACHIEVEMENT: ("rocket.jpg", "astronaut.png"),
     Value.POWER: ("coins.png", "logo.png"),
-    Value.SECURITY: ("camera.png", "brick.png"),
-    Value.CONFORMITY: ("chessboard_RGB.png", "gravel.png"),
+    Value.SECURITY: ("camera.png", "phantom.png"),
+    Value.CONFORMITY: ("chessboard_RGB.png", "brick.png"),
     Value.TRADITION: ("clock_motion.png", "moon.png"),
     Value.BENEVOLENCE: ("chelsea.png", "retina.jpg"),
     Value.UNIVERSALISM: ("horse.png", "hubble_deep_field.jpg", "grass.png"),
@@ -79,7 +80,7 @@ PHRASES: dict[Value, tuple[str, ...]] = {
     ),
     Value.SECURITY: (
         "checking every camera before we lock up for the night",
-        "thick walls and strong locks keep my family safe",
+        "a full medical scan to be sure everything is safe",
         "home safety checklist everyone should follow",
         "our neighbourhood watch keeps the street secure",
         "an emergency plan for the whole household",
@@ -93,7 +94,7 @@ PHRASES: dict[Value, tuple[str, ...]] = {
         "follow the dress code and respect the guidelines",
         "we always do what is expected of us",
         "polite manners and obeying the house rules",
-        "keeping the gravel path raked exactly as required",
+        "every brick laid exactly as the building code requires",
     ),
     Value.TRADITION: (
         "grandfather's clock, wound the same way for a hundred years",
@@ -123,6 +124,15 @@ PHRASES: dict[Value, tuple[str, ...]] = {
         "restoring grassland for wildlife and future generations",
     ),
 }
+
+#: Colour grade per value, in CIRCUMPLEX order: hues 3/10 of the wheel apart, so that values
+#: next to each other on the circumplex do not share a look.
+def _tint(i: int) -> tuple[int, int, int]:
+    r, g, b = colorsys.hsv_to_rgb((3 * i % 10) / 10, 0.8, 0.9)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+TINTS: tuple[tuple[int, int, int], ...] = tuple(_tint(i) for i in range(10))
 
 FRAMINGS = ("{p}", "POV: {p}", "{p} #fyp", "day {n}: {p}", "watch till the end: {p}")
 PLATFORMS = ("tiktok", "youtube_shorts", "instagram_reels", "other")
@@ -178,7 +188,8 @@ def write_clips(corpus: Path, skimage: Path, per_value: int) -> list[Path]:
     for clip in plan(per_value):
         target = corpus / f"{clip.name}.mp4"
         if not target.exists():
-            photo_clip(skimage / clip.photo, target, clip.seed, frames=10, fps=8, size=(160, 120))
+            tint = TINTS[CIRCUMPLEX.index(clip.value)]
+            photo_clip(skimage / clip.photo, target, clip.seed, frames=10, fps=8, size=(160, 120), tint=tint)
         rng = np.random.default_rng(clip.seed)
         user = f"{clip.value.value.lower().replace('-', '')}{int(rng.integers(1, 99))}"
         number = str(7400000000000000000 + clip.seed * 7919)

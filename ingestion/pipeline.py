@@ -166,7 +166,9 @@ def index_corpus(
         sources, refused = scan_folder(root)
     report = IndexReport(skipped=[Outcome(path=r.path, reason=r.reason) for r in refused])
 
-    enc = encoder or OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
+    enc = encoder or OpenClipEncoder(
+        config.model, config.pretrained, config.device, config.seed, config.encoder_dtype
+    )
     try:
         return _index(config, sources, report, enc, store, on_video_done, t0)
     except StoreUnavailableError as exc:
@@ -454,6 +456,7 @@ def _encode_batch(batch: _Batch, enc: Encoder, taggers: _Taggers, config: IndexC
         top = tagger.top(vscores)
         base = rec.store_metadata()
         base["image_tagger"] = enc.id
+        base["embedding_dtype"] = str(getattr(enc, "dtype", "float32"))
         base["text_encoder"] = config.text_encoder or ""
         if taggers.text is not None and text_scores is not None:
             base.update(taggers.text.metadata(text_scores[vi], bool(texts[vi].strip())))

@@ -55,7 +55,9 @@ def open_index(config: IndexConfig, encoder: Encoder | None = None) -> tuple[Enc
     from ingestion.store import ChromaStore
 
     if encoder is None:
-        encoder = OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
+        encoder = OpenClipEncoder(
+            config.model, config.pretrained, config.device, config.seed, config.encoder_dtype
+        )
     store = ChromaStore(encoder.id, encoder.dim, **config.store_location(), create=False)
     return encoder, store
 
@@ -177,14 +179,16 @@ def encoder_for_index(config: IndexConfig) -> Encoder:
     if len(parts) != 3 or parts[0] != "open_clip":
         raise ConfigError(f"index encoder {enc_id!r} is not an open_clip encoder this version can rebuild")
     _, model, tag = parts
+    tag, _, dtype = tag.partition("@")
+    dtype = dtype or "float32"
     if model == TINY_CLIP:
         register_tiny_clip()
     if tag.startswith("random-seed"):
-        return OpenClipEncoder(model, None, config.device, int(tag.removeprefix("random-seed")))
+        return OpenClipEncoder(model, None, config.device, int(tag.removeprefix("random-seed")), dtype)
     if tag.startswith("file-"):
         if not config.pretrained:
             raise ConfigError(
                 f"the index was built from a local checkpoint ({enc_id}); pass the same file with --pretrained"
             )
-        return OpenClipEncoder(model, config.pretrained, config.device, config.seed)
-    return OpenClipEncoder(model, tag, config.device, config.seed)
+        return OpenClipEncoder(model, config.pretrained, config.device, config.seed, dtype)
+    return OpenClipEncoder(model, tag, config.device, config.seed, dtype)
