@@ -125,6 +125,7 @@ PHRASES: dict[Value, tuple[str, ...]] = {
     ),
 }
 
+
 #: Colour grade per value, in CIRCUMPLEX order: hues 3/10 of the wheel apart, so that values
 #: next to each other on the circumplex do not share a look.
 def _tint(i: int) -> tuple[int, int, int]:
