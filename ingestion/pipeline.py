@@ -30,6 +30,7 @@ from ingestion.config import IndexConfig
 from ingestion.frames import DecodedVideo, DecodeError, sample_frames, save_thumbnails
 from ingestion.records import VideoRecord, frame_record_id, normalise_platform
 from ingestion.sources import Refusal, SourceVideo, read_listing, scan_folder
+from ingestion.store_retry import StoreUnavailableError
 from ingestion.value_tags import ValueTagger, load_keywords
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from ingestion.encoders import Encoder
     from ingestion.store import VectorStore
+    from ingestion.text_tags import TextTagger
 
 
 class Outcome(BaseModel):
@@ -49,6 +51,8 @@ class IndexReport(BaseModel):
     """What one run did. ``skipped`` are bad inputs (with reasons); ``failed`` are unexpected errors."""
 
     indexed: list[Outcome] = Field(default_factory=list)
+    partial: list[Outcome] = Field(default_factory=list)
+    """Indexed from what decodes, fewer frames than the container declares (also in ``indexed``)."""
     unchanged: list[Outcome] = Field(default_factory=list)
     """Already in the index with the same settings (resume / re-index)."""
     skipped: list[Outcome] = Field(default_factory=list)
@@ -58,6 +62,8 @@ class IndexReport(BaseModel):
     frames_written: int = 0
     elapsed_s: float = 0.0
     encoder_id: str = ""
+    text_tagger: str = ""
+    """Sentence encoder of the text tags ('' when only image tags were computed)."""
     dim: int = 0
     store: str = ""
 
@@ -68,9 +74,15 @@ class IndexReport(BaseModel):
     def summary(self) -> str:
         return (
             f"indexed {len(self.indexed)}, unchanged {len(self.unchanged)}, skipped {len(self.skipped)}, "
-            f"failed {len(self.failed)}; {self.frames_written} frames in {self.elapsed_s:.1f} s "
+            f"failed {len(self.failed)}, partial {len(self.partial)}; {self.frames_written} frames in {self.elapsed_s:.1f} s "
             f"({self.videos_per_s:.2f} videos/s)"
         )
+
+
+@dataclass
+class _Taggers:
+    image: ValueTagger
+    text: TextTagger | None = None
 
 
 @dataclass
@@ -145,7 +157,6 @@ def index_corpus(
     exception it raises stops the run (the index then resumes on the next call).
     """
     from ingestion.encoders import OpenClipEncoder
-    from ingestion.store import ChromaStore
 
     t0 = time.perf_counter()
     root = Path(config.corpus_root)
@@ -155,7 +166,32 @@ def index_corpus(
         sources, refused = scan_folder(root)
     report = IndexReport(skipped=[Outcome(path=r.path, reason=r.reason) for r in refused])
 
-    enc = encoder or OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
+    enc = encoder or OpenClipEncoder(
+        config.model, config.pretrained, config.device, config.seed, config.encoder_dtype
+    )
+    try:
+        return _index(config, sources, report, enc, store, on_video_done, t0)
+    except StoreUnavailableError as exc:
+        done = f"{len(report.indexed)} of {len(sources)} videos" + (
+            f" ({len(report.unchanged)} more were already indexed)" if report.unchanged else ""
+        )
+        raise exc.during(
+            f"while indexing {root}; this run wrote at least {done} before it stopped",
+            "nothing written is lost: run the same command again to resume (complete videos are skipped)",
+        ) from exc
+
+
+def _index(
+    config: IndexConfig,
+    sources: list[SourceVideo],
+    report: IndexReport,
+    enc: Encoder,
+    store: VectorStore | None,
+    on_video_done: Callable[[VideoRecord], None] | None,
+    t0: float,
+) -> IndexReport:
+    from ingestion.store import ChromaStore
+
     st = store or ChromaStore(enc.id, enc.dim, **config.store_location())
     report.encoder_id, report.dim = enc.id, enc.dim
     report.store = str(getattr(st, "location", ""))
@@ -167,11 +203,43 @@ def index_corpus(
         cache_dir=config.data_dir / "cache",
     )
 
+    text_tagger = None
+    if config.text_encoder:
+        from ingestion.text_tags import SentenceEncoder, TextTagger
+
+        text_tagger = TextTagger(
+            SentenceEncoder(config.text_encoder, config.device),
+            load_keywords(config.keywords_file),
+            config.top_values,
+            cache_dir=config.data_dir / "cache",
+        )
+        report.text_tagger = text_tagger.id
+    taggers = _Taggers(tagger, text_tagger)
+
     existing = {vid: meta for vid, meta in zip(*_video_index(st), strict=True)}
-    with _progress(config.progress, len(sources)) as bar:
-        _run(config, sources, enc, st, tagger, existing, report, on_video_done, bar)
-    report.elapsed_s = time.perf_counter() - t0
+    try:
+        with _progress(config.progress, len(sources)) as bar:
+            _run(config, sources, enc, st, taggers, existing, report, on_video_done, bar)
+    finally:
+        # written also when a run stops part-way: `corpus stats` then shows what it got to
+        report.elapsed_s = time.perf_counter() - t0
+        save_report(report, config.report_path)
     return report
+
+
+def save_report(report: IndexReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_report(path: Path) -> IndexReport | None:
+    """The last run's report, or None when there is none (or it cannot be read)."""
+    try:
+        return IndexReport.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _video_index(st: VectorStore) -> tuple[list[str], list[dict[str, Any]]]:
@@ -186,6 +254,7 @@ def _is_complete(meta: dict[str, Any] | None, config: IndexConfig, rel: str) -> 
         and meta.get("frames_per_video") == config.frames_per_video
         and meta.get("path") == rel
         and meta.get("n_frames_stored", -1) >= 1
+        and meta.get("text_encoder", "") == (config.text_encoder or "")
     )
 
 
@@ -203,7 +272,13 @@ def _prepare(
             prep.status = "unchanged"
             return prep
         try:
-            decoded = sample_frames(src.path, config.frames_per_video, config.sampling)
+            decoded = sample_frames(
+                src.path,
+                config.frames_per_video,
+                config.sampling,
+                partial_share=config.partial_share,
+                min_share=config.min_decodable_share,
+            )
         except DecodeError as exc:
             prep.status, prep.reason = "skipped", str(exc)
             return prep
@@ -258,7 +333,7 @@ def _run(
     sources: list[SourceVideo],
     enc: Encoder,
     st: VectorStore,
-    tagger: ValueTagger,
+    taggers: _Taggers,
     existing: dict[str, dict[str, Any]],
     report: IndexReport,
     hook: Callable[[VideoRecord], None] | None,
@@ -284,7 +359,7 @@ def _run(
         nonlocal batch
         if not batch.videos:
             return
-        payload = _encode_batch(batch, enc, tagger, config)
+        payload = _encode_batch(batch, enc, taggers, config)
         writes.append(writer.submit(write, payload))
         batch = _Batch()
         # surface writer errors (e.g. an interrupted run) without waiting for the end
@@ -348,7 +423,12 @@ class _Payload:
     outcomes: list[Outcome]
 
 
-def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: IndexConfig) -> _Payload:
+def _encode_batch(batch: _Batch, enc: Encoder, taggers: _Taggers, config: IndexConfig) -> _Payload:
+    from ingestion.text_tags import video_text
+
+    tagger = taggers.image
+    texts = [video_text(v.record) if v.record else "" for v in batch.videos]
+    text_scores = taggers.text.scores(texts) if taggers.text is not None else None
     if batch.videos and all(v.pixels is not None for v in batch.videos):
         import torch
 
@@ -360,7 +440,7 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
     p = _Payload([], img_emb, [], [], cap_emb_all, [], [], [], np.zeros((0, enc.dim)), [], [], [], [])
     pooled_rows: list[np.ndarray] = []
     offset = cap_i = 0
-    for v in batch.videos:
+    for vi, v in enumerate(batch.videos):
         rec, dec = v.record, v.decoded
         assert rec is not None and dec is not None
         n = len(v.images)
@@ -375,6 +455,11 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
         vscores = tagger.scores(pooled, cap)
         top = tagger.top(vscores)
         base = rec.store_metadata()
+        base["image_tagger"] = enc.id
+        base["embedding_dtype"] = str(getattr(enc, "dtype", "float32"))
+        base["text_encoder"] = config.text_encoder or ""
+        if taggers.text is not None and text_scores is not None:
+            base.update(taggers.text.metadata(text_scores[vi], bool(texts[vi].strip())))
         vmeta = tagger.metadata(vscores, top)
         flags = {k: val for k, val in vmeta.items() if k.startswith("is_") or k == "top_values"}
         for i, (src_idx, t) in enumerate(zip(dec.indices, dec.timestamps(), strict=True)):
@@ -398,12 +483,16 @@ def _encode_batch(batch: _Batch, enc: Encoder, tagger: ValueTagger, config: Inde
                 "sampling": config.sampling,
                 "decoder": dec.decoder,
                 "n_source_frames": int(dec.n_frames),
+                "declared_frames": int(dec.declared_frames or 0),
+                "decode_errors": int(dec.decode_errors),
+                "partial": bool(dec.partial),
                 "thumb": v.thumbs[0] if v.thumbs else "",
             }
         )
         p.video_docs.append(rec.caption or rec.title)
         p.records.append(rec)
-        p.outcomes.append(Outcome(path=rec.path, video_id=rec.video_id))
+        reason = f"partial: {dec.shortfall()}; decoder errors {dec.decode_errors}" if dec.partial else ""
+        p.outcomes.append(Outcome(path=rec.path, video_id=rec.video_id, reason=reason))
     p.video_emb = np.stack(pooled_rows) if pooled_rows else np.zeros((0, enc.dim), dtype=np.float32)
     return p
 
@@ -426,6 +515,8 @@ def _write_batch(
     for i, rec in enumerate(p.records):
         with lock:
             report.indexed.append(p.outcomes[i])
+            if p.video_meta[i]["partial"]:
+                report.partial.append(p.outcomes[i])
             report.frames_written += int(p.video_meta[i]["n_frames_stored"])
         bar.advance()
         if hook is not None:

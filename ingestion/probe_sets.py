@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ingestion.config import IndexConfig
-from ingestion.value_tags import score_key
+from ingestion.value_tags import VALUES, score_key
 from valuespectrum.probes.probe_set import save_probe_set
 from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
 from valuespectrum.types import MediaRef
@@ -39,6 +39,51 @@ class ProbeSetSpec(BaseModel):
     answer_format: Literal["yes_no", "likert"] = "yes_no"
     seed: int = 0
     values: list[Value] = Field(default_factory=lambda: list(CIRCUMPLEX))
+    tags: Literal["auto", "text", "image", "both"] = "auto"
+    """Which value tags rank the videos: the text tagger's, the image tagger's, or both (the mean
+    of their per-value z-scores). auto: text when the index has text tags, else image."""
+
+
+def resolve_tags(videos: list[dict[str, Any]], tags: str) -> str:
+    if tags != "auto":
+        if tags in ("text", "both") and not any(m.get("text_tagger") for m in videos):
+            raise ValueError(
+                f"tags: {tags!r} needs text tags, and this index has none; re-index with a text_encoder "
+                f"(e.g. 'minilm') or draw by 'image' tags"
+            )
+        return tags
+    return "text" if any(m.get("text_tagger") for m in videos) else "image"
+
+
+def tagged_by(videos: list[dict[str, Any]], tags: str) -> str:
+    """'text tags (sentence:all-MiniLM-L6-v2:...)': which tagger chose the items."""
+    ids = sorted({str(m.get("text_tagger")) for m in videos if m.get("text_tagger")})
+    image = sorted({str(m.get("image_tagger") or "") for m in videos} - {""}) or ["image encoder"]
+    names = {"text": ids, "image": image, "both": ids + image}[tags]
+    return f"{tags} tags ({', '.join(names)})"
+
+
+def score_table(videos: list[dict[str, Any]], tags: str) -> dict[str, list[float]]:
+    """Per video id, one ranking score per value (VALUES order) for the chosen tags."""
+    from ingestion.text_tags import text_score_key
+
+    def column(key: Any, missing: float) -> list[list[float]]:
+        return [[float(m.get(key(v), missing)) for v in VALUES] for m in videos]
+
+    if tags == "image":
+        rows = column(score_key, 0.0)
+    elif tags == "text":
+        rows = column(text_score_key, -1.0)  # videos with no words rank last
+    else:
+        import numpy as np
+
+        both = []
+        for key in (score_key, text_score_key):
+            a = np.asarray(column(key, np.nan), dtype=np.float64)
+            mu, sd = np.nanmean(a, axis=0), np.nanstd(a, axis=0)
+            both.append(np.nan_to_num((a - mu) / np.where(sd > 0, sd, 1.0), nan=-3.0))
+        rows = ((both[0] + both[1]) / 2).tolist()
+    return {str(m["video_id"]): r for m, r in zip(videos, rows, strict=True)}
 
 
 def _videos(store: Any) -> list[dict[str, Any]]:
@@ -79,9 +124,9 @@ def frames_of(store: Any, video_id: str, n_frames: int | None = None) -> list[di
     return sorted((dict(m) for m in recs.metadatas), key=lambda m: int(m.get("frame_no", 0)))
 
 
-def _by_score(value: Value) -> Callable[[dict[str, Any]], float]:
-    key = score_key(value)
-    return lambda meta: -float(meta.get(key, 0.0))
+def _by_score(table: dict[str, list[float]], value: Value) -> Callable[[dict[str, Any]], float]:
+    col = VALUES.index(value)
+    return lambda meta: -table[str(meta["video_id"])][col]
 
 
 def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Value, list[dict[str, Any]]]:
@@ -89,7 +134,8 @@ def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Valu
     rng = random.Random(spec.seed)
     pool = list(videos)
     rng.shuffle(pool)  # seeded tie-break among equal scores
-    ranked = {v: sorted(pool, key=_by_score(v)) for v in spec.values}
+    table = score_table(videos, resolve_tags(videos, spec.tags))
+    ranked = {v: sorted(pool, key=_by_score(table, v)) for v in spec.values}
     taken: set[str] = set()
     picks: dict[Value, list[dict[str, Any]]] = {v: [] for v in spec.values}
     for _ in range(spec.per_value):
@@ -104,6 +150,18 @@ def assign_videos(videos: list[dict[str, Any]], spec: ProbeSetSpec) -> dict[Valu
 
 def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | None = None) -> ProbeBank:
     """Turn an index into value-balanced VQA items (see module doc)."""
+    from ingestion.store_retry import StoreUnavailableError
+
+    try:
+        return _build_probe_set(config, spec, store)
+    except StoreUnavailableError as exc:
+        raise exc.during(
+            "while building the probe set from the index",
+            "no probe set was written: run the same command again once the server answers",
+        ) from exc
+
+
+def _build_probe_set(config: IndexConfig, spec: ProbeSetSpec, store: Any | None) -> ProbeBank:
     if store is None:
         from ingestion.query import open_store
 
@@ -112,6 +170,9 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
     if not videos:
         raise ValueError(f"the index at {config.data_dir} holds no videos; run `vspec index` first")
     probes: list[Probe] = []
+    tags = resolve_tags(videos, spec.tags)
+    table = score_table(videos, tags)
+    chosen_by = tagged_by(videos, tags)
     for value, picked in assign_videos(videos, spec).items():
         for rank, meta in enumerate(picked, start=1):
             frames = frames_of(store, meta["video_id"], int(meta.get("n_frames_stored") or 0))
@@ -141,7 +202,8 @@ def build_probe_set(config: IndexConfig, spec: ProbeSetSpec, *, store: Any | Non
                         "video_id": meta["video_id"],
                         "platform": meta.get("platform", "other"),
                         "path": meta.get("path", ""),
-                        "value_score": float(meta.get(score_key(value), 0.0)),
+                        "value_score": round(table[str(meta["video_id"])][VALUES.index(value)], 6),
+                        "tagged_by": chosen_by,
                         "top_values": meta.get("top_values", ""),
                         "fps": frame_rate(frames, meta),
                     },

@@ -40,6 +40,13 @@ class CorpusStats(BaseModel):
     per_platform: dict[str, int]
     per_value: dict[str, int]
     """Videos tagged with each value (one of its top values)."""
+    partial: int = 0
+    """Indexed videos of which fewer frames decode than their container declares."""
+    skipped: int | None = None
+    """Files the last index run skipped or failed on (None when no run report is found)."""
+    partial_files: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(default_factory=list)
+    """'path: reason' for each skipped or failed file of the last run."""
 
 
 def open_index(config: IndexConfig, encoder: Encoder | None = None) -> tuple[Encoder, VectorStore]:
@@ -48,7 +55,9 @@ def open_index(config: IndexConfig, encoder: Encoder | None = None) -> tuple[Enc
     from ingestion.store import ChromaStore
 
     if encoder is None:
-        encoder = OpenClipEncoder(config.model, config.pretrained, config.device, config.seed)
+        encoder = OpenClipEncoder(
+            config.model, config.pretrained, config.device, config.seed, config.encoder_dtype
+        )
     store = ChromaStore(encoder.id, encoder.dim, **config.store_location(), create=False)
     return encoder, store
 
@@ -132,10 +141,16 @@ def search_image(
     return search_embedding(store, emb, k, **filters)
 
 
-def corpus_stats(store: VectorStore) -> CorpusStats:
+def corpus_stats(store: VectorStore, report_path: Path | None = None) -> CorpusStats:
+    """Counts from the store; skipped files from the last run's report at ``report_path``."""
+    from ingestion.pipeline import load_report
+
     recs = store.get("videos")
     platforms = Counter(str(m.get("platform", "other")) for m in recs.metadatas)
     per_value = {v.value: sum(1 for m in recs.metadatas if m.get(flag_key(v)) is True) for v in VALUES}
+    partial = sorted(str(m.get("path", "")) for m in recs.metadatas if m.get("partial") is True)
+    last = load_report(report_path) if report_path is not None else None
+    skipped = [f"{o.path}: {o.reason}" for o in (last.skipped + last.failed)] if last else []
     return CorpusStats(
         videos=len(recs.ids),
         frames=store.count("frames"),
@@ -143,6 +158,10 @@ def corpus_stats(store: VectorStore) -> CorpusStats:
         encoder_id=store.encoder_id,
         per_platform=dict(sorted(platforms.items())),
         per_value=per_value,
+        partial=len(partial),
+        skipped=len(skipped) if last else None,
+        partial_files=partial,
+        skipped_files=skipped,
     )
 
 
@@ -160,14 +179,16 @@ def encoder_for_index(config: IndexConfig) -> Encoder:
     if len(parts) != 3 or parts[0] != "open_clip":
         raise ConfigError(f"index encoder {enc_id!r} is not an open_clip encoder this version can rebuild")
     _, model, tag = parts
+    tag, _, dtype = tag.partition("@")
+    dtype = dtype or "float32"
     if model == TINY_CLIP:
         register_tiny_clip()
     if tag.startswith("random-seed"):
-        return OpenClipEncoder(model, None, config.device, int(tag.removeprefix("random-seed")))
+        return OpenClipEncoder(model, None, config.device, int(tag.removeprefix("random-seed")), dtype)
     if tag.startswith("file-"):
         if not config.pretrained:
             raise ConfigError(
                 f"the index was built from a local checkpoint ({enc_id}); pass the same file with --pretrained"
             )
-        return OpenClipEncoder(model, config.pretrained, config.device, config.seed)
-    return OpenClipEncoder(model, tag, config.device, config.seed)
+        return OpenClipEncoder(model, config.pretrained, config.device, config.seed, dtype)
+    return OpenClipEncoder(model, tag, config.device, config.seed, dtype)

@@ -2,7 +2,8 @@
 
 Embeddings always come from our encoder (``embedding_function=None``); each collection's
 metadata records the encoder id, its dimension and the schema version, and opening it with a
-different encoder is refused.
+different encoder is refused. Calls to a Chroma server are retried with backoff on connection
+errors and 5xx answers (``store_retry``); an embedded database is called once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from ingestion.config import SCHEMA_VERSION
+from ingestion.store_retry import (
+    RetryPolicy,
+    StoreUnavailableError,
+    call_with_retries,
+    harden_http_client,
+)
 from valuespectrum.errors import ConfigError, require
 
 KINDS: tuple[str, ...] = ("frames", "videos", "captions")
@@ -91,34 +98,20 @@ class ChromaStore:
         port: int = 8000,
         prefix: str = "vspec",
         create: bool = True,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        chromadb: Any = require("chromadb", extra="video", feature="the vector store")
-        from chromadb.config import Settings
-
-        settings = Settings(anonymized_telemetry=False)
-        if host:
-            try:
-                self.client = chromadb.HttpClient(host=host, port=port, settings=settings)
-                self.client.heartbeat()
-            except Exception as exc:
-                raise ConfigError(
-                    f"chroma_host: cannot reach a Chroma server at {host}:{port} ({exc}); start one with "
-                    f"`chroma run --path DIR --host {host} --port {port}` or leave the host unset"
-                ) from exc
-            self.location = f"http://{host}:{port}"
-        else:
-            if path is None:
-                raise ConfigError("data_dir: a folder is needed for the embedded Chroma database")
-            path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=settings)
-            self.location = str(path)
+        self.retry = (retry or RetryPolicy()) if host else RetryPolicy(retries=0)
+        self.client, self.location = _client(path, host, port, self.retry)
         self.encoder_id = encoder_id
         self.dim = dim
         self.prefix = prefix
-        self.max_batch = int(self.client.get_max_batch_size())
+        self.max_batch = int(self._call(self.client.get_max_batch_size, "a batch-size query"))
         self._cols: dict[str, Any] = {}
         for kind in KINDS:
-            self._cols[kind] = self._open(f"{prefix}_{kind}", create)
+            self._cols[kind] = self._call(lambda k=kind: self._open(f"{prefix}_{k}", create), "open")
+
+    def _call(self, fn: Any, what: str) -> Any:
+        return call_with_retries(fn, self.retry, self.location, what)
 
     def _open(self, name: str, create: bool) -> Any:
         wanted = {"encoder_id": self.encoder_id, "dim": self.dim, "schema_version": SCHEMA_VERSION}
@@ -146,26 +139,33 @@ class ChromaStore:
 
     @staticmethod
     def read_encoder_id(
-        *, path: Path | None = None, host: str | None = None, port: int = 8000, prefix: str = "vspec"
+        *,
+        path: Path | None = None,
+        host: str | None = None,
+        port: int = 8000,
+        prefix: str = "vspec",
+        retry: RetryPolicy | None = None,
     ) -> tuple[str, int]:
         """The encoder id and dim recorded in an existing index (to rebuild the same encoder for queries)."""
-        chromadb: Any = require("chromadb", extra="video", feature="the vector store")
-        from chromadb.config import Settings
+        from ingestion.store_retry import is_transient
 
-        settings = Settings(anonymized_telemetry=False)
-        if host:
-            client = chromadb.HttpClient(host=host, port=port, settings=settings)
-        else:
-            if path is None or not path.exists():
-                raise ConfigError(f"data_dir: no index at {path}; run `vspec index` first")
-            client = chromadb.PersistentClient(path=str(path), settings=settings)
+        if not host and (path is None or not path.exists()):
+            raise ConfigError(f"data_dir: no index at {path}; run `vspec index` first")
+        policy = (retry or RetryPolicy()) if host else RetryPolicy(retries=0)
+        client, location = _client(path, host, port, policy)
         name = f"{prefix}_frames"
-        try:
-            meta = dict(client.get_collection(name, embedding_function=None).metadata or {})
-        except Exception as exc:
-            raise ConfigError(
-                f"collection '{name}' not found ({exc}); run `vspec index` first or pass the right --collection"
-            ) from exc
+
+        def read() -> dict[str, Any]:
+            try:
+                return dict(client.get_collection(name, embedding_function=None).metadata or {})
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                raise ConfigError(
+                    f"collection '{name}' not found ({exc}); run `vspec index` first or pass the right --collection"
+                ) from exc
+
+        meta = call_with_retries(read, policy, location, "a read of the index settings")
         return str(meta.get("encoder_id")), int(meta.get("dim") or 0)
 
     def upsert(
@@ -182,18 +182,22 @@ class ChromaStore:
             raise ValueError(f"embeddings shape {embeddings.shape} does not match {len(ids)} x {self.dim}")
         col = self._cols[kind]
         for sl in _batches(len(ids), self.max_batch):
-            col.upsert(
-                ids=list(ids[sl]),
-                embeddings=embeddings[sl].astype(np.float32),
-                metadatas=list(metadatas[sl]),
-                documents=list(documents[sl]) if documents is not None else None,
+            self._call(
+                lambda sl=sl: col.upsert(
+                    ids=list(ids[sl]),
+                    embeddings=embeddings[sl].astype(np.float32),
+                    metadatas=list(metadatas[sl]),
+                    documents=list(documents[sl]) if documents is not None else None,
+                ),
+                f"a write to {col.name}",
             )
 
     def query(
         self, kind: str, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None
     ) -> list[Hit]:
         col = self._cols[kind]
-        res = col.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n, where=where)
+        q = [np.asarray(embedding, dtype=np.float32)]
+        res = self._call(lambda: col.query(query_embeddings=q, n_results=n, where=where), "a query")
         ids = res["ids"][0]
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         metas = res["metadatas"][0] if res.get("metadatas") else [{}] * len(ids)
@@ -212,7 +216,8 @@ class ChromaStore:
     ) -> Records:
         col = self._cols[kind]
         include = ["metadatas", "documents"] + (["embeddings"] if include_embeddings else [])
-        res = col.get(ids=list(ids) if ids is not None else None, where=where, include=include)
+        wanted = list(ids) if ids is not None else None
+        res = self._call(lambda: col.get(ids=wanted, where=where, include=include), f"a read of {col.name}")
         emb = None
         if include_embeddings:
             raw = res.get("embeddings")
@@ -224,11 +229,47 @@ class ChromaStore:
         )
 
     def count(self, kind: str) -> int:
-        return int(self._cols[kind].count())
+        return int(self._call(self._cols[kind].count, "a count"))
 
     def delete(
         self, kind: str, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None
     ) -> None:
         if ids is None and where is None:
             raise ValueError("delete needs ids or a where clause")
-        self._cols[kind].delete(ids=list(ids) if ids is not None else None, where=where)
+        wanted = list(ids) if ids is not None else None
+        col = self._cols[kind]
+        self._call(lambda: col.delete(ids=wanted, where=where), f"a delete in {col.name}")
+
+
+def _client(path: Path | None, host: str | None, port: int, policy: RetryPolicy) -> tuple[Any, str]:
+    """A chromadb client (HTTP when ``host`` is set, else embedded under ``path``) and its location."""
+    chromadb: Any = require("chromadb", extra="video", feature="the vector store")
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if host:
+        location = f"http://{host}:{port}"
+
+        def connect() -> Any:
+            try:
+                return chromadb.HttpClient(host=host, port=port, settings=settings)
+            except ValueError as exc:  # chromadb's word for a refused connection
+                if "connect" in str(exc).lower():
+                    raise ConnectionError(str(exc)) from exc
+                raise
+
+        try:
+            client = call_with_retries(connect, policy, location, "a connection request")
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(
+                f"{exc}; start one with `chroma run --path DIR --host {host} --port {port}` "
+                f"or leave chroma_host unset for the embedded database",
+                location=location,
+                cause=exc.cause,
+            ) from exc
+        harden_http_client(client)
+        return client, location
+    if path is None:
+        raise ConfigError("data_dir: a folder is needed for the embedded Chroma database")
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings), str(path)

@@ -19,7 +19,8 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ingestion.pipeline import index_corpus
 
     base = tmp_path_factory.mktemp("demo-index")
-    root = build_demo_corpus(base / "corpus")
+    # the 14 hand-written videos only: the generated clips would add ~40 s of CPU to every session
+    root = build_demo_corpus(base / "corpus", clips_per_value=0)
     index_corpus(
         IndexConfig(
             corpus_root=root,

@@ -25,18 +25,28 @@ def pattern_frames(seed: int, n: int = 16, size: int = 64) -> list[np.ndarray]:
 
 
 def write_video(
-    path: Path, frames: list[np.ndarray], fps: int = 8, codec: str = "libx264", pix_fmt: str = "yuv420p"
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = 8,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    *,
+    faststart: bool = False,
+    gop: int | None = None,
 ) -> Path:
-    """Encode RGB frames to ``path`` with PyAV (H.264 by default)."""
+    """Encode RGB frames to ``path`` with PyAV (H.264 by default).
+
+    ``faststart`` puts the index (frame count, duration) before the data, as web downloads have it.
+    """
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = frames[0].shape[:2]
-    with av.open(str(path), mode="w") as out:
+    with av.open(str(path), mode="w", options={"movflags": "+faststart"} if faststart else {}) as out:
         stream: Any = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
         if codec == "libx264":
-            stream.options = {"preset": "ultrafast", "crf": "18"}
+            stream.options = {"preset": "ultrafast", "crf": "18", **({"g": str(gop)} if gop else {})}
         for f in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
                 out.mux(packet)
@@ -58,6 +68,31 @@ def make_truncated(path: Path, source: Path) -> Path:
     data = source.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     return path
+
+
+def make_cut_download(path: Path, seed: int, n_frames: int, keep: float) -> Path:
+    """A web-style mp4 (index first) cut to its first ``keep`` share of bytes, as an interrupted
+    download leaves it: the header still declares ``n_frames``, fewer decode."""
+    write_video(path, pattern_frames(seed, n_frames, 64), faststart=True, gop=8)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def count_frames_pyav(path: Path) -> tuple[int, int]:
+    """(declared, decodable) frames by PyAV: a third decoder, to check ours against."""
+    import av
+
+    decoded = 0
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        declared = int(stream.frames)
+        try:
+            for _ in c.decode(stream):
+                decoded += 1
+        except av.error.FFmpegError:
+            pass
+    return declared, decoded
 
 
 def make_empty(path: Path) -> Path:

