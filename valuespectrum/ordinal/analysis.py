@@ -1,7 +1,7 @@
 """One ordinal comparison: both fits, contrasts, the PPC, ``ordinal.json``, a forest plot and a page.
 
 Model (documented in README): ``P(y <= k) = logistic(tau_k - eta)`` with
-``eta = sum_v s_iv * beta[unit, v] + u[item] + gamma * [order = rev] + delta[variant]`` where
+``eta = sum_v s_iv * beta[unit, v] + u[item] + gamma * (+-1/2 by label order) + delta[variant]`` where
 ``s_iv`` is +1 for a value the item is keyed on and -1 for a reverse-keyed one.
 """
 
@@ -26,7 +26,7 @@ from valuespectrum.ordinal.summary import (
 
 MODEL_TEXT = (
     "P(y <= k) = logistic(tau_k - eta); eta = sum over keyed values of sign * beta[unit, value] "
-    "+ u[item] + gamma * [order = rev] + delta[variant]"
+    "+ u[item] + gamma * (+1/2 reversed labels, -1/2 forward) + delta[variant]"
 )
 #: Units tried, in order, as the baseline of target contrasts when none is given.
 BASELINE_NAMES: tuple[str, ...] = ("neutral", "none")
@@ -71,9 +71,9 @@ def analyse(
     try:
         mle = fit_mle(data, backend=frequentist, item_effects=item_effects)
     except ConfigError as exc:
-        if frequentist != "statsmodels":
+        if frequentist != "statsmodels" or "statsmodels could not fit" not in str(exc):
             raise
-        notes.append(f"statsmodels fit not used ({exc}); the scipy maximum-likelihood fit is shown")
+        notes.append(f"{exc}; the scipy maximum-likelihood fit is shown")
         mle = fit_mle(data, backend="scipy", item_effects=item_effects)
     bayes = fit_bayes(data, item_effects=item_effects)
     per_value = {v: [v] for v in data.values}

@@ -115,7 +115,8 @@ def primary_value(r: Rating) -> str:
 def build_design(data: OrdinalData, *, item_effects: bool = True) -> Design:
     """Cell columns (unit x value), item columns, the label-order and wording covariates.
 
-    Covariates that never vary are dropped. For the maximum-likelihood fit, item effects sum
+    Covariates that never vary are dropped. The label order enters as -1/2 (forward) and +1/2
+    (reversed), so a cell is the mean over both orders and the order effect is rev - fwd. For the maximum-likelihood fit, item effects sum
     to zero within each value (an item's first keyed value) and, when every item is keyed the
     same way, the cells sum to zero (only differences between cells are identified then).
     """
@@ -146,7 +147,9 @@ def build_design(data: OrdinalData, *, item_effects: bool = True) -> Design:
         if items:
             X[i, item_ix[r.item]] = 1.0
         for name, fld, level in covs:
-            X[i, cov_ix[name]] = float(getattr(r, fld) == level)
+            hit = float(getattr(r, fld) == level)
+            # label order coded -1/2, +1/2: cells are the average over both orders
+            X[i, cov_ix[name]] = hit - 0.5 if fld == "order" else hit
 
     used = np.abs(X[:, : len(cells)]).sum(axis=0) > 0
     notes: list[str] = []

@@ -98,8 +98,13 @@ def fit_arrays_laplace(
     return RawFit(m.theta, m.tau, m.cov, m.loglik, m.converged, m.message)
 
 
-def fit_arrays_statsmodels(X: Array, y: np.ndarray, n_categories: int) -> RawFit:
-    """Maximum likelihood by statsmodels' ``OrderedModel`` (logit link)."""
+def fit_arrays_statsmodels(X: Array, y: np.ndarray, n_categories: int, start: RawFit | None = None) -> RawFit:
+    """Maximum likelihood by statsmodels' ``OrderedModel`` (logit link).
+
+    ``start``: begin at this optimum (statsmodels then checks it and supplies its own
+    covariance); from its default start, statsmodels' numerical derivatives take about a
+    minute for 100 parameters on 2 cores.
+    """
     require("statsmodels", extra="ordinal", feature="the statsmodels ordinal fit")
     import warnings
 
@@ -116,7 +121,14 @@ def fit_arrays_statsmodels(X: Array, y: np.ndarray, n_categories: int) -> RawFit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = OrderedModel(y, np.asarray(X, float), distr="logit")
-        res = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-8)
+        kw: dict[str, Any] = {}
+        if start is not None:
+            kw["start_params"] = np.concatenate([start.coef, start.cuts[:1], np.log(np.diff(start.cuts))])
+        try:
+            res = model.fit(method="bfgs", disp=False, maxiter=5000, gtol=1e-8, **kw)
+            cov_free = np.asarray(res.cov_params(), float)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise ConfigError(f"ordinal: statsmodels could not fit ({exc})") from exc
     params = np.asarray(res.params, float)
     tau = np.asarray(model.transform_threshold_params(params), float)[1:-1]
     z = params[p:]
@@ -126,9 +138,10 @@ def fit_arrays_statsmodels(X: Array, y: np.ndarray, n_categories: int) -> RawFit
         J[p + j, p] = 1.0
         for i in range(1, j + 1):
             J[p + j, p + i] = np.exp(z[i])
-    cov = J @ np.asarray(res.cov_params(), float) @ J.T
-    converged = bool(res.mle_retvals.get("converged", True))
-    return RawFit(params[:p], tau, cov, float(res.llf), converged, "statsmodels OrderedModel (bfgs)")
+    cov = J @ cov_free @ J.T
+    converged = bool(res.mle_retvals.get("converged", True)) and bool(np.all(np.isfinite(cov)))
+    how = "from the scipy optimum" if start is not None else "from its default start"
+    return RawFit(params[:p], tau, cov, float(res.llf), converged, f"statsmodels OrderedModel (bfgs {how})")
 
 
 def _expand(raw: RawFit, C: Array) -> RawFit:
@@ -147,14 +160,29 @@ def fit_mle(
     design = build_design(data, item_effects=item_effects)
     Xf = design.X @ design.constraint
     y = data.codes()
-    if backend == "statsmodels":
-        raw = fit_arrays_statsmodels(Xf, y, data.n_categories)
-    elif backend == "scipy":
-        raw = fit_arrays_mle(Xf, y, data.n_categories)
-    else:
+    # A category nobody used has no finite maximum-likelihood cut-point: merge it away.
+    seen = np.unique(y)
+    notes = []
+    if len(seen) < data.n_categories:
+        unused = sorted(set(range(data.n_categories)) - set(seen.tolist()))
+        notes.append(
+            f"ratings {[data.scale_min + c for c in unused]} never occur; the maximum-likelihood fit "
+            f"has cut-points between the {len(seen)} ratings used only"
+        )
+        y = np.searchsorted(seen, y)
+    if backend not in ("statsmodels", "scipy"):
         raise ConfigError(f"ordinal: unknown MLE backend {backend!r}; use 'statsmodels' or 'scipy'")
-    method: Method = "mle-statsmodels" if backend == "statsmodels" else "mle-scipy"
-    return OrdinalFit(method, design, _expand(raw, design.constraint), len(y), data.n_categories, data.scale_min)
+    raw = fit_arrays_mle(Xf, y, len(seen))
+    method: Method = "mle-scipy"
+    if backend == "statsmodels":
+        if not raw.converged:
+            notes.append(f"statsmodels not run: {raw.message}")
+        else:
+            raw = fit_arrays_statsmodels(Xf, y, len(seen), start=raw)
+            method = "mle-statsmodels"
+    return OrdinalFit(
+        method, design, _expand(raw, design.constraint), len(y), len(seen), data.scale_min, notes=notes
+    )
 
 
 def fit_bayes(

@@ -19,6 +19,9 @@ from scipy.special import expit, log_expit
 
 Array = NDArray[np.float64]
 
+#: A coefficient or cut-point beyond this (in logits) means the maximum is at infinity.
+DIVERGED = 25.0
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -139,8 +142,16 @@ def find_mode(p: Problem) -> Mode:
         return f, np.concatenate([gt, gz])
 
     x0 = np.concatenate([np.zeros(n_t), _free_from_cuts(_initial_cuts(p))])
+    # Bounds past DIVERGED stop a search for a maximum at infinity (separation) early.
+    lim = DIVERGED + 5.0
+    bounds = [(-lim, lim)] * (n_t + 1) + [(-30.0, float(np.log(2 * lim)))] * (p.n_cuts - 1)
     res = minimize(
-        fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-10}
+        fun,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
     )
     theta, tau = res.x[:n_t], cuts_from_free(res.x[n_t:])
     theta, tau = _newton_polish(p, theta, tau)
@@ -151,8 +162,16 @@ def find_mode(p: Problem) -> Mode:
     except np.linalg.LinAlgError:
         cov, ok_cov = np.full_like(hess, np.nan), False
     ll = loglik_and_grad(p, theta, tau)[0]
-    converged = bool(res.success or "ABNORMAL" in str(res.message)) and ok_cov
-    msg = str(res.message) if ok_cov else "the Hessian is singular: some parameters are not identified"
+    diverged = bool(np.max(np.abs(np.concatenate([theta, tau])), initial=0.0) > DIVERGED)
+    converged = bool(res.success or "ABNORMAL" in str(res.message)) and ok_cov and not diverged
+    msg = str(res.message)
+    if diverged:
+        msg = (
+            f"estimates diverge (|parameter| > {DIVERGED:g}): separation, some cell's ratings all lie at one "
+            "end; no finite maximum exists (the Bayesian fit stays finite)"
+        )
+    elif not ok_cov:
+        msg = "the Hessian is singular: some parameters are not identified"
     return Mode(theta, tau, cov, ll, converged, msg)
 
 
