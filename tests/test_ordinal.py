@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -105,7 +106,9 @@ def test_a_unit_rating_one_category_higher_gets_positive_effects() -> None:
     for v, counts in base.items():
         for it in (f"{v}-1", f"{v}-2"):
             rows += _po_rows("low", v, it, counts)
-            rows += _po_rows("high", v, it, [0, *counts[:-2], counts[-2] + counts[-1]])  # one higher, capped at 6
+            rows += _po_rows(
+                "high", v, it, [0, *counts[:-2], counts[-2] + counts[-1]]
+            )  # one higher, capped at 6
     data = OrdinalData(rows, 1, 6)
     for f in (fit_mle(data, backend="scipy"), fit_mle(data, backend="statsmodels"), fit_bayes(data)):
         for v in base:
@@ -114,7 +117,7 @@ def test_a_unit_rating_one_category_higher_gets_positive_effects() -> None:
 
 def _exact_counts(tau: list[float], eta: float, n: int) -> list[int]:
     cum = [0.0, *[1 / (1 + math.exp(-(t - eta))) for t in tau], 1.0]
-    return [round(n * (b - a)) for a, b in zip(cum, cum[1:])]
+    return [round(n * (b - a)) for a, b in itertools.pairwise(cum)]
 
 
 def test_centred_contrast_removes_a_shift_shared_by_every_value() -> None:
@@ -147,7 +150,7 @@ def test_order_covariate_and_posterior_predictive_check() -> None:
                 for _ in range(c)
             ]
     data = OrdinalData(rows, 1, 5)
-    mle, bayes, summary = analyse(data, frequentist="scipy")
+    _, _, summary = analyse(data, frequentist="scipy")
     (cov,) = summary["bayesian"]["covariates"]
     assert cov["name"] == "order=rev" and cov["low"] > 0  # reversed labels rate higher here
     (ppc,) = summary["bayesian"]["ppc"]
@@ -157,7 +160,7 @@ def test_order_covariate_and_posterior_predictive_check() -> None:
 
 
 def test_mixed_scales_and_empty_data_are_refused() -> None:
-    with pytest.raises(ValueError, match="outside 1..5"):
+    with pytest.raises(ValueError, match=r"outside 1\.\.5"):
         OrdinalData([Rating("m", "i", (("v", 1),), 6)], 1, 5)
     with pytest.raises(ConfigError, match="no parsed Likert ratings"):
         fit_mle(OrdinalData([], 1, 5))
@@ -205,7 +208,9 @@ def make_persona_run(root: Path) -> Path:
             "output_dir": str(root),
         }
     )
-    outcome = execute_run(m, out=root / "personas", backend_factory=lambda spec, options, label: MockBackend(answer))
+    outcome = execute_run(
+        m, out=root / "personas", backend_factory=lambda spec, options, label: MockBackend(answer)
+    )
     score_run(outcome.folder)
     return outcome.folder.root
 
@@ -233,7 +238,9 @@ def test_cli_compare_ordinal_writes_json_plot_and_positive_target_contrasts(
     from valuespectrum.reports.cli import app
 
     out = tmp_path / "cmp"
-    r = CliRunner().invoke(app, ["compare", str(persona_run), "--out", str(out), "--n-boot", "20", "--ordinal"])
+    r = CliRunner().invoke(
+        app, ["compare", str(persona_run), "--out", str(out), "--n-boot", "20", "--ordinal"]
+    )
     assert r.exit_code == 0, r.output
     assert "left out: unparsed 6" in r.output
     s = json.loads((out / "ordinal.json").read_text())
@@ -250,5 +257,7 @@ def test_cli_compare_ordinal_writes_json_plot_and_positive_target_contrasts(
     assert order["name"] == "order=rev" and abs(order["mean"]) < 1e-4
     cells = {(c["unit"], c["value"]) for c in s["bayesian"]["cells"]}
     assert len(cells) == 30  # 3 units x 10 values
-    r = CliRunner().invoke(app, ["compare", str(persona_run), "--out", str(out), "--ordinal", "--baseline", "x"])
+    r = CliRunner().invoke(
+        app, ["compare", str(persona_run), "--out", str(out), "--ordinal", "--baseline", "x"]
+    )
     assert r.exit_code == 2 and "baseline 'x' is not a compared unit" in r.output

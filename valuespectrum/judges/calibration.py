@@ -25,7 +25,7 @@ from valuespectrum.judges.judge import Judge, JudgeItem, Judgment
 Weights = Literal["none", "linear", "quadratic"]
 
 
-def cohen_kappa(confusion: Sequence[Sequence[float]], weights: Weights = "none") -> float | None:
+def cohen_kappa(confusion: Sequence[Sequence[float]] | np.ndarray, weights: Weights = "none") -> float | None:
     """Cohen's kappa of a square table (rows: rater A, columns: rater B); None when undefined."""
     o = np.asarray(confusion, dtype=float)
     if o.ndim != 2 or o.shape[0] != o.shape[1] or o.shape[0] < 2:
@@ -80,7 +80,13 @@ class Calibration(BaseModel):
 
 
 def agreement(
-    human: Sequence[str], judged: Sequence[Judgment], labels: Sequence[str], *, ordinal: bool, judge: str, source: str
+    human: Sequence[str],
+    judged: Sequence[Judgment],
+    labels: Sequence[str],
+    *,
+    ordinal: bool,
+    judge: str,
+    source: str,
 ) -> Calibration:
     """Agreement statistics of ``judged`` against ``human`` labels (same order)."""
     k = len(labels)

@@ -103,7 +103,9 @@ class Judge:
         self.labels = labels
         self.ordinal = ordinal
         self.method: Literal["options", "text"] = (
-            "options" if mode == "options" or (mode == "auto" and backend.supports_option_logprobs) else "text"
+            "options"
+            if mode == "options" or (mode == "auto" and backend.supports_option_logprobs)
+            else "text"
         )
         self.system = system
         self.max_new_tokens = max_new_tokens
@@ -168,7 +170,9 @@ class Judge:
                 "calibrated": self.calibrated,
             }
             if resp.error is not None:
-                out.append(Judgment(**base, label=None, status="error", detail="request failed", error=resp.error))
+                out.append(
+                    Judgment(**base, label=None, status="error", detail="request failed", error=resp.error)
+                )
                 continue
             if self.method == "options":
                 label, probs, detail = option_choice(resp.option_logprobs, self.labels)

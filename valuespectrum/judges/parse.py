@@ -56,7 +56,9 @@ def _mentions(text: str, keys: Sequence[str]) -> list[str]:
     return [k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text)]
 
 
-def option_choice(logprobs: Sequence[float] | None, labels: Sequence[str]) -> tuple[str | None, list[float] | None, str]:
+def option_choice(
+    logprobs: Sequence[float] | None, labels: Sequence[str]
+) -> tuple[str | None, list[float] | None, str]:
     """The label with the highest log-likelihood, normalised probabilities, and a detail."""
     if logprobs is None or len(logprobs) != len(labels):
         return None, None, "no option log-likelihoods in the response"

@@ -10,7 +10,9 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.ordinal.data import By
 
 
-def run_ordinal(run_dirs: Sequence[Path], out_dir: Path, *, by: str = "auto", baseline: str | None = None) -> list[str]:
+def run_ordinal(
+    run_dirs: Sequence[Path], out_dir: Path, *, by: str = "auto", baseline: str | None = None
+) -> list[str]:
     """Fit and write the ordinal comparison; return the lines to print."""
     from valuespectrum.ordinal.analysis import ordinal_compare
 

@@ -121,7 +121,9 @@ def build_design(data: OrdinalData, *, item_effects: bool = True) -> Design:
     same way, the cells sum to zero (only differences between cells are identified then).
     """
     if not data.rows:
-        raise ConfigError("ordinal: no parsed Likert ratings to model (every answer was unparsed or excluded)")
+        raise ConfigError(
+            "ordinal: no parsed Likert ratings to model (every answer was unparsed or excluded)"
+        )
     units, values = data.units, data.values
     cells = [(u, v) for u in units for v in values]
     cell_ix = {c: i for i, c in enumerate(cells)}

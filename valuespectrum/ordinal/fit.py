@@ -66,7 +66,8 @@ class OrdinalFit:
         """Mean and sd of ``weights @ coef`` (weights over the design columns)."""
         k = len(self.coef)
         cov = self.raw.cov[:k, :k]
-        return float(weights @ self.coef), float(np.sqrt(max(weights @ cov @ weights, 0.0)))
+        var = float(weights @ cov @ weights)
+        return float(weights @ self.coef), float(np.sqrt(max(var, 0.0)))
 
     def describe(self) -> dict[str, Any]:
         return {

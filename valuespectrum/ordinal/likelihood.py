@@ -172,7 +172,7 @@ def find_mode(p: Problem) -> Mode:
         )
     elif not ok_cov:
         msg = "the Hessian is singular: some parameters are not identified"
-    return Mode(theta, tau, cov, ll, converged, msg)
+    return Mode(theta, tau, np.asarray(cov, dtype=np.float64), ll, converged, msg)
 
 
 def _grad_natural(p: Problem, theta: Array, tau: Array) -> Array:

@@ -9,9 +9,7 @@ from valuespectrum.reports.page import Cell, Figure, Section, Table, render_page
 
 def _cells(rows: list[dict[str, Any]], bayesian: bool) -> Table:
     heads = ["unit", "value", "mean", "sd", "95% low", "95% high"]
-    out: list[list[Cell]] = [
-        [r["unit"], r["value"], r["mean"], r["sd"], r["low"], r["high"]] for r in rows
-    ]
+    out: list[list[Cell]] = [[r["unit"], r["value"], r["mean"], r["sd"], r["low"], r["high"]] for r in rows]
     return Table(heads, out, caption="posterior" if bayesian else "maximum likelihood (Wald)")
 
 
@@ -34,7 +32,9 @@ def ordinal_sections(summary: dict[str, Any], fig: Figure | None = None) -> list
     )
     ppc_rows: list[list[Cell]] = []
     for p in b["ppc"]:
-        for c, o, m, lo, hi in zip(p["categories"], p["observed"], p["predicted"], p["low"], p["high"], strict=True):
+        for c, o, m, lo, hi in zip(
+            p["categories"], p["observed"], p["predicted"], p["low"], p["high"], strict=True
+        ):
             ppc_rows.append([p["unit"], c, o, m, lo, hi])
     cov_rows: list[list[Cell]] = [[r["name"], r["mean"], r["low"], r["high"]] for r in b["covariates"]]
     return [

@@ -33,7 +33,10 @@ def forest_plot(
 
     n_u = max(len(units), 1)
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(4.2 * len(panels) + 1.5, 0.45 * len(values) * max(1, n_u / 2) + 1.5), squeeze=False
+        1,
+        len(panels),
+        figsize=(4.2 * len(panels) + 1.5, 0.45 * len(values) * max(1, n_u / 2) + 1.5),
+        squeeze=False,
     )
     colours = plt.get_cmap("tab10")
     for ax, (panel_title, rows) in zip(axes[0], panels, strict=True):
@@ -50,7 +53,14 @@ def forest_plot(
                 lo.append(float(r["mean"]) - float(r["low"]))
                 hi.append(float(r["high"]) - float(r["mean"]))
             ax.errorbar(
-                xs, ys, xerr=[lo, hi], fmt="o", ms=4, capsize=2, color=colours(i % 10), label=unit,
+                xs,
+                ys,
+                xerr=[lo, hi],
+                fmt="o",
+                ms=4,
+                capsize=2,
+                color=colours(i % 10),
+                label=unit,
                 gid=f"{name}-trace-{i}",
             )
         ax.axvline(0.0, color="0.6", lw=0.8)

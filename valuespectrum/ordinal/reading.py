@@ -132,7 +132,9 @@ def read_runs(run_dirs: list[Path], *, by: By = "auto") -> OrdinalData:
         runs_of.setdefault(r.unit, set()).add(run_name)
     clash = {u for u, rs in runs_of.items() if len(rs) > 1}
     final = [
-        Rating(f"{run_name}: {r.unit}", r.item, r.keys, r.rating, r.order, r.variant) if r.unit in clash else r
+        Rating(f"{run_name}: {r.unit}", r.item, r.keys, r.rating, r.order, r.variant)
+        if r.unit in clash
+        else r
         for run_name, _, r in rows
     ]
     targets: dict[str, list[str]] = {}

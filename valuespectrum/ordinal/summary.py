@@ -96,10 +96,12 @@ def default_contrasts(
 ) -> list[ContrastSpec]:
     """Every pair of units, on each group of values whose members were all rated (raw and centred)."""
     present = set(data.values)
-    groups = {k: tuple(v) for k, v in (groups or {}).items() if v and set(v) <= present}
+    chosen: dict[str, tuple[str, ...]] = {
+        k: tuple(v) for k, v in (groups or {}).items() if v and set(v) <= present
+    }
     out: list[ContrastSpec] = []
     for a, b in itertools.combinations(data.units, 2):
-        for name, vals in groups.items():
+        for name, vals in chosen.items():
             for centred in (False, True):
                 out.append(ContrastSpec(f"{a} - {b}: {name}", a, b, vals, centred))
     return out
