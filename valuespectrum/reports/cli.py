@@ -57,6 +57,15 @@ def compare(
     ] = None,
     n_boot: Annotated[int | None, typer.Option(help="Bootstrap resamples for the differences.")] = None,
     seed: Annotated[int | None, typer.Option(help="Bootstrap seed.")] = None,
+    ordinal: Annotated[
+        bool, typer.Option("--ordinal", help="Also fit ordinal models of the raw ratings (ordinal.json).")
+    ] = False,
+    ordinal_by: Annotated[
+        str, typer.Option(help="Ordinal units: auto, model, persona or group (model / persona).")
+    ] = "auto",
+    baseline: Annotated[
+        str | None, typer.Option(help="Ordinal unit the persona targets are contrasted with.")
+    ] = None,
 ) -> None:
     """Compare runs and models: aligned table, rank correlations, bootstrap differences, a figure."""
     from valuespectrum.reports.compare import ComparisonManifest, compare_runs, load_comparison_manifest
@@ -79,3 +88,11 @@ def compare(
     n_sig = sum(d.p_value < 0.05 for p in res.differences for d in p.differences)
     typer.echo(f"{len(res.keys)} groups; {n_sig} per-value differences with p < 0.05 (uncorrected)")
     typer.echo(f"comparison: {res.html}")
+    if ordinal:
+        from valuespectrum.ordinal.cli import run_ordinal
+
+        try:
+            for line in run_ordinal(m.runs, out or m.out, by=ordinal_by, baseline=baseline):
+                typer.echo(line)
+        except ValueSpectrumError as exc:
+            _fail(exc)
