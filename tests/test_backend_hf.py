@@ -429,3 +429,59 @@ def test_real_smollm2_answers_portrait_probes(capsys: pytest.CaptureFixture[str]
         )
     assert lp_ok == len(out)
     assert text_ok >= len(out) // 2
+
+
+def _count_passes(b: HFBackend) -> tuple[list[int], list[int]]:
+    """Batch sizes of scoring forwards (outside generate) and of generate calls."""
+    forwards: list[int] = []
+    generates: list[int] = []
+    model = b.model
+    in_generate = [False]
+    original = model.generate
+
+    def generate(*args: object, **kwargs: object) -> object:
+        generates.append(int(kwargs["input_ids"].shape[0]))  # type: ignore[attr-defined]
+        in_generate[0] = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            in_generate[0] = False
+
+    def pre_hook(_module: object, args: tuple, kwargs: dict) -> None:
+        if not in_generate[0]:
+            ids = kwargs.get("input_ids", args[0] if args else None)
+            forwards.append(int(ids.shape[0]))  # type: ignore[union-attr]
+
+    model.generate = generate
+    model.register_forward_pre_hook(pre_hook, with_kwargs=True)
+    return forwards, generates
+
+
+def test_each_request_runs_only_the_passes_its_readout_needs() -> None:
+    b = HFBackend(str(build_tiny_text_lm(None, "llama")))
+    forwards, generates = _count_passes(b)
+    likert = _text_requests()[1]
+    text_mode = likert.model_copy(
+        update={"config": likert.config.model_copy(update={"score_options": False})}
+    )
+    (resp,) = b.generate([text_mode])  # answers parsed from text: no scoring pass
+    assert (forwards, generates) == ([], [1]) and resp.option_logprobs is None and resp.text
+    score_only = likert.model_copy(
+        update={"config": likert.config.model_copy(update={"generate_text": False})}
+    )
+    (resp,) = b.generate([score_only])  # answers read from scores: no generation
+    assert (forwards, generates) == ([1], [1]) and resp.option_logprobs is not None and resp.text == ""
+    b.close()
+
+
+def test_the_callers_batch_is_the_batch_unless_capped() -> None:
+    path = str(build_tiny_text_lm(None, "llama"))
+    reqs = [_req(f"g{i}", [TextPart(text="Describe a concert." + " loud" * i)]) for i in range(12)]
+    one_knob = HFBackend(path)  # no batch_size option: a run's batch_size decides
+    _, generates = _count_passes(one_knob)
+    one_knob.generate(reqs)
+    assert generates == [12]
+    capped = HFBackend(path, batch_size=5)
+    _, generates = _count_passes(capped)
+    capped.generate(reqs)
+    assert generates == [5, 5, 2]

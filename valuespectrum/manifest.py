@@ -10,8 +10,17 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
+from valuespectrum.backends.spec import redact_url_credentials
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.render import PromptStyle
 from valuespectrum.types import GenerateConfig
@@ -36,7 +45,14 @@ class ModelEntry(_Strict):
 
     @property
     def name(self) -> str:
-        return self.label or self.spec
+        return self.label or redact_url_credentials(self.spec)
+
+    @field_serializer("spec", "options")
+    def _no_credentials(self, value: Any) -> Any:
+        # credentials in a base URL never reach manifest.yaml, headers or records
+        if isinstance(value, str):
+            return redact_url_credentials(value)
+        return {k: redact_url_credentials(v) if isinstance(v, str) else v for k, v in value.items()}
 
 
 class ItemFile(_Strict):
@@ -131,7 +147,8 @@ class RunManifest(_Strict):
     batch_size: int = Field(default=8, ge=1, le=4096)
     cache: bool | str = True
     """True: a shared cache under the data folder; a path: that SQLite file (relative to the
-    manifest, like its other paths); False: none."""
+    manifest, like its other paths); False: none; "refresh": the shared cache, asking every
+    request again and overwriting the stored answers."""
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     """A run whose failed-request share exceeds this exits non-zero."""
     output_dir: str = "runs"
@@ -142,6 +159,9 @@ class RunManifest(_Strict):
         dups = sorted({n for n in names if names.count(n) > 1})
         if dups:
             raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
+        if not self.scoring.use_logprobs and self.generation.score_options:
+            # answers are parsed from text: no request asks for option scores it will not use
+            self.generation = self.generation.model_copy(update={"score_options": False})
         return self
 
 
