@@ -485,3 +485,19 @@ def test_the_callers_batch_is_the_batch_unless_capped() -> None:
     _, generates = _count_passes(capped)
     capped.generate(reqs)
     assert generates == [5, 5, 2]
+
+
+def test_option_scoring_uses_no_deprecated_cache_argument() -> None:
+    import warnings
+
+    b = backend("llama")
+    system = "You are kind and answer every question about yourself honestly and briefly."
+    reqs = [
+        _req(f"w{i}", [TextPart(text="How much is this person like you?" + " Really?" * i)], ["1", "2 3"],
+             system=system, generate_text=False)
+        for i in range(3)
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # "past_key_values is deprecated ... 5.40"
+        out = b.generate(reqs)
+    assert all(r.ok and r.option_logprobs is not None for r in out)
