@@ -573,3 +573,28 @@ def test_real_gguf_converts_once_to_a_standard_folder(
     assert plain.config.model_type == "llama"
     with capsys.disabled():
         print(f"\nSmolLM2 GGUF: first load (with conversion) {t1 - t0:.1f} s, second load {t2 - t1:.1f} s")
+
+
+def test_model_without_chat_template_says_so_once_stops_at_turns_and_records_the_prompt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from valuespectrum.backends.hf_inputs import cut_at_turn_markers
+
+    folder = tmp_path / "no-template"
+    shutil.copytree(build_tiny_text_lm(None, "llama"), folder)
+    (folder / "chat_template.jinja").unlink()
+    cfg = json.loads((folder / "tokenizer_config.json").read_text())
+    cfg.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
+    b = HFBackend(str(folder))
+    req = _req("p", [TextPart(text="Is it fun?")], system="Persona.")
+    first = b.generate([req])
+    b.generate([req, _req("q", [TextPart(text="Why?")])])
+    assert capsys.readouterr().err.count("has no chat template") == 1
+    assert first[0].prompt == "Persona.\n\nUser: Is it fun?\nAssistant:"
+    assert "User:" not in first[0].text
+    # what the model wrote after its own answer, when it starts the next turn, is cut off
+    assert cut_at_turn_markers(" Yes, lots.\nUser: And you?\nAssistant: No") == " Yes, lots."
+    assert cut_at_turn_markers(" Sure.\nAssistant: more") == " Sure."

@@ -185,6 +185,9 @@ class ModelResponse(BaseModel):
     """Set when some option scores are upper bounds, not exact values (True at those
     options): a server listed only its top-k first tokens and the option was not among them."""
     model_id: str = ""
+    prompt: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The exact prompt text the model was fed, where the backend renders it (local models:
+    the chat template's output, or the plain fallback for models without a template)."""
     cached: bool = False
     error: str | None = None
     latency_s: float | None = None

@@ -35,15 +35,18 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from valuespectrum.backends.hf_inputs import (
+    PLAIN_TURN_MARKERS,
     PreparedRequest,
     Renderer,
     RequestInputError,
+    cut_at_turn_markers,
     processor_kwargs,
 )
 from valuespectrum.backends.hf_loading import (
@@ -137,7 +140,15 @@ class HFBackend:
             max_image_side=max_image_side,
         )
         # A chat template already writes BOS; the plain prompt relies on the tokenizer for it.
-        self.add_special_tokens = self.renderer.template_owner is None
+        self.plain_prompts = self.renderer.template_owner is None
+        self.add_special_tokens = self.plain_prompts
+        if self.plain_prompts:  # once per backend, i.e. once per model and run
+            print(
+                f"vspec: {self._source.model_id} has no chat template; prompts use the plain "
+                "'User: ... / Assistant:' format and generation stops at the next turn marker "
+                "(responses.jsonl records the exact prompt)",
+                file=sys.stderr,
+            )
         self.processor_takes_suffix = self.processor is not None and (
             "suffix" in inspect.signature(type(self.processor).__call__).parameters
         )
@@ -228,6 +239,7 @@ class HFBackend:
                     text="" if err else text,
                     option_logprobs=score if isinstance(score, list) and not err else None,
                     model_id=self.model_id,
+                    prompt=preps[i].prompt if i in preps else None,
                     error=err,
                     latency_s=elapsed,
                     usage=usage,
@@ -372,6 +384,8 @@ class HFBackend:
                 torch.manual_seed(cfg.seed)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if self.plain_prompts:
+            kwargs.update(stop_strings=list(PLAIN_TURN_MARKERS), tokenizer=self.tokenizer)
         with torch.inference_mode():
             seqs = self.model.generate(**enc, **kwargs)
         width = enc["input_ids"].shape[1]
@@ -383,7 +397,8 @@ class HFBackend:
         for row, i in enumerate(chunk):
             toks = new[row].tolist()
             n = next((k + 1 for k, t in enumerate(toks) if t in eos_ids), len(toks))
-            text = self.tokenizer.decode(toks[:n], skip_special_tokens=True).strip()
+            text = self.tokenizer.decode(toks[:n], skip_special_tokens=True)
+            text = (cut_at_turn_markers(text) if self.plain_prompts else text).strip()
             usage = {"prompt_tokens": int(enc["attention_mask"][row].sum()), "completion_tokens": n}
             out[i] = (text, usage)
         return out
