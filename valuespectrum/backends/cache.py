@@ -2,7 +2,10 @@
 
 Keys come from :meth:`ModelRequest.key`: model id and revision, messages with a content
 digest of every image or frame, generation settings and options; never request ids or
-metadata. Only deterministic requests (greedy, or seeded) are cached, and only successful
+metadata. A backend may add a ``cache_identity`` (a string, or None) for whatever else
+decides its answers (the mock's script, a server's ``extra_body``, a local model's dtype):
+it enters the key too. ``refresh=True`` asks the inner backend every time and overwrites
+the stored answers (a manifest's ``cache: refresh``). Only deterministic requests (greedy, or seeded) are cached, and only successful
 responses are stored. The database runs in WAL mode with a busy timeout and writes in
 short immediate transactions, so several processes can share one cache file.
 Responses are stored as JSON via the standard library (which keeps ``-inf`` log-probs).
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.errors import ConfigError
-from valuespectrum.types import ModelRequest, ModelResponse
+from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
 
 _SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 30_000
@@ -155,6 +158,12 @@ class ResponseCache:
         self.close()
 
 
+def cache_identity(backend: object) -> str | None:
+    """The optional ``cache_identity`` of a backend (see the module docstring)."""
+    value = getattr(backend, "cache_identity", None)
+    return value if isinstance(value, str) else None
+
+
 def _to_json(resp: ModelResponse) -> str:
     data = {k: v for k, v in resp.model_dump().items() if k not in _NOT_STORED}
     return json.dumps(data, sort_keys=True)
@@ -167,8 +176,9 @@ class CachedBackend:
     inner backend in one batch, in order. ``hits`` and ``misses`` count lookups.
     """
 
-    def __init__(self, inner: Backend, cache: ResponseCache | str | Path) -> None:
+    def __init__(self, inner: Backend, cache: ResponseCache | str | Path, *, refresh: bool = False) -> None:
         self.inner = inner
+        self.refresh = refresh
         self._owns_cache = not isinstance(cache, ResponseCache)
         self.cache = cache if isinstance(cache, ResponseCache) else ResponseCache(cache)
         self.hits = 0
@@ -195,15 +205,17 @@ class CachedBackend:
         if not request.config.deterministic:
             return None
         try:
-            return request.key(self.inner.model_id, self.inner.revision)
+            key = request.key(self.inner.model_id, self.inner.revision)
         except OSError:
             # Missing media: let the inner backend report it as that request's error.
             return None
+        extra = cache_identity(self.inner)
+        return key if extra is None else stable_hash([key, extra])
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
         reqs = list(requests)
         keys = [self.key_for(r) for r in reqs]
-        stored = self.cache.get_many(k for k in keys if k is not None)
+        stored = {} if self.refresh else self.cache.get_many(k for k in keys if k is not None)
         out: list[ModelResponse | None] = [None] * len(reqs)
         todo: list[int] = []
         for i, (req, key) in enumerate(zip(reqs, keys, strict=True)):

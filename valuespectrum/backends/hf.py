@@ -11,10 +11,23 @@
 - Generation is batched with left padding and greedy by default. A request with
   ``temperature > 0`` samples; with a ``seed`` it is generated on its own after
   ``torch.manual_seed(seed)``, so its text does not depend on what it was batched with.
-- A request with ``options`` gets ``option_logprobs`` (see
-  :mod:`valuespectrum.backends.hf_scoring`). It is also answered with generated text unless
-  ``request.config.generate_text`` is False (then ``text`` is empty).
+- Each request does what its readout needs. A request with ``options`` gets
+  ``option_logprobs`` (see :mod:`valuespectrum.backends.hf_scoring`) unless
+  ``config.score_options`` is False (a run reading answers from text: no scoring pass);
+  it is answered with generated text unless ``config.generate_text`` is False (then
+  ``text`` is empty and only the scoring pass runs).
+- Batching: by default a call to ``generate`` runs as one batch of the requests it is
+  given (up to ``MAX_DEFAULT_BATCH`` sequences, which bounds memory when a caller hands
+  over a whole probe set), so a run's ``batch_size`` is the only knob to set; the
+  ``batch_size`` backend option overrides it (e.g. to bound GPU memory).
 - Device and dtype: CUDA with bfloat16 when available, else CPU float32; both overridable.
+  ``device_map: auto`` spreads a model too large for one GPU over all GPUs and CPU memory
+  (accelerate); layers keep their names, so steering hooks find them. For big models or
+  many requests an inference server (vLLM, llama.cpp; the ``openai`` backend) is faster:
+  it batches continuously and keeps the model loaded between runs.
+- A ``.gguf`` file is converted once into a standard safetensors folder cached by the
+  file's digest (``gguf_cache: false`` parses the file every time; see
+  :func:`valuespectrum.backends.hf_loading.converted_gguf`).
 - One failing request (an image that does not decode, a template error) becomes a response
   with ``error`` set; the rest of the batch goes on.
 """
@@ -22,15 +35,18 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from valuespectrum.backends.hf_inputs import (
+    PLAIN_TURN_MARKERS,
     PreparedRequest,
     Renderer,
     RequestInputError,
+    cut_at_turn_markers,
     processor_kwargs,
 )
 from valuespectrum.backends.hf_loading import (
@@ -49,6 +65,9 @@ __all__ = ["HFBackend", "convert_gguf_to_folder"]
 
 T = TypeVar("T")
 
+#: Largest batch formed from one ``generate`` call when no ``batch_size`` option is given.
+MAX_DEFAULT_BATCH = 64
+
 _OPTION_NAMES = frozenset(
     {
         "revision",
@@ -59,6 +78,8 @@ _OPTION_NAMES = frozenset(
         "batch_size",
         "max_image_side",
         "media_root",
+        "gguf_cache",
+        "device_map",
     }
 )
 
@@ -75,11 +96,13 @@ class HFBackend:
         dtype: str | None = None,
         gguf_file: str | None = None,
         trust_remote_code: bool = False,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         max_image_side: int | None = None,
         media_root: str | Path | None = None,
+        gguf_cache: bool = True,
+        device_map: str | None = None,
     ) -> None:
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ConfigError(f"hf backend: batch_size must be >= 1, got {batch_size}")
         if max_image_side is not None and max_image_side < 8:
             raise ConfigError(f"hf backend: max_image_side must be >= 8 pixels, got {max_image_side}")
@@ -87,10 +110,23 @@ class HFBackend:
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         self.batch_size = batch_size
+        """Cap on sequences per forward pass; None: each ``generate`` call is one batch."""
+        self._size = batch_size or 8  # the batch of the call in progress
+        if device_map not in (None, "auto", "balanced", "balanced_low_0", "sequential"):
+            raise ConfigError(
+                f"hf backend: device_map={device_map!r}; use 'auto' (or balanced, sequential) or leave it out"
+            )
         loaded = load_model(
-            self._source, device=self.device, dtype=self.dtype, trust_remote_code=trust_remote_code
+            self._source,
+            device=self.device,
+            dtype=self.dtype,
+            trust_remote_code=trust_remote_code,
+            gguf_cache=gguf_cache,
+            device_map=device_map,
         )
         self.model: Any = loaded.model
+        if device_map:  # inputs go where the embeddings are
+            self.device = str(self.model.device)
         """The torch module (for steering hooks)."""
         self.tokenizer: Any = loaded.tokenizer
         self.processor: Any | None = loaded.processor
@@ -104,7 +140,15 @@ class HFBackend:
             max_image_side=max_image_side,
         )
         # A chat template already writes BOS; the plain prompt relies on the tokenizer for it.
-        self.add_special_tokens = self.renderer.template_owner is None
+        self.plain_prompts = self.renderer.template_owner is None
+        self.add_special_tokens = self.plain_prompts
+        if self.plain_prompts:  # once per backend, i.e. once per model and run
+            print(
+                f"vspec: {self._source.model_id} has no chat template; prompts use the plain "
+                "'User: ... / Assistant:' format and generation stops at the next turn marker "
+                "(responses.jsonl records the exact prompt)",
+                file=sys.stderr,
+            )
         self.processor_takes_suffix = self.processor is not None and (
             "suffix" in inspect.signature(type(self.processor).__call__).parameters
         )
@@ -136,6 +180,11 @@ class HFBackend:
         return self._revision
 
     @property
+    def cache_identity(self) -> str:
+        """Settings beyond the weights that change answers (enter cache keys)."""
+        return f"{str(self.dtype).removeprefix('torch.')}/side-{self.renderer.max_image_side}"
+
+    @property
     def supports_option_logprobs(self) -> bool:
         return True
 
@@ -157,6 +206,7 @@ class HFBackend:
         if self._closed:
             raise BackendError(f"{self.model_id}: backend is closed")
         t0 = time.perf_counter()
+        self._size = self.batch_size or max(1, min(len(requests), MAX_DEFAULT_BATCH))
         errors: dict[int, str] = {}
         preps: dict[int, PreparedRequest] = {}
         for i, req in enumerate(requests):
@@ -165,7 +215,7 @@ class HFBackend:
             except RequestInputError as exc:
                 errors[i] = str(exc)
         scores = self._score(
-            [(i, preps[i], list(requests[i].options or [])) for i in preps if requests[i].options]
+            [(i, preps[i], list(requests[i].options or [])) for i in preps if _wants_scores(requests[i])]
         )
         for i, res in scores.items():
             if isinstance(res, str):
@@ -173,7 +223,7 @@ class HFBackend:
         gen_ids = [
             i
             for i in preps
-            if i not in errors and (not requests[i].options or requests[i].config.generate_text)
+            if i not in errors and (not _wants_scores(requests[i]) or requests[i].config.generate_text)
         ]
         texts = self._generate_texts({i: requests[i] for i in gen_ids}, preps)
         elapsed = (time.perf_counter() - t0) / max(1, len(requests))
@@ -189,6 +239,7 @@ class HFBackend:
                     text="" if err else text,
                     option_logprobs=score if isinstance(score, list) and not err else None,
                     model_id=self.model_id,
+                    prompt=preps[i].prompt if i in preps else None,
                     error=err,
                     latency_s=elapsed,
                     usage=usage,
@@ -279,15 +330,15 @@ class HFBackend:
         """Batches of scoring rows. On text-only models the option rows of one request form
         their own batches, so their prompt is one shared prefix encoded once for all options."""
         if self.processor is not None:
-            return _chunks(rows, lambda r: _has_media(r.prep), self.batch_size)
+            return _chunks(rows, lambda r: _has_media(r.prep), self._size)
         single = [r for r in rows if r.option_index is None]
-        batches = _chunks(single, lambda r: False, self.batch_size)
+        batches = _chunks(single, lambda r: False, self._size)
         per_item: dict[int, list[ScoreRow]] = {}
         for r in rows:
             if r.option_index is not None:
                 per_item.setdefault(r.item, []).append(r)
         for item_rows in per_item.values():
-            batches.extend(_chunks(item_rows, lambda r: False, self.batch_size))
+            batches.extend(_chunks(item_rows, lambda r: False, self._size))
         return batches
 
     def _generate_texts(
@@ -302,7 +353,7 @@ class HFBackend:
         out: dict[int, tuple[str, dict[str, int]] | str] = {}
         for idx in groups.values():
             idx.sort(key=lambda i: len(preps[i].prompt))  # less padding per batch
-            for chunk in _chunks(idx, lambda i: _has_media(preps[i]), self.batch_size):
+            for chunk in _chunks(idx, lambda i: _has_media(preps[i]), self._size):
                 try:
                     out.update(self._generate_chunk(chunk, reqs, preps))
                 except Exception as exc:
@@ -333,6 +384,8 @@ class HFBackend:
                 torch.manual_seed(cfg.seed)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if self.plain_prompts:
+            kwargs.update(stop_strings=list(PLAIN_TURN_MARKERS), tokenizer=self.tokenizer)
         with torch.inference_mode():
             seqs = self.model.generate(**enc, **kwargs)
         width = enc["input_ids"].shape[1]
@@ -344,10 +397,15 @@ class HFBackend:
         for row, i in enumerate(chunk):
             toks = new[row].tolist()
             n = next((k + 1 for k, t in enumerate(toks) if t in eos_ids), len(toks))
-            text = self.tokenizer.decode(toks[:n], skip_special_tokens=True).strip()
+            text = self.tokenizer.decode(toks[:n], skip_special_tokens=True)
+            text = (cut_at_turn_markers(text) if self.plain_prompts else text).strip()
             usage = {"prompt_tokens": int(enc["attention_mask"][row].sum()), "completion_tokens": n}
             out[i] = (text, usage)
         return out
+
+
+def _wants_scores(req: ModelRequest) -> bool:
+    return bool(req.options) and req.config.score_options
 
 
 def _has_media(prep: PreparedRequest) -> bool:

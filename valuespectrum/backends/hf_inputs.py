@@ -161,6 +161,16 @@ class Renderer:
         return head + (f"{system}\n\n{body}" if system else body)
 
 
+#: Turn markers of the plain prompt: generation stops where the model starts a new turn.
+PLAIN_TURN_MARKERS = ("\nUser:", "\nAssistant:")
+
+
+def cut_at_turn_markers(text: str) -> str:
+    """``text`` up to the first turn marker of the plain prompt (the model writing the next turn)."""
+    cut = min((i for i in (text.find(m) for m in PLAIN_TURN_MARKERS) if i >= 0), default=len(text))
+    return text[:cut]
+
+
 def _fold_system(messages: list[Message]) -> list[Message]:
     system = "\n".join(m.plain_text() for m in messages if m.role == "system")
     rest = [m for m in messages if m.role != "system"]

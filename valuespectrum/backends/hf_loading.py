@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,8 +125,21 @@ class LoadedModel:
     model_type: str
 
 
-def load_model(src: ModelSource, *, device: str, dtype: Any, trust_remote_code: bool = False) -> LoadedModel:
-    """Load config, then the right Auto class (image-text-to-text or causal LM) and its processor."""
+def load_model(
+    src: ModelSource,
+    *,
+    device: str,
+    dtype: Any,
+    trust_remote_code: bool = False,
+    gguf_cache: bool = True,
+    device_map: str | None = None,
+) -> LoadedModel:
+    """Load config, then the right Auto class (image-text-to-text or causal LM) and its processor.
+
+    A GGUF file is converted once into a cached standard folder (``gguf_cache``, see
+    :func:`converted_gguf`) and loaded from there. ``device_map="auto"`` lets accelerate spread
+    a model too large for one device over the GPUs (and CPU memory) instead of moving it to
+    ``device``."""
     require("transformers", extra="hf", feature="the hf backend")
     from valuespectrum.compat import ensure_torch_stack
 
@@ -135,6 +150,9 @@ def load_model(src: ModelSource, *, device: str, dtype: Any, trust_remote_code: 
         MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
     )
 
+    if src.gguf_file and gguf_cache:
+        folder = converted_gguf(Path(src.location) / src.gguf_file)
+        src = ModelSource(str(folder), None, True, src.model_id, src.revision)
     common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if src.revision and not src.local:
         common["revision"] = src.revision
@@ -155,7 +173,8 @@ def load_model(src: ModelSource, *, device: str, dtype: Any, trust_remote_code: 
         )
     auto = transformers.AutoModelForImageTextToText if is_vlm else transformers.AutoModelForCausalLM
     try:
-        model = auto.from_pretrained(src.location, dtype=dtype, **common)
+        placement = {"device_map": device_map} if device_map else {}
+        model = auto.from_pretrained(src.location, dtype=dtype, **placement, **common)
         processor = transformers.AutoProcessor.from_pretrained(src.location, **common) if is_vlm else None
         tokenizer = (
             processor.tokenizer
@@ -164,7 +183,7 @@ def load_model(src: ModelSource, *, device: str, dtype: Any, trust_remote_code: 
         )
     except OSError as exc:
         raise BackendError(_not_found(src, exc)) from exc
-    model = model.to(device).eval()  # type: ignore[arg-type]
+    model = (model if device_map else model.to(device)).eval()  # type: ignore[arg-type]
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedModel(model=model, tokenizer=tokenizer, processor=processor, model_type=mtype)
@@ -179,8 +198,59 @@ def _not_found(src: ModelSource, exc: Exception) -> str:
     )
 
 
+def gguf_cache_root() -> Path:
+    """Where converted GGUF files live: ``$VSPEC_GGUF_CACHE``, else ``$VSPEC_DATA/gguf``,
+    else ``~/.cache/valuespectrum/gguf``."""
+    if env := os.environ.get("VSPEC_GGUF_CACHE"):
+        return Path(env).expanduser()
+    if env := os.environ.get("VSPEC_DATA"):
+        return Path(env).expanduser() / "gguf"
+    return Path.home() / ".cache" / "valuespectrum" / "gguf"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def converted_gguf(gguf_path: Path, cache_root: Path | None = None) -> Path:
+    """The standard safetensors folder for ``gguf_path``, converted on first use into a cache
+    keyed by the file's SHA-256 (a renamed or copied file reuses it, an edited one does not).
+
+    Parsing a GGUF (config, dequantised weights, tokenizer) takes about a minute for a
+    250 MB file; the converted folder loads in seconds and is a plain transformers folder.
+    """
+    digest = file_sha256(gguf_path)
+    out = (cache_root or gguf_cache_root()) / digest[:32]
+    if not _is_conversion_of(out, digest):
+        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        convert_gguf_to_folder(gguf_path, tmp)
+        (tmp / _MARKER).write_text(json.dumps({"source": gguf_path.name, "sha256": digest}))
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)  # a half-written conversion is never taken for a finished one
+    return out
+
+
+_MARKER = "converted_from_gguf.json"
+
+
+def _is_conversion_of(out: Path, digest: str) -> bool:
+    try:
+        return (
+            json.loads((out / _MARKER).read_text()).get("sha256") == digest
+            and (out / "config.json").is_file()
+        )
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def convert_gguf_to_folder(gguf_path: str | Path, out_dir: str | Path) -> Path:
-    """Dequantise a GGUF text model once into a safetensors folder that reloads in about a second.
+    """Dequantise a GGUF text model into a standard safetensors folder (config.json without
+    the GGUF ``quantization_config``, so any tool's ``from_pretrained`` loads it).
 
     A GGUF-loaded model refuses ``save_pretrained``; a fresh model built from the same config
     with the loaded state dict can be saved. Skips the work when ``out_dir`` already holds a
@@ -199,14 +269,17 @@ def convert_gguf_to_folder(gguf_path: str | Path, out_dir: str | Path) -> Path:
     marker = out / "converted_from_gguf.json"
     if marker.is_file() and (out / "config.json").is_file():
         try:
-            if json.loads(marker.read_text()) == stamp:
+            if json.loads(marker.read_text()) == stamp and _standard_config(out):
                 return out
         except ValueError:
             pass
     kw = {"gguf_file": src.name}
     tok = transformers.AutoTokenizer.from_pretrained(src.parent, **kw)
     loaded = transformers.AutoModelForCausalLM.from_pretrained(src.parent, dtype="float32", **kw)
-    fresh = transformers.AutoModelForCausalLM.from_config(loaded.config)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the weights are saved dequantised
+    fresh = transformers.AutoModelForCausalLM.from_config(config)
     fresh.load_state_dict(loaded.state_dict())
     fresh.generation_config = loaded.generation_config
     out.mkdir(parents=True, exist_ok=True)
@@ -214,3 +287,7 @@ def convert_gguf_to_folder(gguf_path: str | Path, out_dir: str | Path) -> Path:
     tok.save_pretrained(out)
     marker.write_text(json.dumps(stamp))
     return out
+
+
+def _standard_config(folder: Path) -> bool:
+    return "quantization_config" not in json.loads((folder / "config.json").read_text())

@@ -157,8 +157,11 @@ def _forward_after_prefix(backend: HFBackend, enc: Any, shared: int, wanted: lis
 
     ids, mask = enc["input_ids"], enc["attention_mask"]
     batch, width = ids.shape
+    name = _cache_argument(backend.model)
     prefix = backend.model(input_ids=ids[:1, :shared], use_cache=True, logits_to_keep=1)
-    cache = prefix.past_key_values
+    cache = getattr(prefix, "cache", None) if name == "cache" else None
+    if cache is None:
+        cache = prefix.past_key_values
     cache.batch_repeat_interleave(batch)
     positions = torch.arange(shared, width, device=ids.device).unsqueeze(0).expand(batch, -1)
     keep = torch.tensor([p - shared for p in wanted], device=ids.device)
@@ -166,11 +169,23 @@ def _forward_after_prefix(backend: HFBackend, enc: Any, shared: int, wanted: lis
         input_ids=ids[:, shared:],
         attention_mask=mask,
         position_ids=positions,
-        past_key_values=cache,
         use_cache=True,
+        **{name: cache},
         logits_to_keep=keep,
     )
     return out.logits
+
+
+def _cache_argument(model: Any) -> str:
+    """The forward argument taking a KV cache: ``cache`` (transformers >= 5.3x), else the
+    older ``past_key_values`` (deprecated, removed in 5.40)."""
+    import inspect
+
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _takes_logits_to_keep(model: Any) -> bool:

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from valuespectrum.types import ModelRequest, ModelResponse
+from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
 
 Script = Callable[[ModelRequest], str] | Mapping[str, str]
 
@@ -48,6 +48,32 @@ class MockBackend:
     @property
     def revision(self) -> str | None:
         return None
+
+    @property
+    def cache_identity(self) -> str:
+        """Digest of what decides the answers: the script, the default, failures, logprobs."""
+        script: object = self._script
+        if isinstance(self._script, Mapping):
+            script = dict(self._script.items())
+        elif callable(script):
+            code = getattr(script, "__code__", None)
+            script = [
+                getattr(script, "__module__", ""),
+                getattr(script, "__qualname__", type(script).__qualname__),
+                code.co_code.hex() if code is not None else "",
+                repr(code.co_consts) if code is not None else "",
+            ]
+        return (
+            "mock-"
+            + stable_hash(
+                {
+                    "script": script,
+                    "default": self._default,
+                    "fail": sorted(self._fail_ids),
+                    "lp": self._logprobs,
+                }
+            )[:16]
+        )
 
     @property
     def supports_option_logprobs(self) -> bool:

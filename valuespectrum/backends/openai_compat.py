@@ -9,20 +9,36 @@ retries are spent the request gets a response with ``error`` set, never an excep
 Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request
 (so one call returns the answer text and the scores) and uses the alternatives for the
 *first* generated token: an option's log-probability is that of the top token that is
-the longest prefix of the option (case and leading whitespace ignored), with -inf for
-an option outside the top 20. This first-token approximation is exact
-for single-token options ("Yes"/"No", "1".."6"); when two options share their first
-token it cannot tell them apart, so the backend returns no scores and the answer text
-is parsed instead. Servers that return no logprobs (``transformers serve`` ignores the
-field) are remembered per backend instance and not asked again.
+the longest prefix of the option (case and leading whitespace ignored). This first-token
+approximation is exact for single-token options ("Yes"/"No", "1".."6"); when two options
+share their first token it cannot tell them apart, so the backend returns no scores and
+the answer text is parsed instead. An option outside the server's top-k alternatives
+(``top_logprobs``, 20 by default; servers such as llama.cpp allow more, which makes more
+readings exact) has a log-probability below the k-th alternative's: it gets that value as
+an upper bound, so the argmax over the options is kept and the reading stays usable; such
+responses are marked in ``ModelResponse.option_logprobs_bounded`` and counted in
+``bounded_responses``. Servers that return no logprobs (``transformers serve`` ignores the
+field) are remembered per backend instance and not asked again. Requests whose config has
+``score_options`` False (a run parsing answers from text) never ask for logprobs.
 
 A request with options and ``config.generate_text`` False asks for one token only
 (``max_tokens=1``): its text is then just that token. When that call yields no usable
-scores (no logprobs from the server, options not separable, an option outside the top
-alternatives) the request is asked again in full, so the answer text can be parsed.
+scores (no logprobs from the server, options not separable) the request is asked again
+in full, so the answer text can be parsed.
+
+A server that cannot be reached (connection refused on every retry) is remembered for the
+backend's lifetime: the remaining requests, in this batch and later ones, fail at once with
+the same message, which is printed once to stderr, instead of each retrying for seconds.
 
 The API key is read from an environment variable once, kept private, and redacted from
-every message this module produces.
+every message this module produces; so are credentials written into the base URL
+(``http://user:pass@host/v1``).
+
+Cache identity (``cache_identity``, asked by the response cache): without a ``revision``
+option, a digest of the server's own listing of the model (``GET /models``, asked once:
+id, root, owned_by and metadata such as llama.cpp's parameter count and file size, when
+the server gives them), so a redeployed model behind the same name and URL gets new keys;
+plus every setting that changes an answer (``extra_body``, ``top_logprobs``).
 """
 
 from __future__ import annotations
@@ -31,6 +47,7 @@ import base64
 import email.utils
 import math
 import random
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -53,6 +70,7 @@ from valuespectrum.types import (
     ModelResponse,
     TextPart,
     VideoPart,
+    stable_hash,
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -85,6 +103,8 @@ class OpenAIOptions(BaseModel):
     max_concurrency: int = Field(default=4, ge=1, le=256)
     logprobs: bool = True
     """Ask for first-token logprobs when a request has options."""
+    top_logprobs: int = Field(default=20, ge=1, le=100)
+    """Alternatives asked for per token (OpenAI allows 20; llama.cpp and vLLM allow more)."""
     extra_body: dict[str, Any] | None = None
     """Extra JSON fields merged into every request body (e.g. ``{"max_completion_tokens": 64}``)."""
     revision: str | None = None
@@ -260,6 +280,7 @@ class OpenAIBackend:
         backoff_s: float = 0.5,
         max_concurrency: int = 4,
         logprobs: bool = True,
+        top_logprobs: int = TOP_LOGPROBS,
         extra_body: dict[str, Any] | None = None,
         revision: str | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -282,12 +303,18 @@ class OpenAIBackend:
         self._backoff_s = float(backoff_s)
         self._max_concurrency = int(max_concurrency)
         self._want_logprobs = logprobs
+        self._top_logprobs = int(top_logprobs)
         self._extra_body = dict(extra_body or {})
         self._revision = revision
+        self._identity: tuple[str | None] | None = None  # computed on first use
+        self._identity_lock = threading.Lock()
+        self._secrets = [x for x in (urlsplit(base_url).password, urlsplit(base_url).username) if x]
+        self.bounded_responses = 0
+        """Responses whose option scores include an upper bound (an option outside the top-k)."""
         self._transport = transport
         self._server_logprobs: bool | None = None  # None until the server has answered once
         self._ever_reached = False
-        self._down_error: str | None = None  # set when the server was never reachable
+        self._down_error: str | None = None  # set once the server proved unreachable
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -326,6 +353,39 @@ class OpenAIBackend:
         return self._revision
 
     @property
+    def cache_identity(self) -> str | None:
+        """What else decides answers (enters cache keys): without a ``revision`` option, the
+        server's listing of the model (asked once); settings such as ``extra_body``."""
+        with self._identity_lock:
+            if self._identity is None:
+                parts: dict[str, Any] = {}
+                if self._revision is None and (listing := self._server_listing()) is not None:
+                    parts["server"] = listing
+                if self._extra_body:
+                    parts["extra_body"] = self._extra_body
+                if self._top_logprobs != TOP_LOGPROBS:
+                    parts["top_logprobs"] = self._top_logprobs
+                self._identity = ("openai-" + stable_hash(parts)[:16] if parts else None,)
+            return self._identity[0]
+
+    def _server_listing(self) -> str | None:
+        """A digest of the server's ``GET /models`` entry for this model, when it lists it."""
+        try:
+            resp = self._http().get(f"{self._base_url}/models", timeout=min(self._timeout_s, 5.0))
+            data = resp.json() if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        entries = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            return None
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("id") == self._model:
+                # "created" is the time of the listing on some servers, not of the deployment
+                kept = {k: v for k, v in entry.items() if k not in ("created", "object", "permission")}
+                return stable_hash(kept)[:16]
+        return None
+
+    @property
     def supports_option_logprobs(self) -> bool:
         return self._want_logprobs and self._server_logprobs is not False
 
@@ -337,7 +397,6 @@ class OpenAIBackend:
         if self._closed:
             raise RuntimeError("OpenAIBackend.generate() called after close()")
         reqs = list(requests)
-        self._down_error = None  # a server found down fails the rest of one batch fast, not forever
         if len(reqs) <= 1 or self._max_concurrency == 1:
             return [self._one(r) for r in reqs]
         return list(self._executor().map(self._one, reqs))
@@ -354,6 +413,11 @@ class OpenAIBackend:
     def __repr__(self) -> str:
         key = "set" if self._api_key.get() else "unset"
         return f"OpenAIBackend(model={self._model!r}, base_url={self._public_base!r}, api_key_env={self._api_key_env!r} ({key}))"
+
+    @property
+    def public_base_url(self) -> str:
+        """The base URL without credentials or query (safe to show, store and hash)."""
+        return self._public_base
 
     # -- internals -----------------------------------------------------------------------
 
@@ -378,7 +442,7 @@ class OpenAIBackend:
             # One request yields both the full answer and the first token's alternatives,
             # so a server that ignores logprobs costs no second call.
             body["logprobs"] = True
-            body["top_logprobs"] = TOP_LOGPROBS
+            body["top_logprobs"] = self._top_logprobs
         body.update(self._extra_body)
         return body
 
@@ -404,10 +468,7 @@ class OpenAIBackend:
             return self._client
 
     def _redact(self, text: str) -> str:
-        key = self._api_key.get()
-        if key and key in text:
-            text = text.replace(key, "***")
-        return text
+        return redact(text, [self._api_key.get() or "", *self._secrets])
 
     def _one(self, request: ModelRequest) -> ModelResponse:
         start = time.perf_counter()
@@ -425,7 +486,12 @@ class OpenAIBackend:
         return resp
 
     def _answer(self, request: ModelRequest) -> ModelResponse:
-        ask_lp = bool(request.options) and self._want_logprobs and self._server_logprobs is not False
+        ask_lp = (
+            bool(request.options)
+            and request.config.score_options
+            and self._want_logprobs
+            and self._server_logprobs is not False
+        )
         if ask_lp and not request.config.generate_text:
             short = self._ask(request, ask_lp=True, first_token_only=True)
             lps = short.option_logprobs
@@ -443,7 +509,9 @@ class OpenAIBackend:
         payload = self.build_payload(request, with_logprobs=ask_lp, first_token_only=first_token_only)
         outcome = self._post(payload)
         if outcome.body is None:
-            return ModelResponse(request_id=request.request_id, model_id=self.model_id, error=outcome.error)
+            return ModelResponse(
+                request_id=request.request_id, model_id=self.model_id, error=self._redact(outcome.error or "")
+            )
         body = outcome.body
         try:
             choice = body["choices"][0]
@@ -456,18 +524,23 @@ class OpenAIBackend:
                 error=f"server at {self._public_base} returned no choices[0].message: {snippet}",
             )
         option_lps: list[float] | None = None
+        bounded: list[bool] | None = None
         if ask_lp and request.options:
             top = _first_token_top(choice)
             if top is None:
                 self._server_logprobs = False
             else:
                 self._server_logprobs = True
-                option_lps = option_logprobs_from_top(top, request.options)
+                option_lps, bounded = bound_absent(option_logprobs_from_top(top, request.options), top)
+                if bounded is not None:
+                    with self._lock:
+                        self.bounded_responses += 1
         usage = {k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)}
         return ModelResponse(
             request_id=request.request_id,
             text=text,
             option_logprobs=option_lps,
+            option_logprobs_bounded=bounded,
             model_id=self.model_id,
             usage=usage,
         )
@@ -526,9 +599,16 @@ class OpenAIBackend:
                 f"cannot reach the server at {self._public_base}: is it running? "
                 f"({last} after {self._max_retries} retries)"
             )
-            if not self._ever_reached:
-                # Fail the remaining requests at once instead of retrying each.
+            # Fail the remaining requests (this batch and later ones) at once instead of
+            # retrying each; say so once.
+            with self._lock:
+                first = self._down_error is None
                 self._down_error = error
+            if first:
+                print(
+                    f"vspec: {error}; failing the remaining requests to this server without retrying",
+                    file=sys.stderr,
+                )
             return _Outcome(error=error, unreachable=True)
         error = (
             f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
@@ -544,6 +624,31 @@ class OpenAIBackend:
         elif status == 400 and "model" in message.lower():
             hint = f"; check the model name {self._model!r} (the part after 'openai:' in the spec)"
         return f"server at {self._public_base} rejected the request: HTTP {status}: {message}{hint}"
+
+
+def bound_absent(
+    lps: list[float] | None, top: Sequence[tuple[str, float]]
+) -> tuple[list[float] | None, list[bool] | None]:
+    """Replace -inf (an option outside the top-k) by the k-th alternative's log-probability,
+    an upper bound of the option's own; returns the scores and which ones are bounds."""
+    if lps is None or all(math.isfinite(x) for x in lps):
+        return lps, None
+    floor = min(lp for _, lp in top)
+    flags = [not math.isfinite(x) for x in lps]
+    return [floor if f else x for x, f in zip(lps, flags, strict=True)], flags
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret (raw or URL-encoded) replaced by ***."""
+    from urllib.parse import quote, unquote
+
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, unquote(secret), quote(unquote(secret), safe="")}:
+            if form and form in text:
+                text = text.replace(form, "***")
+    return text
 
 
 def _first_token_top(choice: dict[str, Any]) -> list[tuple[str, float]] | None:
@@ -573,8 +678,10 @@ __all__ = [
     "MediaEncodingError",
     "OpenAIBackend",
     "OpenAIOptions",
+    "bound_absent",
     "encode_messages",
     "image_data_url",
     "option_logprobs_from_top",
+    "redact",
     "sniff_image_mime",
 ]

@@ -99,8 +99,16 @@ class BackendRegistry:
         self._load_plugins()
         return sorted(self._targets)
 
-    def create(self, spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
-        """Parse ``spec``, build its backend and optionally wrap it in a response cache."""
+    def create(
+        self,
+        spec: str | BackendSpec,
+        *,
+        cache: str | Path | None = None,
+        cache_refresh: bool = False,
+        **options: Any,
+    ) -> Backend:
+        """Parse ``spec``, build its backend and optionally wrap it in a response cache
+        (``cache_refresh``: ask the model anyway and overwrite the stored answers)."""
         parsed = self._parse(spec, options)
         factory = self._factory(parsed.kind, parsed)
         self._validate_options(parsed)
@@ -119,7 +127,7 @@ class BackendRegistry:
         if cache is not None:
             from valuespectrum.backends.cache import CachedBackend
 
-            return CachedBackend(backend, cache)
+            return CachedBackend(backend, cache, refresh=cache_refresh)
         return backend
 
     def check(self, spec: str | BackendSpec, options: dict[str, Any], *, source: str = "") -> None:
@@ -261,10 +269,12 @@ def register_backend(
     _DEFAULT.register(name, target, extra=extra, options=options)
 
 
-def create_backend(spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
+def create_backend(
+    spec: str | BackendSpec, *, cache: str | Path | None = None, cache_refresh: bool = False, **options: Any
+) -> Backend:
     """Build a backend from a spec such as ``hf:Qwen/Qwen2-VL-2B-Instruct`` or
     ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache."""
-    return _DEFAULT.create(spec, cache=cache, **options)
+    return _DEFAULT.create(spec, cache=cache, cache_refresh=cache_refresh, **options)
 
 
 def list_backends() -> list[str]:

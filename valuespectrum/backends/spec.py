@@ -3,9 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+# ``scheme://user:password@`` or ``scheme://token@`` inside any text
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def redact_url_credentials(text: str) -> str:
+    """``text`` with credentials written into URLs replaced by ``***`` (specs, options,
+    messages): ``http://user:pw@host/v1`` becomes ``http://***@host/v1``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
 
 
 class BackendSpec(BaseModel):
@@ -34,4 +44,4 @@ class BackendSpec(BaseModel):
 
     def label(self) -> str:
         """Human-readable, secret-free name for tables and folder names."""
-        return f"{self.kind}:{self.model}" if self.model else self.kind
+        return redact_url_credentials(f"{self.kind}:{self.model}" if self.model else self.kind)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.instruments import InstrumentKey, instrument_key, keyed_probe, missing_items
 from valuespectrum.probes.schema import AnswerFormat, AnswerKind, Option, Probe, ProbeBank
+from valuespectrum.types import MediaRef
 from valuespectrum.values import REFINED_TO_BASIC, Value, parse_value
 
 SUFFIXES: dict[str, str] = {
@@ -102,6 +103,14 @@ class ColumnMapping(BaseModel):
     """Extra columns copied into each probe's metadata."""
     delimiter: str | None = None
     """CSV delimiter; default "," for .csv and tab for .tsv."""
+    image: str | None = None
+    """Column with one image path per item (a VQA item)."""
+    frames: str | None = None
+    """Column with a list of frame paths (a JSON list or "a.png|b.png"), shown as a video."""
+    video: str | None = None
+    """Column with a video path; ``video_frames`` frames are sampled from it (uniformly, by
+    the ingestion frame sampler) and saved once under ``.vspec-frames/`` beside the file."""
+    video_frames: int = Field(default=8, ge=1, le=64)
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -114,6 +123,9 @@ class ColumnMapping(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> ColumnMapping:
+        media = [n for n in ("image", "frames", "video") if getattr(self, n)]
+        if len(media) > 1:
+            raise ValueError(f"give only one media column, not {' and '.join(media)}")
         sources = [n for n in ("value", "weights", "weight_prefix", "instrument") if getattr(self, n)]
         if len(sources) > 1:
             raise ValueError(f"give only one keying source, not {' and '.join(sources)}")
@@ -196,6 +208,7 @@ class ColumnMapping(BaseModel):
         cols = [self.text, *self.metadata]
         cols += [c for c in (self.id, self.value, self.item_number, self.keying, self.scale) if c]
         cols += [c for c in (self.options, self.option_values, self.context) if c]
+        cols += [c for c in (self.image, self.frames, self.video) if c]
         if isinstance(self.weights, dict):
             cols += list(self.weights)
         return list(dict.fromkeys(cols))
@@ -459,6 +472,63 @@ def _choice_format(rows: _Rows, row: int, cells: dict[str, Any], mapping: Column
         raise rows.error(row, col, problem, "at least two options with distinct labels") from exc
 
 
+def _media_path(rows: _Rows, row: int, column: str, raw: Any, root: Path) -> Path:
+    """A media path from a cell, resolved against the item file's folder and confined to it."""
+    if _missing(raw) or not str(raw).strip():
+        raise rows.error(row, column, "empty", "a media file path relative to the item file's folder")
+    path = (root / str(raw).strip()).resolve()
+    if not path.is_relative_to(root):
+        raise rows.error(
+            row, column, f"{raw!r} points outside the item file's folder {root}", "a path inside it"
+        )
+    if not path.is_file():
+        raise rows.error(row, column, f"no such file {path}", "an existing image or video file")
+    return path
+
+
+def _row_media(
+    rows: _Rows, row: int, cells: dict[str, Any], cmap: ColumnMapping, root: Path
+) -> tuple[list[MediaRef], Literal["none", "image", "video"]]:
+    """The item's media, each pinned by the digest of its bytes."""
+    if cmap.image:
+        return [MediaRef.pinned(_media_path(rows, row, cmap.image, cells.get(cmap.image), root))], "image"
+    if cmap.frames:
+        names = rows.listing(row, cmap.frames, cells.get(cmap.frames))
+        if not names:
+            raise rows.error(row, cmap.frames, "no frames", 'a JSON list or "a.png|b.png" of frame paths')
+        return [MediaRef.pinned(_media_path(rows, row, cmap.frames, n, root)) for n in names], "video"
+    if cmap.video:
+        video = _media_path(rows, row, cmap.video, cells.get(cmap.video), root)
+        return [
+            MediaRef.pinned(f) for f in _sampled_frames(rows, row, cmap.video, video, cmap.video_frames, root)
+        ], ("video")
+    return [], "none"
+
+
+def _sampled_frames(rows: _Rows, row: int, column: str, video: Path, n: int, root: Path) -> list[Path]:
+    """Frames of ``video`` sampled once into ``.vspec-frames/<digest>-<n>/`` beside the file."""
+    from valuespectrum.types import file_digest
+
+    folder = root / ".vspec-frames" / f"{file_digest(video)[:16]}-{n}"
+    done = sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem)) if folder.is_dir() else []
+    if len(done) == n:
+        return done
+    try:
+        from ingestion.frames import DecodeError, sample_frames, save_thumbnails
+    except ImportError as exc:
+        raise rows.error(
+            row,
+            column,
+            f"video items need the ingestion extra ({exc})",
+            "pip install 'valuespectrum[ingest]'",
+        ) from exc
+    try:
+        decoded = sample_frames(video, n)
+    except DecodeError as exc:
+        raise rows.error(row, column, f"cannot decode {video}: {exc}", "an mp4/webm/avi video") from exc
+    return save_thumbnails(decoded.frames, folder, max_side=768)
+
+
 def _metadata_value(v: Any) -> str | int | float | bool | None:
     if v is None or isinstance(v, str | int | float | bool):
         return v
@@ -496,6 +566,7 @@ def load_items(
             raise ConfigError(f"{p}: missing column {col!r} (columns found: {', '.join(found)})")
 
     key = instrument_key(cmap.instrument) if cmap.instrument else None
+    media_root = p.resolve().parent
     probes: list[Probe] = []
     id_rows: dict[str, int] = {}
     item_rows: dict[int, int] = {}
@@ -580,6 +651,7 @@ def load_items(
                         "a scale that covers every label",
                     )
                 fmt = AnswerFormat(kind="likert", scale_min=lo, scale_max=hi, labels=dict(cmap.labels))
+            media, media_kind = _row_media(rows, row, cells, cmap, media_root)
             try:
                 probe = Probe(
                     id=pid_raw or str(row),
@@ -588,6 +660,8 @@ def load_items(
                     keys=keys,
                     instrument=bank_name,
                     context=context,
+                    media=media,
+                    media_kind=media_kind,
                     metadata=metadata,
                 )
             except ValidationError as exc:

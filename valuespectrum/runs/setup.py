@@ -31,11 +31,13 @@ def under(base: Path, p: str | Path) -> Path:
 
 def backend_factory(cache: bool | str, base: Path) -> BackendFactory:
     """Backends from specs, with a manifest's ``cache`` setting: True = the shared cache under
-    the data folder, a path = that SQLite file (relative to ``base``), False = none."""
+    the data folder, a path = that SQLite file (relative to ``base``), False = none,
+    "refresh" = the shared cache, asking the model again and overwriting what it holds."""
     from valuespectrum.backends.registry import create_backend
 
     path: str | None
-    if cache is True:
+    refresh = cache == "refresh"
+    if cache is True or refresh:
         path = str(data_dir() / "response-cache.sqlite")
     elif cache is False:
         path = None
@@ -43,7 +45,7 @@ def backend_factory(cache: bool | str, base: Path) -> BackendFactory:
         path = str(under(base, cache))
 
     def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
-        return create_backend(spec, cache=path, **options)
+        return create_backend(spec, cache=path, cache_refresh=refresh, **options)
 
     return make
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
+from valuespectrum.backends.spec import redact_url_credentials
 from valuespectrum.types import GenerateConfig, stable_hash
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -57,7 +58,14 @@ class ModelSpec(Strict):
 
     @property
     def name(self) -> str:
-        return self.label or self.spec
+        return self.label or redact_url_credentials(self.spec)
+
+    @field_serializer("spec", "options")
+    def _no_credentials(self, value: Any) -> Any:
+        # credentials in a base URL never reach manifest.yaml, headers or records
+        if isinstance(value, str):
+            return redact_url_credentials(value)
+        return {k: redact_url_credentials(v) if isinstance(v, str) else v for k, v in value.items()}
 
 
 class RunSpecBase(Strict):
@@ -77,7 +85,8 @@ class RunSpecBase(Strict):
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
     cache: bool | str = True
     """True: a shared cache under the data folder; a path: that SQLite file (relative to the
-    manifest, like its other paths); False: none."""
+    manifest, like its other paths); False: none; "refresh": the shared cache, asking every
+    request again and overwriting the stored answers."""
     max_failure_rate: float = Rate(default=0.0)
     """A run whose failed-request share exceeds this exits 1."""
     max_unparsed_rate: float = Rate(default=0.5)

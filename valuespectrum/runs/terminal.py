@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,12 +37,22 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         transient=False,
     ) as prog:
         tasks: dict[str, Any] = {}
+        # Models run one after another: each label's clock starts when the previous one's
+        # last update came (the first batch finishes before the first update).
+        started: dict[str, float] = {}
+        last = [time.perf_counter()]
 
         def update(label: str, done: int, total: int) -> None:
             if label not in tasks:
                 tasks[label] = prog.add_task(label, total=total, rate="")
+                started[label] = last[0]
             task_id = tasks[label]
             prog.update(task_id, completed=done)
+            last[0] = time.perf_counter()
+            if done >= total:  # the run's mean rate and wall time, not a short-window estimate
+                wall = last[0] - started[label]
+                prog.update(task_id, rate=f"{done / wall:.2f} req/s mean, {wall:.1f} s" if wall > 0 else "")
+                return
             speed = prog.tasks[task_id].speed
             prog.update(task_id, rate=f"{speed:.1f} req/s" if speed else "")
 

