@@ -310,7 +310,7 @@ def test_a_down_server_fails_later_batches_at_once_and_says_so_once(
 
 def test_credentials_in_the_base_url_are_redacted_everywhere(tmp_path: Path) -> None:
     from valuespectrum.manifest import parse_manifest
-    from valuespectrum.runs.setup import write_run_files
+    from valuespectrum.runs.folder import RunFolder
 
     port = free_port()
     url = f"http://alice:p%40ssw0rd@127.0.0.1:{port}/v1"
@@ -325,10 +325,7 @@ def test_credentials_in_the_base_url_are_redacted_everywhere(tmp_path: Path) -> 
     manifest = parse_manifest(
         {"models": [{"spec": f"openai:m@{url}"}, {"spec": "openai:n", "options": {"base_url": url}}]}
     )
-    write_run_files(
-        manifest, [None], manifest_path=tmp_path / "manifest.yaml", personas_path=tmp_path / "p.json",
-        header_path=tmp_path / "header.json", digest="d", seed=0,
-    )  # fmt: skip
+    RunFolder(tmp_path).start(manifest, [None])
     shown = [
         resp.model_dump_json(), echoed.model_dump_json(), repr(backend), backend.model_id,
         (tmp_path / "manifest.yaml").read_text(), (tmp_path / "header.json").read_text(),
