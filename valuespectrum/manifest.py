@@ -33,6 +33,8 @@ class ModelEntry(_Strict):
     """Backend settings (device, dtype, batch_size, api_key_env, script for mock...)."""
     modalities: list[Modality] | None = None
     """Override the run's modalities for this model (e.g. [text] for a text-only LLM)."""
+    personas: list[str] | None = None
+    """Ask this model under these of the run's personas only (default: all of them)."""
 
     @property
     def name(self) -> str:
@@ -142,6 +144,10 @@ class RunManifest(_Strict):
         dups = sorted({n for n in names if names.count(n) > 1})
         if dups:
             raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
+        for m in self.models:
+            unknown = sorted(set(m.personas or []) - set(self.personas))
+            if unknown:
+                raise ValueError(f"model {m.name!r}: personas {unknown} are not among the run's personas")
         return self
 
 

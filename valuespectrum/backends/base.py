@@ -8,7 +8,7 @@ carry on. It raises BackendError only when it cannot work at all (bad spec, miss
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from valuespectrum.types import ModelRequest, ModelResponse
 
@@ -42,3 +42,24 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release resources (connections, GPU memory). Idempotent."""
         ...
+
+
+@runtime_checkable
+class ActivationAccess(Protocol):
+    """What steering needs from a backend: its loaded torch model and the text reader that feeds it.
+
+    Steering hooks decoder layers of ``model``; extraction, detectors and perplexity encode text
+    with ``tokenizer`` (or the multimodal ``processor``). A backend that offers these is
+    steerable (:class:`~valuespectrum.backends.steered.SteeredBackend`); the local ``hf`` backend does.
+    """
+
+    model: Any
+    """The torch module generating the answers (decoder layers are found in it by name)."""
+    tokenizer: Any
+    processor: Any | None
+    """The multimodal processor, or None for text-only models."""
+
+
+def text_reader(backend: ActivationAccess) -> Any:
+    """The object that turns text into model inputs: the processor of a VLM, else the tokenizer."""
+    return backend.processor if backend.processor is not None else backend.tokenizer

@@ -39,6 +39,7 @@ def _mock_from_spec(spec: BackendSpec) -> Backend:
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
     # name: (target, pip extra that provides its dependencies)
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
+    "steered": ("valuespectrum.backends.steered:SteeredBackend.from_spec", "hf"),
     "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
     "mock": (_mock_from_spec, None),
 }
@@ -74,9 +75,21 @@ class BackendRegistry:
         self._load_plugins()
         return sorted(self._targets)
 
-    def create(self, spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
-        """Parse ``spec``, build its backend and optionally wrap it in a response cache."""
+    def create(
+        self,
+        spec: str | BackendSpec,
+        *,
+        cache: str | Path | None = None,
+        base_dir: str | Path | None = None,
+        **options: Any,
+    ) -> Backend:
+        """Parse ``spec``, build its backend and optionally wrap it in a response cache.
+
+        ``base_dir``: the folder relative file paths in the options are read from (a manifest's folder).
+        """
         parsed = self._parse(spec, options)
+        if base_dir is not None:
+            parsed = parsed.model_copy(update={"base_dir": str(base_dir)})
         factory = self._factory(parsed.kind, parsed)
         try:
             backend = factory(parsed)
@@ -193,10 +206,17 @@ def register_backend(name: str, target: Target, *, extra: str | None = None) -> 
     _DEFAULT.register(name, target, extra=extra)
 
 
-def create_backend(spec: str | BackendSpec, *, cache: str | Path | None = None, **options: Any) -> Backend:
+def create_backend(
+    spec: str | BackendSpec,
+    *,
+    cache: str | Path | None = None,
+    base_dir: str | Path | None = None,
+    **options: Any,
+) -> Backend:
     """Build a backend from a spec such as ``hf:Qwen/Qwen2-VL-2B-Instruct`` or
-    ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache."""
-    return _DEFAULT.create(spec, cache=cache, **options)
+    ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache;
+    ``base_dir`` is where relative file paths in the options are read from."""
+    return _DEFAULT.create(spec, cache=cache, base_dir=base_dir, **options)
 
 
 def list_backends() -> list[str]:

@@ -217,6 +217,8 @@ def execute_run(
             todo: list[Job] = []
             for persona in personas:
                 pid = persona.id if persona else NO_PERSONA
+                if entry.personas is not None and pid not in entry.personas:
+                    continue
                 for probe in probes:
                     variants = list(entry.modalities or manifest.modalities) if probe.media else [""]
                     for variant in variants:

@@ -51,7 +51,7 @@ def backend_factory(cache: bool | str, base: Path) -> BackendFactory:
         path = str(under(base, cache))
 
     def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
-        return create_backend(spec, cache=path, **options)
+        return create_backend(spec, cache=path, base_dir=base, **options)
 
     return make
 
