@@ -36,7 +36,7 @@ def test_extract_then_eval(tmp_path):
     (tmp_path / "bank.json").write_text(bank.model_dump_json())
     (tmp_path / "e.yaml").write_text(
         f"model: {model}\nvectors: [{tmp_path / 'vec' / 'power-caa.json'}]\nprobes: {tmp_path / 'bank.json'}\n"
-        f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\n"
+        f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\ncache: false\n"
     )
     res = runner.invoke(app, ["eval", str(tmp_path / "e.yaml")])
     assert res.exit_code == 0, res.output
