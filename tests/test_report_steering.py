@@ -275,6 +275,7 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
     (tmp_path / "e.yaml").write_text(
         f"model: {model}\nvectors: [{vec / 'power-probe.json'}]\nprobes: {tmp_path / 'bank.json'}\n"
         f"mode: gated\nmultipliers: [0.9]\nn_random: 2\nfluency: false\ncapability: false\nout: {run}\n"
+        "cache: false\n"
         f"gate:\n  pooling: mean\n  threshold: 0.5\n  detectors: {{power: {vec / 'power-detector.json'}}}\n"
     )
     res = runner.invoke(app, ["steer", "eval", str(tmp_path / "e.yaml")])
@@ -289,7 +290,8 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
     res = runner.invoke(app, ["report", str(run)])
     assert res.exit_code == 0, res.output
     html_path = run / "report" / "report.html"
-    assert "sections: steering" in res.output and html_path.is_file()
+    # the evaluation is an ordinary probe run, so the page has its probe sections and the steering one
+    assert "sections: profiles" in res.output and "steering" in res.output and html_path.is_file()
 
     executable = CHROMIUM if Path(CHROMIUM).is_file() else str(shutil.which("chromium"))
     with sync_api.sync_playwright() as pw:
@@ -299,7 +301,8 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
         try:
             page = ctx.new_page()
             page.goto(html_path.as_uri(), wait_until="load")
-            assert page.eval_on_selector_all("section", "els => els.map(e => e.id)") == ["steering"]
+            ids = page.eval_on_selector_all("section", "els => els.map(e => e.id)")
+            assert ids[0] == "profiles" and ids[-1] == "steering"
             assert page.text_content("section#steering > h2") == "Steering effects"
             fig = page.query_selector('section#steering svg[data-figure="steering-side-effects"]')
             assert fig is not None

@@ -36,7 +36,7 @@ def test_extract_then_eval(tmp_path):
     (tmp_path / "bank.json").write_text(bank.model_dump_json())
     (tmp_path / "e.yaml").write_text(
         f"model: {model}\nvectors: [{tmp_path / 'vec' / 'power-caa.json'}]\nprobes: {tmp_path / 'bank.json'}\n"
-        f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\n"
+        f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\ncache: false\n"
     )
     res = runner.invoke(app, ["eval", str(tmp_path / "e.yaml")])
     assert res.exit_code == 0, res.output
@@ -69,3 +69,21 @@ def test_eval_names_the_builtin_banks_when_the_probe_file_is_missing(tmp_path):
     res = CliRunner().invoke(app, ["eval", str(tmp_path / "e.yaml")])
     assert isinstance(res.exception, ConfigError)
     assert "field 'probes'" in str(res.exception) and "built-in bank (portrait" in str(res.exception)
+
+
+def test_example_manifests_resolve_paths_from_their_folder():
+    from pathlib import Path
+
+    from valuespectrum.runs.setup import under
+    from valuespectrum.steering.manifest import EvalManifest, ExtractManifest, load_manifest
+
+    x = load_manifest("manifests/steer_extract.yaml", ExtractManifest)
+    e = load_manifest("manifests/steer_eval.yaml", EvalManifest)
+    base = Path("manifests")
+    assert x.model.spec == e.model.spec == "hf:vspec-demo/models/SmolLM2-135M-Instruct"
+    # the eval reads the vectors where extract wrote them, both relative to manifests/
+    assert (under(base, x.out) / "power-probe.json").resolve() == under(base, e.vectors[1]).resolve()
+    assert under(base, e.out).resolve() == Path("runs/steer-eval").resolve()
+    assert e.gate is not None and under(base, e.gate.detectors["Power"]).resolve() == (
+        Path("runs/steer-vectors/power-detector.json").resolve()
+    )

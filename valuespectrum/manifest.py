@@ -28,6 +28,8 @@ from valuespectrum.values import Value, parse_value
 class ModelEntry(ModelSpec):
     modalities: list[Modality] | None = None
     """Override the run's modalities for this model (e.g. [text] for a text-only LLM)."""
+    personas: list[str] | None = None
+    """Ask this model under these of the run's personas only (default: all of them)."""
 
     @field_validator("modalities")
     @classmethod
@@ -145,6 +147,10 @@ class RunManifest(RunSpecBase):
         if not self.scoring.use_logprobs and self.generation.score_options:
             # answers are parsed from text: no request asks for option scores it will not use
             self.generation = self.generation.model_copy(update={"score_options": False})
+        for m in self.models:
+            unknown = sorted(set(m.personas or []) - set(self.personas))
+            if unknown:
+                raise ValueError(f"model {m.name!r}: personas {unknown} are not among the run's personas")
         return self
 
 

@@ -46,18 +46,23 @@ class Backend(Protocol):
 
 @runtime_checkable
 class ActivationAccess(Protocol):
-    """A backend whose internals steering and activation reading may touch (local models).
+    """What steering needs from a backend: its loaded torch model and the text reader that feeds it.
 
-    ``model`` is the torch module whose decoder layers are hooked; ``tokenizer`` turns text
-    into its inputs. Server backends do not have these; code that needs them checks
-    ``isinstance(backend, ActivationAccess)`` instead of reaching for attributes.
+    Steering hooks decoder layers of ``model``; extraction, detectors and perplexity encode text
+    with ``tokenizer`` (or the multimodal ``processor``). A backend that offers these is
+    steerable (:class:`~valuespectrum.backends.steered.SteeredBackend`); the local ``hf`` backend does.
     """
 
-    @property
-    def model(self) -> Any: ...
+    model: Any
+    """The torch module generating the answers (decoder layers are found in it by name)."""
+    tokenizer: Any
+    processor: Any | None
+    """The multimodal processor, or None for text-only models."""
 
-    @property
-    def tokenizer(self) -> Any: ...
+
+def text_reader(backend: ActivationAccess) -> Any:
+    """The object that turns text into model inputs: the processor of a VLM, else the tokenizer."""
+    return backend.processor if backend.processor is not None else backend.tokenizer
 
 
 def activation_access(backend: object) -> ActivationAccess:

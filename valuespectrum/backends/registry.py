@@ -49,6 +49,7 @@ _BUILTIN_OPTIONS: dict[str, str] = {
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
     # name: (target, pip extra that provides its dependencies)
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
+    "steered": ("valuespectrum.backends.steered:SteeredBackend.from_spec", "hf"),
     "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
     "mock": (_mock_from_spec, None),
     "replay": ("valuespectrum.backends.replay:ReplayBackend.from_spec", None),
@@ -105,11 +106,17 @@ class BackendRegistry:
         *,
         cache: str | Path | None = None,
         cache_refresh: bool = False,
+        base_dir: str | Path | None = None,
         **options: Any,
     ) -> Backend:
         """Parse ``spec``, build its backend and optionally wrap it in a response cache
-        (``cache_refresh``: ask the model anyway and overwrite the stored answers)."""
+        (``cache_refresh``: ask the model anyway and overwrite the stored answers).
+
+        ``base_dir``: the folder relative file paths in the options are read from (a manifest's folder).
+        """
         parsed = self._parse(spec, options)
+        if base_dir is not None:
+            parsed = parsed.model_copy(update={"base_dir": str(base_dir)})
         factory = self._factory(parsed.kind, parsed)
         self._validate_options(parsed)
         try:
@@ -270,11 +277,18 @@ def register_backend(
 
 
 def create_backend(
-    spec: str | BackendSpec, *, cache: str | Path | None = None, cache_refresh: bool = False, **options: Any
+    spec: str | BackendSpec,
+    *,
+    cache: str | Path | None = None,
+    cache_refresh: bool = False,
+    base_dir: str | Path | None = None,
+    **options: Any,
 ) -> Backend:
     """Build a backend from a spec such as ``hf:Qwen/Qwen2-VL-2B-Instruct`` or
-    ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache."""
-    return _DEFAULT.create(spec, cache=cache, cache_refresh=cache_refresh, **options)
+    ``openai:my-model@http://127.0.0.1:8000/v1``; ``cache`` wraps it in a response cache
+    (``cache_refresh``: ask anyway and overwrite); ``base_dir`` is where relative file paths in
+    the options are read from."""
+    return _DEFAULT.create(spec, cache=cache, cache_refresh=cache_refresh, base_dir=base_dir, **options)
 
 
 def list_backends() -> list[str]:

@@ -27,6 +27,9 @@ class BackendSpec(BaseModel):
     """Hub id, local folder or GGUF file (hf); served model name (openai)."""
     base_url: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    base_dir: str | None = None
+    """Folder that relative file paths in ``options`` resolve against (the manifest's folder);
+    None: where you run. Backends with file options (e.g. ``steered``'s vector) read it."""
 
     @classmethod
     def parse(cls, spec: str, **options: Any) -> BackendSpec:

@@ -48,6 +48,8 @@ def plan_trials(
     for entry in manifest.models:
         for persona in personas:
             pid = persona.id if persona else NO_PERSONA
+            if entry.personas is not None and pid not in entry.personas:
+                continue  # this model is asked under some of the run's personas only
             for probe in probes:
                 variants = list(entry.modalities or manifest.modalities) if probe.media else [""]
                 for variant in variants:

@@ -45,7 +45,7 @@ def backend_factory(cache: bool | str, base: Path) -> BackendFactory:
         path = str(under(base, cache))
 
     def make(spec: str, options: dict[str, object], _label: str | None) -> Backend:
-        return create_backend(spec, cache=path, cache_refresh=refresh, **options)
+        return create_backend(spec, cache=path, cache_refresh=refresh, base_dir=base, **options)
 
     return make
 

@@ -6,7 +6,11 @@
 - :mod:`.apply`: :func:`steer` context manager (add or ConVA gated), always restoring the model
 - :mod:`.gated`: minimum-norm probe shift and gates
 - :mod:`.pairs`: built-in and user contrastive pairs
-- :mod:`.evaluate`: probe sets under steering with the standard controls
+- :mod:`.extract`: :func:`extract`, vectors per value from a backend in one call
+- :mod:`.conditions`, :mod:`.evaluate`: probe sets under steering with the standard controls,
+  as one ordinary probe run (responses, resume, cache, re-scoring)
+- :class:`SteeredBackend` (:mod:`valuespectrum.backends.steered`): a backend with a steering
+  condition, usable wherever a backend is (probe runs, VQA, browsing)
 - :mod:`.interdependence`: value-to-value effects, PC graph, circumplex check
 
 Heavy dependencies (torch, transformers, scikit-learn, causal-learn) load inside functions.
@@ -14,8 +18,29 @@ Heavy dependencies (torch, transformers, scikit-learn, causal-learn) load inside
 
 from __future__ import annotations
 
+from typing import Any
+
 from valuespectrum.steering.apply import steer
+from valuespectrum.steering.extract import ValueVectors, extract
 from valuespectrum.steering.pairs import ContrastivePair, builtin_pairs, load_pairs
 from valuespectrum.steering.vectors import SteeringVector
 
-__all__ = ["ContrastivePair", "SteeringVector", "builtin_pairs", "load_pairs", "steer"]
+__all__ = [
+    "ContrastivePair",
+    "SteeredBackend",
+    "SteeringVector",
+    "ValueVectors",
+    "builtin_pairs",
+    "extract",
+    "load_pairs",
+    "steer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # backends.steered imports this package's modules; importing it lazily keeps the graph acyclic
+    if name == "SteeredBackend":
+        from valuespectrum.backends.steered import SteeredBackend
+
+        return SteeredBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

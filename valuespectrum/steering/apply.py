@@ -4,10 +4,14 @@ Hooks are forward hooks on decoder layers that return a modified output; no weig
 touched, and every hook is removed in ``finally``, so the model is restored exactly even when
 the block raises.
 
-Positions: the vector is added at *every* position that passes through the hooked layers
-(prompt tokens and, during generation, each new token). With left padding, pad positions are
-shifted too, but the attention mask keeps them from reaching real tokens, so a padded batch
-gives the same outputs per sequence as running each sequence alone.
+Positions (``positions=``): ``"all"`` (default) steers every position that passes through the
+hooked layers: prompt tokens and, during generation, each new token. ``"prompt"`` steers the
+passes that read the request (the prefill of ``model.generate`` and every pass outside it, such
+as option scoring, where scored options are read teacher-forced in the same pass);
+``"generated"`` steers only the decoding steps of ``model.generate`` (so single-token option
+scores, read at the prompt's last position, are left unchanged). With left padding, pad
+positions are shifted too, but the attention mask keeps them from reaching real tokens, so a
+padded batch gives the same outputs per sequence as running each sequence alone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ if TYPE_CHECKING:
     import torch
 
 Mode = Literal["add", "gated"]
+Positions = Literal["all", "prompt", "generated"]
+
+
+@dataclass
+class _Phase:
+    """Whether the current forward call reads the request or decodes a new token."""
+
+    generating: bool = False
+    calls: int = 0
+    """Forward calls since the running ``generate`` began (1 = its prefill)."""
+
+    def current(self) -> Literal["prompt", "generated"]:
+        return "generated" if self.generating and self.calls > 1 else "prompt"
 
 
 @dataclass
@@ -56,6 +73,7 @@ def steer(
     gate: Gate | None = None,
     gate_layer: int | None = None,
     layer_template: str | None = None,
+    positions: Positions = "all",
 ) -> Iterator[dict[str, Any]]:
     """Steer ``model`` inside the block.
 
@@ -67,7 +85,8 @@ def steer(
     A gate with ``uses_attention_mask = True`` (e.g. :meth:`InputDetector.gate`) also gets the
     attention mask of the model call, so it can pool the whole prompt without padding.
 
-    Yields a small dict of counters (``steered_sequences``) for reports.
+    ``positions`` (``all``, ``prompt``, ``generated``): which forward passes are steered (see
+    the module notes). Yields a small dict of counters (``steered_sequences``) for reports.
     """
     template = layer_template_for(model, layer_template or vector.layer_template)
     chosen = sorted(vector.layers) if layers is None else list(layers)
@@ -83,11 +102,19 @@ def steer(
         raise ConfigError(f"mode must be 'add' or 'gated', got {mode!r}")
     if gate is not None and mode != "gated":
         raise ConfigError("gate is only used with mode='gated'")
+    if positions not in ("all", "prompt", "generated"):
+        raise ConfigError(f"positions must be 'all', 'prompt' or 'generated', got {positions!r}")
 
     state = _GateState()
+    phase = _Phase()
     stats: dict[str, Any] = {"steered_sequences": 0, "seen_sequences": 0}
     handles = []
+    patched = False
     try:
+        if positions != "all":
+            handles.append(model.register_forward_pre_hook(_count_hook(phase)))
+            _wrap_generate(model, phase)
+            patched = True
         if gate is not None:
             g_layer = min(modules) if gate_layer is None else gate_layer
             if g_layer > min(modules):
@@ -104,11 +131,47 @@ def steer(
             else:
                 assert vector.probe_bias is not None
                 hook = _gated_hook(vector.layers[i], vector.probe_bias[i], p0, state, gate is not None)
-            handles.append(module.register_forward_hook(hook))
+            handles.append(module.register_forward_hook(_only_in(phase, positions, hook)))
         yield stats
     finally:
         for h in handles:
             h.remove()
+        if patched:
+            del model.generate  # the instance attribute; the class's method shows again
+
+
+def _count_hook(phase: _Phase) -> Any:
+    def hook(_module: Any, _args: Any) -> None:
+        if phase.generating:
+            phase.calls += 1
+
+    return hook
+
+
+def _wrap_generate(model: Any, phase: _Phase) -> None:
+    """Shadow ``model.generate`` for the block so decoding steps can be told from the prefill."""
+    if "generate" in vars(model):
+        raise ConfigError("this model is already being steered by prompt or generated positions")
+    original = model.generate
+
+    def generate(*args: Any, **kwargs: Any) -> Any:
+        phase.generating, phase.calls = True, 0
+        try:
+            return original(*args, **kwargs)
+        finally:
+            phase.generating = False
+
+    model.generate = generate
+
+
+def _only_in(phase: _Phase, positions: Positions, hook: Any) -> Any:
+    if positions == "all":
+        return hook
+
+    def gated_by_phase(module: Any, inputs: Any, output: Any) -> Any:
+        return hook(module, inputs, output) if phase.current() == positions else None
+
+    return gated_by_phase
 
 
 def _multipliers(multiplier: float | dict[int, float], layers: list[int]) -> dict[int, float]:

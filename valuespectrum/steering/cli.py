@@ -11,13 +11,12 @@ import typer
 from valuespectrum.errors import ConfigError
 
 if TYPE_CHECKING:
+    from valuespectrum.manifest import ProbeSelection
+    from valuespectrum.probes.schema import Probe
     from valuespectrum.steering.detector import InputDetector
     from valuespectrum.steering.manifest import EvalManifest
     from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.values import Value
-
-#: Subfolder of the eval's ``out`` run folder that holds the steering results (read by ``vspec report``).
-STEERING_DIR = "steering"
 
 app = typer.Typer(
     help="Steering vectors: extract from contrastive pairs, evaluate with controls.", no_args_is_help=True
@@ -27,91 +26,68 @@ app = typer.Typer(
 @app.command()
 def extract(manifest: Path = typer.Argument(..., help="YAML manifest (ExtractManifest).")) -> None:
     """Extract CAA and probe vectors per value; report held-out probe accuracy per layer."""
-    from valuespectrum.backends.hf import HFBackend
-    from valuespectrum.steering.collect import extract_vectors, train_detector
-    from valuespectrum.steering.layers import resolve_layers
+    from valuespectrum.backends.registry import create_backend
+    from valuespectrum.runs.setup import under
+    from valuespectrum.steering.extract import extract as extract_vectors
     from valuespectrum.steering.manifest import ExtractManifest, load_manifest
-    from valuespectrum.steering.pairs import builtin_pairs, load_pairs
-    from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.values import Value, parse_value
 
     m = load_manifest(manifest, ExtractManifest)
-    pairs = builtin_pairs() if m.pairs == "builtin" else load_pairs(m.pairs)
+    base = manifest.parent
     try:
         values = list(Value) if m.values == "all" else [parse_value(v) for v in m.values]
     except ValueError as exc:
         raise ConfigError(f"{manifest}: field 'values': {exc}") from exc
-    backend = HFBackend(m.model, device=m.device, dtype=m.dtype)
-    out = Path(m.out)
-    out.mkdir(parents=True, exist_ok=True)
-    accuracy: dict[str, dict[str, float]] = {}
-    detector_acc: dict[str, float] = {}
-    for v in values:
-        ex = extract_vectors(
-            backend.model,
-            backend.processor or backend.tokenizer,
-            pairs,
-            v,
-            m.layers,
-            model_id=backend.model_id,
-            layer_template=m.layer_template,
+    backend = create_backend(m.model.spec, **m.model.options)
+    try:
+        found = extract_vectors(
+            backend,
+            values=values,
+            layers=m.layers,
+            pairs="builtin" if m.pairs == "builtin" else under(base, m.pairs),
             position=m.position,
             batch_size=m.batch_size,
             test_fraction=m.test_fraction,
             seed=m.seed,
+            layer_template=m.layer_template,
+            detector_layer=m.detector_layer,
         )
-        slug = v.value.lower()
-        ex.caa.save(out / f"{slug}-caa")
-        ex.probe.save(out / f"{slug}-probe")
-        accuracy[v.value] = {str(i): a for i, a in ex.accuracy_table().items()}
-        best = max(ex.accuracy_table().items(), key=lambda kv: kv[1])
+    finally:
+        backend.close()
+    out = under(base, m.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for v, vecs in found.items():
+        vecs.save(out)
+        best = max(vecs.accuracy.items(), key=lambda kv: kv[1])
         typer.echo(f"{v.value}: held-out probe accuracy best at layer {best[0]} ({best[1]:.2f})")
-        if m.detector_layer is not None:
-            fit = train_detector(
-                backend.model,
-                backend.processor or backend.tokenizer,
-                pairs,
-                v,
-                m.detector_layer,
-                layer_template=m.layer_template,
-                position=m.position,
-                batch_size=m.batch_size,
-                seed=m.seed,
+        if vecs.detector is not None:
+            (layer,) = vecs.detector.layers
+            typer.echo(
+                f"{v.value}: detector at layer {layer}, held-out accuracy {vecs.detector_accuracy:.2f}"
             )
-            (layer,) = resolve_layers(backend.model, [m.detector_layer], ex.probe.layer_template)
-            SteeringVector(
-                v,
-                "probe",
-                {layer: fit.w},
-                backend.model_id,
-                ex.probe.layer_template,
-                ex.probe.data_digest,
-                {layer: fit.b},
-                {
-                    "role": "detector",
-                    "position": m.position,
-                    "seed": m.seed,
-                    "test_accuracy": fit.test_accuracy,
-                },
-            ).save(out / f"{slug}-detector")
-            detector_acc[v.value] = fit.test_accuracy
-            typer.echo(f"{v.value}: detector at layer {layer}, held-out accuracy {fit.test_accuracy:.2f}")
+    accuracy = {v.value: {str(i): a for i, a in x.accuracy.items()} for v, x in found.items()}
     (out / "accuracy.json").write_text(json.dumps(accuracy, indent=2) + "\n")
+    detector_acc = {v.value: x.detector_accuracy for v, x in found.items() if x.detector_accuracy is not None}
     if detector_acc:
         (out / "detector_accuracy.json").write_text(json.dumps(detector_acc, indent=2) + "\n")
 
 
 @app.command("eval")
-def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManifest).")) -> None:
+def evaluate(
+    manifest: Path = typer.Argument(..., help="YAML manifest (EvalManifest)."),
+    fresh: bool = typer.Option(False, help="Discard what the run folder holds and start over."),
+) -> None:
     """Run a probe bank under each vector and strength, with label-order, persona and random controls.
 
-    Results go to OUT/steering/ (report.json, summary.txt, effects.png, interdependence.json and
-    the manifest), so ``vspec report OUT`` builds the steering section.
+    The evaluation is one ordinary probe run in OUT (responses.jsonl, summary.json: `vspec score`
+    works on it, and a killed evaluation resumes when run again); the steering results go to
+    OUT/steering/ (report.json, summary.txt, effects.png, interdependence.json and the manifest),
+    so ``vspec report OUT`` builds the probe and steering sections.
     """
-    from valuespectrum.backends.hf import HFBackend
-    from valuespectrum.probes.bank import list_banks, load_bank
-    from valuespectrum.probes.schema import ProbeBank
-    from valuespectrum.steering.evaluate import evaluate_steering
+    from valuespectrum.backends.registry import create_backend
+    from valuespectrum.runs.setup import under
+    from valuespectrum.runs.terminal import progress_bar
+    from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_steering
     from valuespectrum.steering.interdependence import (
         analyse_report,
         effect_matrix,
@@ -122,42 +98,49 @@ def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManif
     from valuespectrum.steering.vectors import SteeringVector
 
     m = load_manifest(manifest, EvalManifest)
-    bank_path = Path(m.probes)
-    if m.probes in list_banks():
-        bank = load_bank(m.probes)
-    elif not bank_path.is_file():
-        raise ConfigError(
-            f"{manifest}: field 'probes': {bank_path} not found; give a probe bank JSON file or a "
-            f"built-in bank ({', '.join(list_banks())})"
-        )
-    else:
-        try:
-            bank = ProbeBank.model_validate_json(bank_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ConfigError(f"{bank_path}: not a valid probe bank ({exc})") from exc
-    vectors = [SteeringVector.load(p) for p in m.vectors]
+    base = manifest.parent
+    probes = _probes(manifest, m)
+    files = [under(base, p) for p in m.vectors]
+    vectors = [SteeringVector.load(p) for p in files]
     detectors = _detectors(manifest, m, vectors) if m.gate is not None else None
-    backend = HFBackend(m.model, device=m.device, dtype=m.dtype)
-    for p, vec in zip(m.vectors, vectors, strict=True):
-        if vec.model_id != backend.model_id:
-            typer.echo(
-                f"warning: {p} was extracted from {vec.model_id!r}, evaluating on {backend.model_id!r}",
-                err=True,
+    backend = create_backend(m.model.spec, **m.model.options)
+    run_dir = under(base, m.out)
+    try:
+        for p, vec in zip(m.vectors, vectors, strict=True):
+            if vec.model_id != backend.model_id:
+                typer.echo(
+                    f"warning: {p} was extracted from {vec.model_id!r}, evaluating on {backend.model_id!r}",
+                    err=True,
+                )
+        with progress_bar() as on_progress:
+            report = evaluate_steering(
+                backend,
+                probes,
+                vectors,
+                m.multipliers,
+                seed=m.seed,
+                n_random=m.n_random,
+                mode=m.mode,
+                layers=m.layers,
+                positions=m.positions,
+                fluency=m.fluency,
+                capability=m.capability,
+                detectors=detectors,
+                out=run_dir,
+                fresh=fresh,
+                spec=m.model.spec,
+                label=m.model.name,
+                model_options=m.model.options,
+                vector_files=files,
+                cache=m.cache if isinstance(m.cache, bool) else str(under(base, m.cache)),
+                generation=m.generation,
+                batch_size=m.batch_size,
+                max_failure_rate=m.max_failure_rate,
+                progress=on_progress,
             )
-    report = evaluate_steering(
-        backend,
-        bank.probes,
-        vectors,
-        m.multipliers,
-        seed=m.seed,
-        n_random=m.n_random,
-        mode=m.mode,
-        fluency=m.fluency,
-        capability=m.capability,
-        detectors=detectors,
-    )
-    out = Path(m.out) / STEERING_DIR
-    out.mkdir(parents=True, exist_ok=True)
+    finally:
+        backend.close()
+    out = run_dir / STEERING_DIR
     (out / "manifest.yaml").write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")
     (out / "report.json").write_text(report.model_dump_json(indent=2) + "\n")
     summary = report.summary_text()
@@ -167,11 +150,54 @@ def evaluate(manifest: Path = typer.Argument(..., help="YAML manifest (EvalManif
     rows, _ = rows_from_report(report)
     plot_matrix(effect_matrix(rows), out / "effects.png", title="Steering effects (points)", label="Δ score")
     typer.echo(summary)
-    typer.echo(f"results: {out} (build the page with `vspec report {m.out}`)")
+    typer.echo(f"results: {out} (run folder {run_dir}: `vspec report {run_dir}`, `vspec score {run_dir}`)")
+    failed = sum(c.n_failed for c in report.conditions)
+    total = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["n_records"]
+    if total and failed / total > m.max_failure_rate:
+        typer.secho(
+            f"{failed} of {total} requests failed ({failed / total:.1%} > allowed {m.max_failure_rate:.1%}); "
+            f"see {run_dir / 'responses.jsonl'}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def _probes(manifest: Path, m: EvalManifest) -> ProbeSelection | list[Probe]:
+    """The manifest's probes: a selection as in run manifests, a built-in bank, or a ProbeBank JSON file."""
+    from valuespectrum.manifest import ProbeSelection
+    from valuespectrum.probes.bank import list_banks
+    from valuespectrum.probes.schema import ProbeBank
+    from valuespectrum.runs.setup import under
+
+    if isinstance(m.probes, ProbeSelection):
+        return m.probes.model_copy(
+            update={
+                "files": [
+                    f.model_copy(update={"path": str(under(manifest.parent, f.path))}) for f in m.probes.files
+                ],
+                "probe_set": None
+                if m.probes.probe_set is None
+                else str(under(manifest.parent, m.probes.probe_set)),
+            }
+        )
+    if m.probes in list_banks():
+        return ProbeSelection(banks=[m.probes])
+    bank_path = under(manifest.parent, m.probes)
+    if not bank_path.is_file():
+        raise ConfigError(
+            f"{manifest}: field 'probes': {bank_path} not found; give a probe bank JSON file or a "
+            f"built-in bank ({', '.join(list_banks())})"
+        )
+    try:
+        return list(ProbeBank.model_validate_json(bank_path.read_text(encoding="utf-8")).probes)
+    except ValueError as exc:
+        raise ConfigError(f"{bank_path}: not a valid probe bank ({exc})") from exc
 
 
 def _detectors(manifest: Path, m: EvalManifest, vectors: list[SteeringVector]) -> dict[Value, InputDetector]:
     """One whole-input detector per steered value, from the manifest's ``gate`` section."""
+    from valuespectrum.runs.setup import under
     from valuespectrum.steering.detector import InputDetector
     from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.values import parse_value
@@ -180,14 +206,15 @@ def _detectors(manifest: Path, m: EvalManifest, vectors: list[SteeringVector]) -
     files: dict[Value, str] = {}
     for name, path in m.gate.detectors.items():
         try:
-            files[parse_value(name)] = path
+            files[parse_value(name)] = str(under(manifest.parent, path))
         except ValueError as exc:
             raise ConfigError(f"{manifest}: field 'gate.detectors': {exc}") from exc
     out: dict[Value, InputDetector] = {}
     for path, vec in zip(m.vectors, vectors, strict=True):
         if vec.value in out:
             continue
-        source, probe = (files[vec.value], None) if vec.value in files else (f"{path} (own probe)", vec)
+        own = str(under(manifest.parent, path))
+        source, probe = (files[vec.value], None) if vec.value in files else (own, vec)
         try:
             probe = probe or SteeringVector.load(source)
             out[vec.value] = InputDetector.from_vector(

@@ -1,54 +1,72 @@
 """Run a probe set under steering, with the standard controls, and report effects against them.
 
-Every condition answers every probe in both answer-label orders (1-6 and 6-1, Yes/No and
-No/Yes) and the two readouts are averaged, because small models often answer by position.
-Controls, always on unless ``controls=False``:
+The evaluation is one ordinary probe run (:mod:`valuespectrum.steering.conditions`): its
+conditions are the run's models and personas, so it leaves ``responses.jsonl`` with every
+prompt, resumes after a kill, uses the response cache, and ``vspec score`` / ``vspec report``
+read its folder like any run. Every condition answers every probe in both answer-label orders
+(1-6 and 6-1, Yes/No and No/Yes) and the two readouts are averaged, because small models often
+answer by position. Controls, always on unless ``controls=False``:
 
 - baseline: no steering, no persona;
-- a neutral, value-free persona (the reference for persona prompting);
+- the built-in ``neutral`` persona (the reference for persona prompting);
 - random vectors with the same per-layer norm as each steering vector (several seeded draws),
   at the same strengths: a steering effect counts only against this distribution.
 
-Side by side: the same items under a persona prompt naming the target value. In gated mode a
-whole-input detector per value (:class:`~valuespectrum.steering.detector.InputDetector`) can
-decide once per request whether to steer it at all; rejected requests run unsteered, in every
-steered and random condition alike, so random controls differ from the vector only in direction.
-For each condition the report also carries a fluency proxy (perplexity of its generated text under the
-unsteered model, repetition rate) and a capability proxy (fixed arithmetic and copy items).
+Side by side: the same items under the built-in ``value-*`` persona of the target value (the
+texts ``vspec run`` uses). In gated mode a whole-input detector per value
+(:class:`~valuespectrum.steering.detector.InputDetector`) can decide once per request whether
+to steer it at all; rejected requests run unsteered, in every steered and random condition
+alike, so random controls differ from the vector only in direction. For the baseline and each
+steered condition the report also carries a fluency proxy (perplexity of its generated text
+under the unsteered model, repetition rate) and a capability proxy (fixed arithmetic and copy
+items); their requests and answers are kept in ``steering/quality.jsonl``.
+Scores are continuous readouts of the stored option log-likelihoods (:mod:`.readout`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from valuespectrum.backends.base import ActivationAccess, Backend, text_reader
 from valuespectrum.errors import ConfigError
-from valuespectrum.probes.render import RenderedProbe, render_probe
-from valuespectrum.probes.schema import Probe
+from valuespectrum.manifest import ProbeSelection
+from valuespectrum.personas import Persona
+from valuespectrum.probes.probe_set import save_probe_set
+from valuespectrum.probes.render import render_probe
+from valuespectrum.probes.schema import Probe, ProbeBank
+from valuespectrum.runs.execute import execute_run
+from valuespectrum.runs.folder import RunFolder
+from valuespectrum.runs.jsonl import read_jsonl
+from valuespectrum.runs.score import score_run
+from valuespectrum.runs.setup import data_dir
 from valuespectrum.steering import quality
-from valuespectrum.steering.apply import steer
+from valuespectrum.steering.apply import Mode, Positions
+from valuespectrum.steering.collect import text_tokenizer
+from valuespectrum.steering.conditions import (
+    PlannedCondition,
+    SteeringSetup,
+    condition_backends,
+    plan_conditions,
+    run_manifest,
+)
 from valuespectrum.steering.detector import InputDetector, request_text
+from valuespectrum.steering.quality_checks import run_quality_checks
 from valuespectrum.steering.readout import keyed_scores
 from valuespectrum.steering.vectors import SteeringVector
-from valuespectrum.types import ModelRequest
+from valuespectrum.types import GenerateConfig, ModelRequest, ModelResponse
 from valuespectrum.values import Value
 
-NEUTRAL_PERSONA = "You are a person answering questions about yourself. Answer as you normally would."
 Z_THRESHOLD = 2.0
-
-
-def value_persona(value: Value) -> str:
-    """A persona prompt that stresses one value (the prompting counterpart of a steering vector)."""
-    return (
-        f"You are a person for whom {value.value} matters more than anything else: "
-        f"{value.definition[0].lower()}{value.definition[1:]} Answer as this person."
-    )
+#: Subfolder of a steering run folder that holds the steering results (read by ``vspec report``).
+STEERING_DIR = "steering"
 
 
 class Fluency(BaseModel):
@@ -76,6 +94,14 @@ class Condition(BaseModel):
     fluency: Fluency | None = None
     steered_share: float | None = None
     """Share of probe requests a whole-input detector let through (gated mode with a detector)."""
+    method: str | None = None
+    """The vector's method (steer and random conditions)."""
+    model: str | None = None
+    """The run's model label whose rows this condition is."""
+    persona: str | None = None
+    """The run's persona id whose rows this condition is."""
+    n_failed: int = 0
+    """Requests without option log-likelihoods (failed), left out of the profile."""
 
 
 class Effect(BaseModel):
@@ -123,6 +149,8 @@ class SteeringReport(BaseModel):
     """Detectors used in gated mode (empty: every request was steered)."""
     conditions: list[Condition]
     effects: list[Effect]
+    run_dir: str | None = None
+    """The probe run holding every condition's responses (responses.jsonl)."""
 
     def condition(self, name: str) -> Condition:
         for c in self.conditions:
@@ -159,38 +187,50 @@ def _fmt(x: float | None, spec: str = ".2f") -> str:
     return "n/a" if x is None or math.isnan(x) else format(x, spec)
 
 
-Renderer = Callable[..., RenderedProbe]
-
-
 def evaluate_steering(
-    backend: Any,
-    probes: Sequence[Probe],
+    backend: Backend,
+    probes: Sequence[Probe] | ProbeSelection,
     vectors: Sequence[SteeringVector],
     multipliers: Sequence[float],
     *,
     controls: bool = True,
     seed: int = 0,
     n_random: int = 3,
-    mode: Literal["add", "gated"] = "add",
+    mode: Mode = "add",
     layers: list[int] | None = None,
+    positions: Positions = "all",
     fluency: bool = True,
     capability: bool = True,
     fluency_tokens: int = 24,
-    render: Renderer = render_probe,
     detectors: Mapping[Value, InputDetector] | None = None,
+    out: str | Path | None = None,
+    fresh: bool = False,
+    spec: str | None = None,
+    label: str | None = None,
+    model_options: Mapping[str, Any] | None = None,
+    vector_files: Sequence[str | Path] | None = None,
+    cache: bool | str = False,
+    generation: GenerateConfig | None = None,
+    batch_size: int = 8,
+    max_failure_rate: float = 1.0,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> SteeringReport:
-    """Evaluate each vector at each strength (a multiplier, or p0 in ``mode="gated"``).
+    """Evaluate each vector at each strength (a multiplier, or p0 in ``mode="gated"``) as one probe run.
 
-    ``backend`` must expose ``.model`` (a torch module) and ``generate(requests)`` filling
-    ``option_logprobs``; fluency also needs ``.tokenizer``. ``detectors`` (gated mode only)
-    maps each steered value to a whole-input detector that decides per request whether to steer.
+    ``backend`` must expose its activations (:class:`~valuespectrum.backends.base.ActivationAccess`,
+    e.g. an ``hf:`` backend) and fill ``option_logprobs``; it is lent to every condition and
+    left open. The run goes to ``out`` (a run folder: responses.jsonl, resume, ``vspec score``;
+    steering results under ``out/steering/``), or to a temporary folder that is deleted when
+    ``out`` is None. ``spec``/``label``/``model_options`` describe the base model in the stored
+    manifest; ``vector_files`` are the vectors' files (default: saved into the run folder);
+    ``cache`` as in run manifests (False: none). ``detectors`` (gated mode only) maps each steered
+    value to a whole-input detector that decides per request whether to steer it.
     """
-    model = getattr(backend, "model", None)
-    if model is None:
+    if not isinstance(backend, ActivationAccess):
         raise ConfigError(
-            "steering evaluation needs a backend with a loaded torch model (backend.model), e.g. hf:"
+            "steering evaluation needs a backend that exposes its loaded model (model, tokenizer), e.g. hf:"
         )
-    if not probes:
+    if isinstance(probes, Sequence) and not probes:
         raise ConfigError("steering evaluation needs at least one probe")
     if not vectors or not multipliers:
         raise ConfigError("steering evaluation needs at least one vector and one multiplier")
@@ -202,60 +242,73 @@ def evaluate_steering(
     missing = [v.value.value for v in vectors if detectors and v.value not in detectors]
     if missing:
         raise ConfigError(f"no detector given for the steered values {missing}")
-    tokenizer = getattr(backend, "tokenizer", None)
-    run = _Runner(
-        backend, list(probes), render, fluency and tokenizer is not None, capability, fluency_tokens
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="vspec-steer-") as tmp:
+            return evaluate_steering(
+                backend, probes, vectors, multipliers, controls=controls, seed=seed, n_random=n_random,
+                mode=mode, layers=layers, positions=positions, fluency=fluency, capability=capability,
+                fluency_tokens=fluency_tokens, detectors=detectors, out=Path(tmp) / "run", spec=spec,
+                label=label, model_options=model_options, vector_files=vector_files, cache=cache,
+                generation=generation, batch_size=batch_size, max_failure_rate=max_failure_rate,
+                progress=progress,
+            )  # fmt: skip
+    folder = RunFolder(Path(out))
+    steering_dir = folder.root / STEERING_DIR
+    steering_dir.mkdir(parents=True, exist_ok=True)
+    label = label or str(backend.model_id)
+    plan = plan_conditions(label, vectors, multipliers, controls=controls, seed=seed, n_random=n_random)
+    files = (
+        [Path(f).resolve() for f in vector_files] if vector_files else _save_vectors(vectors, steering_dir)
     )
-
-    conditions: list[Condition] = [run.condition("baseline", "baseline", nullcontext)]
-    if controls:
-        conditions.append(
-            run.condition("neutral_persona", "neutral_persona", nullcontext, persona=NEUTRAL_PERSONA)
+    if isinstance(probes, ProbeSelection):
+        selection = probes
+    else:
+        bank_file = save_probe_set(
+            ProbeBank(name="steering", probes=list(probes)), steering_dir / "probes.jsonl"
         )
-    for vec in vectors:
-        det = detectors.get(vec.value)
-        if controls:
-            conditions.append(
-                run.condition(
-                    f"persona:{vec.value.value}",
-                    "persona",
-                    nullcontext,
-                    persona=value_persona(vec.value),
-                    target=vec.value,
-                )
+        selection = ProbeSelection(banks=[], probe_set=str(bank_file.resolve()))
+    setup = SteeringSetup(mode=mode, layers=layers, positions=positions, detectors=detectors)
+    manifest = run_manifest(
+        plan,
+        name=folder.root.name,
+        spec=spec or f"hf:{backend.model_id}",
+        model_options=model_options or {},
+        vector_files=files,
+        vectors=vectors,
+        setup=setup,
+        probes=selection,
+        generation=generation or GenerateConfig(max_new_tokens=16),
+        batch_size=batch_size,
+        cache=cache,
+        seed=seed,
+        max_failure_rate=max_failure_rate,
+    )
+    cache_path = (
+        None if cache is False else str(data_dir() / "response-cache.sqlite" if cache is True else cache)
+    )
+    factory = condition_backends(backend, plan, vectors, setup, cache_path)
+    execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
+    score_run(folder)
+    checks = run_quality_checks(
+        folder, plan, factory, fluency=fluency, capability=capability, tokens=fluency_tokens, fresh=fresh
+    )
+    conditions = read_conditions(folder, plan, backend, detectors)
+    for c in conditions:
+        cap, texts = checks.get(c.name, (None, None))
+        c.capability = cap
+        if texts is not None:
+            tok = text_tokenizer(text_reader(backend))
+            c.fluency = Fluency(
+                perplexity=quality.perplexity(backend.model, tok, texts),
+                repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts) if texts else 0.0,
+                samples=texts,
             )
-        for m in multipliers:
-            conditions.append(
-                run.condition(
-                    f"steer:{vec.value.value}:{vec.method}:{m:g}",
-                    "steer",
-                    _steer_ctx(model, vec, m, mode, layers, det),
-                    target=vec.value,
-                    strength=m,
-                )
-            )
-            if controls:
-                for k in range(n_random):
-                    s = seed * 1000 + k
-                    conditions.append(
-                        run.condition(
-                            f"random:{vec.value.value}:{m:g}:{s}",
-                            "random",
-                            _steer_ctx(model, vec.random_like(s), m, mode, layers, det),
-                            target=vec.value,
-                            strength=m,
-                            seed=s,
-                            checks=False,
-                        )
-                    )
-    if run.fluency:
-        run.fill_perplexity(model, tokenizer, conditions)
     effects = [_effect(vec, m, conditions) for vec in vectors for m in multipliers]
     return SteeringReport(
-        model_id=str(getattr(backend, "model_id", "unknown")),
+        model_id=str(backend.model_id),
         mode=mode,
         seed=seed,
-        n_probes=len(probes),
+        n_probes=sum(1 for _ in read_jsonl(folder.probes)),
         n_random=n_random if controls else 0,
         gates=[
             GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
@@ -263,148 +316,83 @@ def evaluate_steering(
         ],
         conditions=conditions,
         effects=effects,
+        run_dir=str(folder.root),
     )
 
 
-#: Makes a fresh steering context for each batch of requests (a generator context enters once).
-CtxFactory = Callable[[], AbstractContextManager[Any]]
+def _save_vectors(vectors: Sequence[SteeringVector], folder: Path) -> list[Path]:
+    out = []
+    for k, vec in enumerate(vectors):
+        out.append(vec.save(folder / "vectors" / f"{k}-{vec.value.value.lower()}-{vec.method}").resolve())
+    return out
 
 
-@dataclass(frozen=True)
-class _Routed:
-    """Steering for the requests a whole-input detector accepts; the others run unsteered."""
-
-    ctx: CtxFactory
-    detector: InputDetector
-
-
-def _steer_ctx(
-    model: Any,
-    vec: SteeringVector,
-    strength: float,
-    mode: str,
-    layers: list[int] | None,
-    detector: InputDetector | None = None,
-) -> CtxFactory | _Routed:
-    if mode == "gated":
-
-        def gated() -> AbstractContextManager[Any]:
-            return steer(model, vec, 1.0, layers=layers, mode="gated", p0=strength)
-
-        return gated if detector is None else _Routed(gated, detector)
-
-    def add() -> AbstractContextManager[Any]:
-        return steer(model, vec, strength, layers=layers, mode="add")
-
-    return add
-
-
-class _Runner:
-    def __init__(
-        self,
-        backend: Any,
-        probes: list[Probe],
-        render: Renderer,
-        fluency: bool,
-        capability: bool,
-        tokens: int,
-    ) -> None:
-        self.backend, self.probes, self.render = backend, probes, render
-        self.fluency, self.capability, self.tokens = fluency, capability, tokens
-
-    def condition(
-        self,
-        name: str,
-        kind: Any,
-        ctx: CtxFactory | _Routed,
-        *,
-        persona: str | None = None,
-        target: Value | None = None,
-        strength: float | None = None,
-        seed: int | None = None,
-        checks: bool = True,
-    ) -> Condition:
-        rendered = [self.render(p, persona, reverse_labels=rev) for rev in (False, True) for p in self.probes]
-        responses, share = self._generate(ctx, [_scores_only(r.request) for r in rendered])
-        cap = (
-            self._generate(ctx, [_scores_only(r) for r in quality.capability_requests()])[0]
-            if self.capability and checks
+def read_conditions(
+    folder: RunFolder,
+    plan: Sequence[PlannedCondition],
+    backend: Any,
+    detectors: Mapping[Value, InputDetector] | None = None,
+) -> list[Condition]:
+    """Each planned condition's profile from the run's stored option log-likelihoods (no model call),
+    except the share a detector steered, which is read again from the unsteered model."""
+    probes = {p["id"]: Probe.model_validate(p) for p in read_jsonl(folder.probes)}
+    personas = {
+        p["id"]: Persona.model_validate(p) for p in json.loads(folder.personas.read_text(encoding="utf-8"))
+    }
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rec in read_jsonl(folder.responses):
+        rows.setdefault((rec["model"], rec["persona"]), []).append(rec)
+    out = []
+    for c in plan:
+        recs = sorted(rows.get((c.model, c.persona), []), key=lambda r: r["record_id"])
+        by_order: dict[str, dict[str, dict[Value, float]]] = {"fwd": {}, "rev": {}}
+        failed = 0
+        for rec in recs:
+            resp = ModelResponse.model_validate(rec["response"])
+            if not resp.ok or resp.option_logprobs is None:
+                failed += 1
+                continue
+            probe = probes[rec["probe_id"]]
+            rendered = render_probe(
+                probe,
+                personas.get(c.persona),
+                reverse_labels=rec["order"] == "rev",
+                text_only=rec.get("variant") == "text",
+            )
+            by_order[rec["order"]][rec["probe_id"]] = keyed_scores(rendered, resp.option_logprobs)
+        fwd_all, rev_all = by_order["fwd"], by_order["rev"]
+        if not fwd_all and not rev_all:
+            raise ConfigError(
+                f"{folder.responses}: condition {c.name} (model {c.model!r}) has no answer with option "
+                "log-likelihoods; steering evaluation needs a backend that scores options"
+            )
+        both = sorted(set(fwd_all) & set(rev_all))
+        share = None
+        det = (
+            (detectors or {}).get(c.target)
+            if c.target is not None and c.kind in ("steer", "random")
             else None
         )
-        gen = (
-            self._generate(ctx, quality.fluency_requests(self.tokens))[0] if self.fluency and checks else None
-        )
-        fwd, rev = _split_scores(rendered, responses, len(self.probes))
-        profile = _profile([*fwd, *rev])
-        cond = Condition(
-            name=name,
-            kind=kind,
-            target=target,
-            strength=strength,
-            seed=seed,
-            profile=profile,
-            order_r=_order_r(fwd, rev),
-            steered_share=share,
-        )
-        if cap is not None:
-            cond.capability = quality.capability_accuracy([r.option_logprobs if r.ok else None for r in cap])
-        if gen is not None:
-            texts = [r.text for r in gen if r.ok]
-            cond.fluency = Fluency(
-                perplexity=None,
-                repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts) if texts else 0.0,
-                samples=texts,
+        if det is not None and recs:
+            texts = [request_text(ModelRequest(request_id="d", messages=r["messages"])) for r in recs]
+            share = sum(det.decide(backend.model, text_reader(backend), texts)) / len(texts)
+        out.append(
+            Condition(
+                name=c.name,
+                kind=c.kind,
+                target=c.target,
+                strength=c.strength,
+                seed=c.seed,
+                method=c.method,
+                model=c.model,
+                persona=c.persona,
+                profile=_profile([*fwd_all.values(), *rev_all.values()]),
+                order_r=_order_r([fwd_all[p] for p in both], [rev_all[p] for p in both]),
+                steered_share=share,
+                n_failed=failed,
             )
-        return cond
-
-    def _generate(
-        self, ctx: CtxFactory | _Routed, requests: list[ModelRequest]
-    ) -> tuple[list[Any], float | None]:
-        """Responses in request order, and the share steered when a detector routes them."""
-        if not isinstance(ctx, _Routed):
-            with ctx():
-                return self.backend.generate(requests), None
-        model = self.backend.model
-        reader = getattr(self.backend, "processor", None) or self.backend.tokenizer
-        accept = ctx.detector.decide(model, reader, [request_text(r) for r in requests])
-        out: list[Any] = [None] * len(requests)
-        plain = [i for i, a in enumerate(accept) if not a]
-        steered = [i for i, a in enumerate(accept) if a]
-        if plain:
-            for i, resp in zip(plain, self.backend.generate([requests[i] for i in plain]), strict=True):
-                out[i] = resp
-        if steered:
-            with ctx.ctx():
-                resps = self.backend.generate([requests[i] for i in steered])
-            for i, resp in zip(steered, resps, strict=True):
-                out[i] = resp
-        return out, len(steered) / len(requests) if requests else None
-
-    def fill_perplexity(self, model: Any, tokenizer: Any, conditions: list[Condition]) -> None:
-        """Perplexity of each condition's text under the model as it is now (unsteered)."""
-        tok = getattr(tokenizer, "tokenizer", tokenizer)
-        for c in conditions:
-            if c.fluency is not None:
-                c.fluency.perplexity = quality.perplexity(model, tok, c.fluency.samples)
-
-
-def _scores_only(request: ModelRequest) -> ModelRequest:
-    """Ask only for option log-likelihoods (no sampled text): the readout needs nothing else."""
-    return request.model_copy(update={"config": request.config.model_copy(update={"generate_text": False})})
-
-
-def _split_scores(
-    rendered: list[RenderedProbe], responses: list[Any], n: int
-) -> tuple[list[dict[Value, float]], list[dict[Value, float]]]:
-    scores: list[dict[Value, float]] = []
-    for r, resp in zip(rendered, responses, strict=True):
-        if not resp.ok or resp.option_logprobs is None:
-            raise ConfigError(
-                f"probe {r.presented.id!r}: the backend returned no option log-likelihoods "
-                f"({resp.error or 'unsupported'}); steering evaluation needs a backend that scores options"
-            )
-        scores.append(keyed_scores(r, resp.option_logprobs))
-    return scores[:n], scores[n:]
+        )
+    return out
 
 
 def _profile(item_scores: list[dict[Value, float]]) -> dict[Value, float]:
@@ -423,18 +411,27 @@ def _order_r(fwd: list[dict[Value, float]], rev: list[dict[Value, float]]) -> fl
     return statistics.correlation(xs, ys)
 
 
-def _iter_kind(conditions: list[Condition], kind: str, target: Value, strength: float) -> Iterator[Condition]:
-    return (c for c in conditions if c.kind == kind and c.target is target and c.strength == strength)
+def _iter_kind(
+    conditions: list[Condition], kind: str, target: Value, strength: float, method: str | None = None
+) -> Iterator[Condition]:
+    return (
+        c
+        for c in conditions
+        if c.kind == kind
+        and c.target is target
+        and c.strength == strength
+        and (method is None or c.method is None or c.method == method)
+    )
 
 
 def _effect(vec: SteeringVector, strength: float, conditions: list[Condition]) -> Effect:
     base = next(c for c in conditions if c.kind == "baseline")
-    steered = next(_iter_kind(conditions, "steer", vec.value, strength))
+    steered = next(_iter_kind(conditions, "steer", vec.value, strength, vec.method))
     t = vec.value
     delta = {v: steered.profile[v] - base.profile[v] for v in steered.profile if v in base.profile}
     if t not in delta:
         raise ConfigError(f"no probe in the set scores {t.value}; add probes keyed to the steered value")
-    rand = [c.profile[t] - base.profile[t] for c in _iter_kind(conditions, "random", t, strength)]
+    rand = [c.profile[t] - base.profile[t] for c in _iter_kind(conditions, "random", t, strength, vec.method)]
     r_mean = statistics.fmean(rand) if rand else None
     r_sd = statistics.stdev(rand) if len(rand) >= 2 else None
     z = None

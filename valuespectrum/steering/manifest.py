@@ -1,11 +1,26 @@
-"""Manifests for the ``steer`` commands (YAML, read with yaml.safe_load, validated by pydantic)."""
+"""Manifests for the ``steer`` commands (YAML, read with yaml.safe_load, validated by pydantic).
+
+The model is a model entry like those of run manifests (``spec``, ``options``, ``label``; a bare
+string is a spec, and a bare path means ``hf:PATH``). Every other path (vectors, pairs,
+probe files, detectors, ``out``, a cache file) is relative to the manifest's folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from valuespectrum.manifest import ModelEntry, ProbeSelection
+from valuespectrum.steering.apply import Positions
+from valuespectrum.types import GenerateConfig
+
+
+def _model_entry(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return {"spec": raw if ":" in raw else f"hf:{raw}"}
+    return raw
 
 
 class ExtractManifest(BaseModel):
@@ -13,8 +28,8 @@ class ExtractManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str
-    """Local folder or hub id of a transformers model (loaded like the hf backend)."""
+    model: ModelEntry
+    """The model to read activations from: ``{spec: hf:PATH, options: {...}}`` or a spec string."""
     layers: list[int] = Field(min_length=1)
     """Decoder layers to read and steer (negative = from the end)."""
     values: list[str] | Literal["all"] = "all"
@@ -27,11 +42,14 @@ class ExtractManifest(BaseModel):
     test_fraction: float = Field(default=0.25, gt=0.0, lt=1.0)
     batch_size: int = Field(default=8, ge=1)
     seed: int = 0
-    device: str | None = None
-    dtype: str | None = None
     detector_layer: int | None = None
     """Also train a whole-input value detector per value at this layer (value texts versus other
     values' texts, pooled like ``position``); saved as <value>-detector .safetensors + .json."""
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _entry(cls, raw: Any) -> Any:
+        return _model_entry(raw)
 
 
 class GateSpec(BaseModel):
@@ -56,11 +74,13 @@ class EvalManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str
+    model: ModelEntry
+    """The base model, loaded once and lent to every condition: ``{spec, options, label}`` or a spec."""
     vectors: list[str] = Field(min_length=1)
     """Saved vectors (.safetensors or .json paths)."""
-    probes: str
-    """A built-in bank (portrait, agreement, dilemma) or a probe bank as JSON (ProbeBank)."""
+    probes: str | ProbeSelection
+    """A built-in bank (portrait, agreement, dilemma), a probe bank as JSON (ProbeBank), or a
+    run manifest's probe selection (``{banks: [...], values: [...], limit_per_value: N}``)."""
     multipliers: list[float] = Field(min_length=1)
     """Multipliers (mode add) or p0 targets (mode gated)."""
     mode: Literal["add", "gated"] = "add"
@@ -68,13 +88,26 @@ class EvalManifest(BaseModel):
     """Gated mode only: decide once per request with a whole-input detector (omit: steer every request)."""
     n_random: int = Field(default=3, ge=2)
     seed: int = 0
+    layers: list[int] | None = None
+    """Decoder layers to steer (default: every layer each vector has)."""
+    positions: Positions = "all"
+    """Token positions steered: all, prompt or generated (decoding steps only)."""
     fluency: bool = True
     capability: bool = True
     out: str
-    """Run folder; results go to its steering/ subfolder (report.json, summary.txt, effects.png,
-    interdependence.json), so ``vspec report OUT`` shows them."""
-    device: str | None = None
-    dtype: str | None = None
+    """Run folder: an ordinary probe run (responses.jsonl, summary.json...) whose steering/
+    subfolder holds report.json, summary.txt, effects.png and interdependence.json."""
+    cache: bool | str = True
+    """As in run manifests: True the shared response cache, a path that SQLite file, False none."""
+    generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
+    batch_size: int = Field(default=8, ge=1, le=4096)
+    max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """An evaluation whose failed-request share exceeds this exits non-zero."""
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _entry(cls, raw: Any) -> Any:
+        return _model_entry(raw)
 
     @model_validator(mode="after")
     def _gate_needs_gated_mode(self) -> EvalManifest:

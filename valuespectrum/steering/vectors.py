@@ -40,6 +40,19 @@ class SteeringVector:
     probe_bias: dict[int, float] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def digest(self) -> str:
+        """``sha256:`` of what steering with this vector does: its tensors' bytes (float32), method,
+        value, probe biases and layer template; model id and notes do not enter."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for i in sorted(self.layers):
+            h.update(f"layer.{i}:".encode())
+            h.update(self.layers[i].detach().to("cpu").float().contiguous().numpy().tobytes())
+        bias = None if self.probe_bias is None else {str(i): b for i, b in sorted(self.probe_bias.items())}
+        head = stable_hash([self.value.value, self.method, self.layer_template, bias])
+        return f"sha256:{stable_hash([head, h.hexdigest()])}"
+
     def norms(self) -> dict[int, float]:
         return {i: float(t.norm()) for i, t in self.layers.items()}
 
