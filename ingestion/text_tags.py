@@ -19,6 +19,8 @@ import hashlib
 import importlib.util
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +77,12 @@ class SentenceEncoder:
         transformers: Any = require("transformers", extra="hf", feature="the text tagger")
         source = resolve_text_encoder(name)
         local = Path(source).is_dir()
-        if local:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder never needs the hub
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
-            model = transformers.AutoModel.from_pretrained(source, dtype=getattr(torch, dtype))
+            with _hub_offline(local):
+                self.tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local)
+                model = transformers.AutoModel.from_pretrained(
+                    source, dtype=getattr(torch, dtype), local_files_only=local
+                )
         except Exception as exc:
             raise BackendError(
                 f"text_encoder: cannot load {source!r} ({type(exc).__name__}: {str(exc)[:200]}); pass a local "
@@ -116,6 +119,22 @@ class SentenceEncoder:
             out.append(pooled.float().cpu().numpy())
         emb = np.concatenate(out)
         return (emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@contextmanager
+def _hub_offline(on: bool) -> Iterator[None]:
+    """HF_HUB_OFFLINE=1 while a local folder loads (it never needs the hub), restored afterwards."""
+    before = os.environ.get("HF_HUB_OFFLINE")
+    if on:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        yield
+    finally:
+        if on:
+            if before is None:
+                os.environ.pop("HF_HUB_OFFLINE", None)
+            else:
+                os.environ["HF_HUB_OFFLINE"] = before
 
 
 def _config_digest(folder: Path) -> str:
