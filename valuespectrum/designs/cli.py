@@ -14,7 +14,9 @@ dilemmas_app = typer.Typer(help="Multi-step moral dilemmas (MMDs layout).", no_a
 ManifestArg = Annotated[Path, typer.Argument(help="Design manifest (YAML).")]
 OutOpt = Annotated[Path | None, typer.Option(help="Output folder (default: output_dir/name).")]
 FreshOpt = Annotated[bool, typer.Option(help="Discard what the output folder holds and start over.")]
-ModelOpt = Annotated[str | None, typer.Option(help="Model spec replacing the manifest's (e.g. hf:./models/x).")]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Model spec replacing the manifest's (e.g. hf:./models/x).")
+]
 
 
 def _fail(exc: Exception) -> None:
@@ -23,7 +25,9 @@ def _fail(exc: Exception) -> None:
 
 
 @dilemmas_app.command("run")
-def dilemmas_run(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None) -> None:
+def dilemmas_run(
+    manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None
+) -> None:
     """Run the dilemmas step by step in each context mode and label order; write records, summary, report."""
     from valuespectrum.designs.dilemmas.design import DilemmaManifest, run_dilemma_manifest
     from valuespectrum.manifest import load_config
@@ -48,7 +52,9 @@ def dilemmas_run(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = Fa
         raise typer.Exit(1)
 
 
-def decide(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None) -> None:
+def decide(
+    manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None
+) -> None:
     """Rank each scenario's actions by value assessors x MCDM methods (and a model); compare with people."""
     from valuespectrum.designs.decisions.design import run_decision_manifest
 

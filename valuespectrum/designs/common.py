@@ -31,7 +31,9 @@ def out_folder(base: Path, output_dir: str, name: str, out: Path | None, fresh: 
     folder = out if out is not None else (resolve(base, output_dir) or base) / name
     if fresh and folder.exists():
         if not (folder / "header.json").exists():
-            raise ConfigError(f"{folder}: --fresh would delete a folder that holds no header.json; pick another --out")
+            raise ConfigError(
+                f"{folder}: --fresh would delete a folder that holds no header.json; pick another --out"
+            )
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -31,7 +31,9 @@ def read_json_items(path: str | Path) -> list[Any]:
         try:
             obj, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+            raise ConfigError(
+                f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
         items.extend(obj if isinstance(obj, list) else [obj])
     return items
 

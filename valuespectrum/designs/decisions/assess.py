@@ -82,7 +82,9 @@ def lm_features(backend: Any, texts: Sequence[str], *, batch_size: int = 8) -> n
     """Mean-pooled last hidden states of a local HF backend's model (no gradients)."""
     model, tok = getattr(backend, "model", None), getattr(backend, "tokenizer", None)
     if model is None or tok is None:
-        raise ConfigError("probe assessor: needs a local hf: model (its hidden states); got " + backend.model_id)
+        raise ConfigError(
+            "probe assessor: needs a local hf: model (its hidden states); got " + backend.model_id
+        )
     import torch
 
     if tok.pad_token is None:
@@ -91,7 +93,13 @@ def lm_features(backend: Any, texts: Sequence[str], *, batch_size: int = 8) -> n
     feats = []
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
-            enc = tok(list(texts[i : i + batch_size]), return_tensors="pt", padding=True, truncation=True, max_length=512)
+            enc = tok(
+                list(texts[i : i + batch_size]),
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=512,
+            )
             enc = {k: v.to(device) for k, v in enc.items()}
             hs = model(**enc, output_hidden_states=True).hidden_states[-1].float()
             mask = enc["attention_mask"].unsqueeze(-1).float()

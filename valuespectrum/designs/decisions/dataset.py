@@ -62,7 +62,9 @@ class Person:
 def _floats(raw: object, where: str, lo: float, hi: float) -> tuple[float, ...]:
     if not isinstance(raw, list) or len(raw) != len(DIMENSIONS):
         n = len(raw) if isinstance(raw, list) else type(raw).__name__
-        raise ConfigError(f"{where}: 'values' must hold {len(DIMENSIONS)} numbers ({', '.join(DIMENSIONS)}), got {n}")
+        raise ConfigError(
+            f"{where}: 'values' must hold {len(DIMENSIONS)} numbers ({', '.join(DIMENSIONS)}), got {n}"
+        )
     out = []
     for x in raw:
         if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) or not lo <= x <= hi:

@@ -20,13 +20,25 @@ from pydantic import Field, field_validator
 from valuespectrum.designs.common import check_header, make_backend, out_folder, resolve
 from valuespectrum.designs.decisions import assess
 from valuespectrum.designs.decisions.compare import first_choice, mean_ci, paired_difference, set_similarity
-from valuespectrum.designs.decisions.dataset import DIMENSIONS, Scenario, load_dataset, load_people, load_scenarios
+from valuespectrum.designs.decisions.dataset import (
+    DIMENSIONS,
+    Scenario,
+    load_dataset,
+    load_people,
+    load_scenarios,
+)
 from valuespectrum.designs.decisions.maker import rank_actions
 from valuespectrum.designs.decisions.mcdm import METHODS, rank, score_by
 from valuespectrum.designs.decisions.report import write_report
 from valuespectrum.errors import ConfigError
 from valuespectrum.manifest import ModelEntry, _Strict, load_config
 from valuespectrum.runs.jsonl import write_json_atomic
+
+AssessorName = Literal["oracle", "judge", "probe"]
+
+
+def _oracle_only() -> list[AssessorName]:
+    return ["oracle"]
 
 
 class Profile(_Strict):
@@ -50,7 +62,7 @@ class DecisionManifest(_Strict):
     """Training scenarios (file or dataset folder) for the probe assessor."""
     human_study: HumanStudy | None = None
     profiles: list[Profile] = Field(default_factory=list)
-    assessors: list[Literal["oracle", "judge", "probe"]] = Field(default_factory=lambda: ["oracle"], min_length=1)
+    assessors: list[AssessorName] = Field(default_factory=_oracle_only, min_length=1)
     methods: list[str] = Field(default_factory=lambda: list(METHODS), min_length=1)
     decision_maker: bool = False
     """Also let the model rank the actions itself."""
@@ -102,22 +114,33 @@ def run_decision_manifest(
         people = load_people(res_path, scenarios, base=m.human_study.ranking_base)
     profiles = [(p.id, list(p.preferences)) for p in people] + [(p.id, p.preferences) for p in m.profiles]
     if not profiles:
-        raise ConfigError(f"{path}: give 'profiles' or a 'human_study' (whose people carry preference points)")
+        raise ConfigError(
+            f"{path}: give 'profiles' or a 'human_study' (whose people carry preference points)"
+        )
     needs_model = m.decision_maker or any(a != "oracle" for a in m.assessors)
     if needs_model and m.model is None and model is None:
-        raise ConfigError(f"{path}: field 'model' is required for the judge/probe assessors and decision_maker")
+        raise ConfigError(
+            f"{path}: field 'model' is required for the judge/probe assessors and decision_maker"
+        )
     folder = out_folder(base, m.output_dir, m.name, out, fresh)
     backend = make_backend(m.model or ModelEntry(spec="mock"), model) if needs_model else None
     n_req = n_unread = 0
     assessments: list[assess.Assessment] = []
     model_recs: dict[tuple[str, str], dict[str, Any]] = {}
     try:
-        check_header(folder, {"design": "decisions", "manifest": m.model_dump(), "model": model,
-                              "model_id": backend.model_id if backend else None})
-        for a in m.assessors:
-            if a == "oracle":
+        check_header(
+            folder,
+            {
+                "design": "decisions",
+                "manifest": m.model_dump(),
+                "model": model,
+                "model_id": backend.model_id if backend else None,
+            },
+        )
+        for name in m.assessors:
+            if name == "oracle":
                 assessments.append(assess.oracle(scenarios))
-            elif a == "judge":
+            elif name == "judge":
                 assert backend is not None
                 assessments.append(assess.judge(backend, scenarios))
             else:
@@ -143,12 +166,16 @@ def run_decision_manifest(
     for a in assessments:
         for meth in m.methods:
             rankings[(a.name, meth)] = {
-                (pid, s.id): _rankings(a.ratings[s.id], s, prefs, meth) for pid, prefs in profiles for s in scenarios
+                (pid, s.id): _rankings(a.ratings[s.id], s, prefs, meth)
+                for pid, prefs in profiles
+                for s in scenarios
             }
     if m.decision_maker:
         rankings[("model", "model")] = {k: r["ranking"] for k, r in model_recs.items()}
     summary = summarize(rankings, people, scenarios, profiles, m, n_unread, n_req)
-    summary["assessors"] = {a.name: {"n_requests": a.n_requests, "n_unread": a.n_unread, **a.details} for a in assessments}
+    summary["assessors"] = {
+        a.name: {"n_requests": a.n_requests, "n_unread": a.n_unread, **a.details} for a in assessments
+    }
     summary["model_id"] = backend.model_id if backend is not None else None
     write_json_atomic(folder / "summary.json", summary)
     write_report(summary, folder)
@@ -156,8 +183,10 @@ def run_decision_manifest(
 
 
 def _compare(
-    got: dict[tuple[str, str], list[int] | None], ref: dict[tuple[str, str], list[int] | None],
-    units: list[str], scenarios: list[Scenario],
+    got: dict[tuple[str, str], list[int] | None],
+    ref: dict[tuple[str, str], list[int] | None],
+    units: list[str],
+    scenarios: list[Scenario],
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
     """Per unit (person/profile): similarity and first-choice per scenario; count of unread pairs."""
     sims: dict[str, list[float]] = {u: [] for u in units}
@@ -186,26 +215,36 @@ def summarize(
     refs: dict[str, dict[tuple[str, str], list[int] | None]] = {}
     human_units = [p.id for p in people]
     if people:
-        refs["human"] = {(p.id, s.id): list(r) for p in people for s, r in zip(scenarios, p.rankings, strict=True)}
+        refs["human"] = {
+            (p.id, s.id): list(r) for p in people for s, r in zip(scenarios, p.rankings, strict=True)
+        }
     rows: list[dict[str, Any]] = []
-    per_person: dict[str, dict[str, list[float]]] = {}
+    per_person: dict[str, dict[str, dict[str, float | int | None]]] = {}
     for (assessor, meth), got in rankings.items():
         targets = list(refs.items())
         if assessor == "model":
-            targets += [(f"oracle:{x}", rankings[("oracle", x)]) for x in m.methods if ("oracle", x) in rankings]
+            targets += [
+                (f"oracle:{x}", rankings[("oracle", x)]) for x in m.methods if ("oracle", x) in rankings
+            ]
         for ref_name, ref in targets:
             units = human_units if ref_name == "human" else [pid for pid, _ in profiles]
             sims, firsts, missing = _compare(got, ref, units, scenarios)
             unit_means = [float(np.mean(v)) for v in sims.values() if v]
             unit_first = [float(np.mean(v)) for v in firsts.values() if v]
             ci = mean_ci(unit_means, n_boot=m.n_boot, seed=m.seed)
-            rows.append({
-                "assessor": assessor, "method": meth, "reference": ref_name,
-                "similarity": ci["mean"], "ci": [ci["lo"], ci["hi"]],
-                "sd_over_units": float(np.std(unit_means, ddof=1)) if len(unit_means) > 1 else None,
-                "first_choice": float(np.mean(unit_first)) if unit_first else None,
-                "n": len(unit_means), "unread_pairs": missing,
-            })
+            rows.append(
+                {
+                    "assessor": assessor,
+                    "method": meth,
+                    "reference": ref_name,
+                    "similarity": ci["mean"],
+                    "ci": [ci["lo"], ci["hi"]],
+                    "sd_over_units": float(np.std(unit_means, ddof=1)) if len(unit_means) > 1 else None,
+                    "first_choice": float(np.mean(unit_first)) if unit_first else None,
+                    "n": len(unit_means),
+                    "unread_pairs": missing,
+                }
+            )
             if ref_name == "human":
                 per_person[f"{assessor}/{meth}"] = {
                     u: mean_ci(v, n_boot=m.n_boot, seed=m.seed) for u, v in sims.items()
@@ -218,9 +257,16 @@ def summarize(
             for k in keys[1:]:
                 a = [per_person[k][u]["mean"] for u in human_units]
                 b = [per_person[first][u]["mean"] for u in human_units]
-                if all(x is not None for x in a + b):
-                    diffs.append({"method": k, "minus": first,
-                                  **paired_difference(a, b, n_boot=m.n_boot, seed=m.seed)})  # type: ignore[arg-type]
+                fa = [float(x) for x in a if x is not None]
+                fb = [float(x) for x in b if x is not None]
+                if len(fa) == len(fb) == len(human_units):
+                    diffs.append(
+                        {
+                            "method": k,
+                            "minus": first,
+                            **paired_difference(fa, fb, n_boot=m.n_boot, seed=m.seed),
+                        }
+                    )
     return {
         "dimensions": DIMENSIONS,
         "n_scenarios": len(scenarios),

@@ -66,7 +66,9 @@ def rank_actions(
             request_id=f"{pid}/{s.id}",
             messages=[Message.text("user", prompt(s, prefs, best_only=use_options))],
             options=[str(k + 1) for k in range(len(s.actions))] if use_options else None,
-            config=GenerateConfig(max_new_tokens=max_new_tokens, temperature=0.0, generate_text=not use_options),
+            config=GenerateConfig(
+                max_new_tokens=max_new_tokens, temperature=0.0, generate_text=not use_options
+            ),
             metadata={"probe_id": f"{pid}/{s.id}", "design": "decisions"},
         )
         for pid, s, prefs in todo
@@ -100,7 +102,9 @@ def _record(pid: str, s: Scenario, req: ModelRequest, resp: Any, use_options: bo
             detail = "ranked by option log-likelihood" + (" (ties by action number)" if tie else "")
     else:
         ranking = parse_ranking(resp.text, len(s.actions))
-        status, detail = ("parsed", "full ordering") if ranking else ("unparsed", "not an ordering of all actions")
+        status, detail = (
+            ("parsed", "full ordering") if ranking else ("unparsed", "not an ordering of all actions")
+        )
     return {
         "profile": pid,
         "scenario": s.id,

@@ -25,7 +25,9 @@ def _prep(x: Sequence[Sequence[float]] | Array, w: Sequence[float] | Array) -> t
     xa = np.asarray(x, dtype=float)
     wa = np.asarray(w, dtype=float)
     if xa.ndim != 2 or wa.shape != (xa.shape[1],):
-        raise ConfigError(f"mcdm: matrix {xa.shape} and weights {wa.shape} do not fit (rows=actions, columns=criteria)")
+        raise ConfigError(
+            f"mcdm: matrix {xa.shape} and weights {wa.shape} do not fit (rows=actions, columns=criteria)"
+        )
     if np.any(wa < 0) or wa.sum() <= 0:
         raise ConfigError(f"mcdm: weights must be >= 0 with a positive sum, got {wa.tolist()}")
     return xa, wa / wa.sum()
@@ -42,7 +44,10 @@ def weighted_sum(x: Sequence[Sequence[float]] | Array, w: Sequence[float] | Arra
 
 
 def topsis(
-    x: Sequence[Sequence[float]] | Array, w: Sequence[float] | Array, *, normalize: Literal["vector", "minmax"] = "vector"
+    x: Sequence[Sequence[float]] | Array,
+    w: Sequence[float] | Array,
+    *,
+    normalize: Literal["vector", "minmax"] = "vector",
 ) -> Array:
     """Closeness ``d- / (d+ + d-)`` to the ideal (column max) and anti-ideal (column min)."""
     xa, wa = _prep(x, w)

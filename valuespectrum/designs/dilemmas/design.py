@@ -24,8 +24,8 @@ class DilemmaManifest(_Strict):
     """MMDs JSON file (relative to the manifest)."""
     values: str | list[str] = "mft6"
     """``mft6``, ``schwartz10`` or a list of value names the labels must match."""
-    contexts: list[ContextMode] = Field(default_factory=lambda: ["none"], min_length=1)
-    orders: list[Literal["AB", "BA"]] = Field(default_factory=lambda: ["AB", "BA"], min_length=1)
+    contexts: list[ContextMode] = Field(default_factory=lambda: ["none"], min_length=1)  # type: ignore[arg-type]
+    orders: list[Literal["AB", "BA"]] = Field(default_factory=lambda: ["AB", "BA"], min_length=1)  # type: ignore[arg-type]
     mode: Literal["auto", "options", "text"] = "auto"
     limit: int | None = Field(default=None, ge=1)
     max_new_tokens: int = Field(default=8, ge=1)
@@ -69,8 +69,13 @@ def run_dilemma_manifest(
         }
         check_header(folder, header)
         records = run_dilemmas(
-            backend, dilemmas, folder / "records.jsonl", contexts=m.contexts, orders=m.orders,
-            mode=m.mode, max_new_tokens=m.max_new_tokens,
+            backend,
+            dilemmas,
+            folder / "records.jsonl",
+            contexts=m.contexts,
+            orders=m.orders,
+            mode=m.mode,
+            max_new_tokens=m.max_new_tokens,
         )
     finally:
         backend.close()

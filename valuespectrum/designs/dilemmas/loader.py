@@ -46,12 +46,16 @@ class Dilemma:
 def value_list(system: str | Sequence[str]) -> list[str]:
     if isinstance(system, str):
         if system not in VALUE_LISTS:
-            raise ConfigError(f"value system {system!r}: use one of {sorted(VALUE_LISTS)} or give a list of names")
+            raise ConfigError(
+                f"value system {system!r}: use one of {sorted(VALUE_LISTS)} or give a list of names"
+            )
         return list(VALUE_LISTS[system])
     return [str(x) for x in system]
 
 
-def load_dilemmas(path: str | Path, values: str | Sequence[str] = "mft6", *, limit: int | None = None) -> list[Dilemma]:
+def load_dilemmas(
+    path: str | Path, values: str | Sequence[str] = "mft6", *, limit: int | None = None
+) -> list[Dilemma]:
     """Read an MMDs file; every error names the file, the dilemma, the step and the key."""
     allowed = value_list(values)
     items = read_json_items(path)
@@ -93,7 +97,11 @@ def _dilemma(raw: dict[str, object], index: int, path: str, allowed: list[str]) 
         f = fields[n]
         for need in ("situation", "dilemma", "choicea", "choiceb", "choicea_value", "choiceb_value"):
             if need not in f:
-                name = ("step" if need.endswith("value") else "Step") + f" {n}_" + need.replace("choicea", "choiceA").replace("choiceb", "choiceB")
+                name = (
+                    ("step" if need.endswith("value") else "Step")
+                    + f" {n}_"
+                    + need.replace("choicea", "choiceA").replace("choiceb", "choiceB")
+                )
                 raise ConfigError(f"{where}, step {n}: key {name!r} is missing")
         vals = []
         for side in ("a", "b"):
@@ -104,8 +112,6 @@ def _dilemma(raw: dict[str, object], index: int, path: str, allowed: list[str]) 
                     f"is not one of {allowed}"
                 )
             vals.append(v)
-        steps.append(
-            Step(n, f["situation"], f["dilemma"], (f["choicea"], f["choiceb"]), (vals[0], vals[1]))
-        )
+        steps.append(Step(n, f["situation"], f["dilemma"], (f["choicea"], f["choiceb"]), (vals[0], vals[1])))
     norm = raw.get("norm", raw.get("Norm", ""))
     return Dilemma(ident, str(norm or ""), tuple(steps))

@@ -58,7 +58,9 @@ def win_rates(records: Sequence[dict[str, Any]], values: Sequence[str]) -> dict[
     }
 
 
-def bradley_terry(wins: np.ndarray, *, prior: float = 0.0, iters: int = 2000, tol: float = 1e-12) -> np.ndarray:
+def bradley_terry(
+    wins: np.ndarray, *, prior: float = 0.0, iters: int = 2000, tol: float = 1e-12
+) -> np.ndarray:
     """Strengths (summing to 1) maximising the Bradley-Terry likelihood of ``wins[i, j]``.
 
     ``prior`` adds that many wins each way to every pair that met, so a value that never
@@ -84,7 +86,12 @@ def bradley_terry(wins: np.ndarray, *, prior: float = 0.0, iters: int = 2000, to
 
 
 def bt_with_ci(
-    records: Sequence[dict[str, Any]], values: Sequence[str], *, n_boot: int = 500, seed: int = 0, prior: float = 0.5
+    records: Sequence[dict[str, Any]],
+    values: Sequence[str],
+    *,
+    n_boot: int = 500,
+    seed: int = 0,
+    prior: float = 0.5,
 ) -> dict[str, Any]:
     """Bradley-Terry strengths and percentile 95% CIs from resampling dilemmas."""
     rows = parsed(records)
@@ -126,7 +133,9 @@ def ranking(prefs: dict[str, dict[str, float | int]]) -> list[str]:
     return sorted(prefs, key=lambda v: (-float(prefs[v]["pref"]), v))
 
 
-def kendall_between(a: dict[str, dict[str, float | int]], b: dict[str, dict[str, float | int]]) -> dict[str, Any]:
+def kendall_between(
+    a: dict[str, dict[str, float | int]], b: dict[str, dict[str, float | int]]
+) -> dict[str, Any]:
     """Kendall tau-b between two steps' preferences over the values offered in both."""
     common = sorted(set(a) & set(b))
     if len(common) < 2:
@@ -163,11 +172,15 @@ def context_agreement(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     for a, b in itertools.combinations(sorted(by), 2):
         common = sorted(set(by[a]) & set(by[b]))
         same = sum(by[a][k] == by[b][k] for k in common)
-        out.append({"contexts": [a, b], "agreement": same / len(common) if common else None, "n": len(common)})
+        out.append(
+            {"contexts": [a, b], "agreement": same / len(common) if common else None, "n": len(common)}
+        )
     return out
 
 
-def summarize(records: Sequence[dict[str, Any]], values: Sequence[str], *, n_boot: int = 500, seed: int = 0) -> dict[str, Any]:
+def summarize(
+    records: Sequence[dict[str, Any]], values: Sequence[str], *, n_boot: int = 500, seed: int = 0
+) -> dict[str, Any]:
     """Everything above, per context mode, plus the counts of parsed/unparsed/failed records."""
     out: dict[str, Any] = {"values": list(values), "contexts": {}}
     for ctx in sorted({r["context"] for r in records}):
@@ -181,7 +194,8 @@ def summarize(records: Sequence[dict[str, Any]], values: Sequence[str], *, n_boo
             "per_step": {str(s): p for s, p in per_step.items()},
             "ranking_per_step": {str(s): ranking(p) for s, p in per_step.items()},
             "kendall_tau_consecutive": [
-                {"steps": [a, b], **kendall_between(per_step[a], per_step[b])} for a, b in itertools.pairwise(steps)
+                {"steps": [a, b], **kendall_between(per_step[a], per_step[b])}
+                for a, b in itertools.pairwise(steps)
             ],
             "win_rate": wr,
             "bradley_terry": bt_with_ci(rows, values, n_boot=n_boot, seed=seed),

@@ -61,23 +61,40 @@ def write_report(summary: dict[str, Any], folder: Path, title: str) -> Path:
         heat = heatmap_png(s["win_rate"], folder / f"winrate-{ctx}.png", f"win rate, context {ctx}")
         steps = sorted(s["per_step"], key=int)
         pref_rows = [
-            [v, *[s["per_step"][k].get(v, {}).get("pref") for k in steps], s["overall"].get(v, {}).get("pref")]
+            [
+                v,
+                *[s["per_step"][k].get(v, {}).get("pref") for k in steps],
+                s["overall"].get(v, {}).get("pref"),
+            ]
             for v in values
         ]
         pb = s["position_bias"]
         pb_rows = [[o, pb[o]["share_A"], pb[o]["n"]] for o in pb if o != "order_consistent"]
-        pb_rows.append(["same choice in both orders", pb["order_consistent"]["share"], pb["order_consistent"]["n"]])
+        pb_rows.append(
+            ["same choice in both orders", pb["order_consistent"]["share"], pb["order_consistent"]["n"]]
+        )
         bt = s["bradley_terry"]
         bt_rows = [[v, bt[v]["strength"], bt[v]["ci"][0], bt[v]["ci"][1]] for v in values]
         body = (
             f"<p>records: {s['counts']}</p>"
-            + table(["value", *[f"step {k}" for k in steps], "overall"], pref_rows, caption="preference per step")
-            + table(["label order", "share of A", "n"], pb_rows, caption="position bias (beside the preferences)")
+            + table(
+                ["value", *[f"step {k}" for k in steps], "overall"], pref_rows, caption="preference per step"
+            )
+            + table(
+                ["label order", "share of A", "n"], pb_rows, caption="position bias (beside the preferences)"
+            )
             + f"<img src='{stair.name}' alt='staircase plot'><img src='{heat.name}' alt='win-rate heat map'>"
-            + table(["value", "strength", "ci low", "ci high"], bt_rows, caption="Bradley-Terry (95% CI over dilemmas)")
+            + table(
+                ["value", "strength", "ci low", "ci high"],
+                bt_rows,
+                caption="Bradley-Terry (95% CI over dilemmas)",
+            )
             + table(
                 ["steps", "Kendall tau", "values"],
-                [[f"{t['steps'][0]}→{t['steps'][1]}", t["tau"], t["n_values"]] for t in s["kendall_tau_consecutive"]],
+                [
+                    [f"{t['steps'][0]}→{t['steps'][1]}", t["tau"], t["n_values"]]
+                    for t in s["kendall_tau_consecutive"]
+                ],
                 caption="ranking shift between steps",
             )
             + f"<p>intransitive triads: {s['intransitive_triads'] or 'none'}</p>"
@@ -89,7 +106,10 @@ def write_report(summary: dict[str, Any], folder: Path, title: str) -> Path:
                 "agreement between context modes",
                 table(
                     ["modes", "agreement", "n"],
-                    [[" vs ".join(a["contexts"]), a["agreement"], a["n"]] for a in summary["context_agreement"]],
+                    [
+                        [" vs ".join(a["contexts"]), a["agreement"], a["n"]]
+                        for a in summary["context_agreement"]
+                    ],
                 ),
             )
         )

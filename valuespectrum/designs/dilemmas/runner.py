@@ -42,7 +42,11 @@ SYSTEM = "You face a sequence of moral dilemmas. At each step choose one of the 
 def shown(step: Step, order: str) -> tuple[list[str], list[str], list[str]]:
     """(texts, values, dataset letters) of the two options in the order shown."""
     idx = [0, 1] if order == "AB" else [1, 0]
-    return [step.choices[i] for i in idx], [step.values[i] for i in idx], ["A" if i == 0 else "B" for i in idx]
+    return (
+        [step.choices[i] for i in idx],
+        [step.values[i] for i in idx],
+        ["A" if i == 0 else "B" for i in idx],
+    )
 
 
 def step_text(step: Step, order: str) -> str:
@@ -104,7 +108,9 @@ def run_dilemmas(
             raise ConfigError(f"label order {o!r}: use AB and/or BA")
     use_options = mode == "options" or (mode == "auto" and backend.supports_option_logprobs)
     if mode == "options" and not backend.supports_option_logprobs:
-        raise ConfigError(f"backend {backend.model_id!r} gives no option log-likelihoods; use mode text or auto")
+        raise ConfigError(
+            f"backend {backend.model_id!r} gives no option log-likelihoods; use mode text or auto"
+        )
     path = Path(out)
     done: dict[tuple[str, str, int, str], dict[str, Any]] = {}
     if path.exists():
@@ -152,11 +158,15 @@ def run_dilemmas(
                 progress(len(done), total)
     order_index = {d.id: i for i, d in enumerate(dilemmas)}
     keep = [r for r in done.values() if r["dilemma"] in order_index and r["context"] in contexts]
-    keep.sort(key=lambda r: (list(contexts).index(r["context"]), order_index[r["dilemma"]], r["step"], r["order"]))
+    keep.sort(
+        key=lambda r: (list(contexts).index(r["context"]), order_index[r["dilemma"]], r["step"], r["order"])
+    )
     return keep
 
 
-def _record(ctx: str, d: Dilemma, number: int, order: str, req: ModelRequest, resp: Any, use_options: bool) -> dict[str, Any]:
+def _record(
+    ctx: str, d: Dilemma, number: int, order: str, req: ModelRequest, resp: Any, use_options: bool
+) -> dict[str, Any]:
     step = d.steps[number - 1]
     texts, values, letters = shown(step, order)
     label: str | None
