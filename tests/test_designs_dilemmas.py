@@ -184,12 +184,13 @@ def test_killed_run_resumes_to_identical_records(tmp_path: Path) -> None:
     run_dilemmas(MockBackend(_varied, logprobs=True), dilemmas, full, contexts=["full", "none"])
     part = tmp_path / "part.jsonl"
     with pytest.raises(_Killed):
-        run_dilemmas(_DiesAfter(2, script=_varied, logprobs=True), dilemmas, part, contexts=["full", "none"])
+        run_dilemmas(_DiesAfter(3, script=_varied, logprobs=True), dilemmas, part, contexts=["full", "none"])
     with open(part, "a", encoding="utf-8") as fh:
         fh.write('{"context": "full", "dilemma": "own-1", "st')  # torn last line
     mock = MockBackend(_varied, logprobs=True)
     run_dilemmas(mock, dilemmas, part, contexts=["full", "none"])
-    assert mock.calls == 3 * 2 * 5 * 2  # steps 3..5 only, for 5 dilemmas x 2 orders x 2 contexts
+    # killed after step 1 (chunks of 16 + 4) and the first chunk of step 2: 4 + 3 steps x 20 requests left
+    assert mock.calls == 4 + 3 * 20
     assert part.read_text().splitlines() == full.read_text().splitlines()
 
 

@@ -49,8 +49,8 @@ def test_smollm2_dilemmas_from_the_example_manifest(
 ) -> None:
     text = (ROOT / "manifests" / "dilemmas.yaml").read_text()
     text = text.replace("data/mmd_dilemmas.json", str(ROOT / "manifests" / "data" / "mmd_dilemmas.json"))
-    # two dilemmas and two context modes keep this within minutes on a CPU
-    text = text.replace("contexts: [none, full, previous]", "contexts: [none, full]\nlimit: 2")
+    # one dilemma and two context modes keep this within minutes on a CPU
+    text = text.replace("contexts: [none, full, previous]", "contexts: [none, full]\nlimit: 1")
     (tmp_path / "m.yaml").write_text(text)
     res = _vspec(
         "dilemmas",
@@ -66,7 +66,7 @@ def test_smollm2_dilemmas_from_the_example_manifest(
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
     with capsys.disabled():
         for ctx, c in s["contexts"].items():
-            assert c["counts"] == {"parsed": 20, "unparsed": 0, "error": 0}
+            assert c["counts"] == {"parsed": 10, "unparsed": 0, "error": 0}
             pb = c["position_bias"]
             print(
                 f"\n[{ctx}] share of A: AB {pb['AB']['share_A']}, BA {pb['BA']['share_A']}; "

@@ -100,6 +100,7 @@ def run_dilemmas(
     orders: Sequence[str] = ORDERS,
     mode: Literal["auto", "options", "text"] = "auto",
     max_new_tokens: int = 8,
+    chunk_size: int = 16,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every (context, dilemma, step, order) not yet in ``out``; return all records in order."""
@@ -146,14 +147,19 @@ def run_dilemmas(
                         metadata={"probe_id": f"{d.id}/{number}/{order}", "design": "dilemmas"},
                     )
                 )
-            resps = backend.generate(reqs)
-            if len(resps) != len(reqs):
-                raise RuntimeError(f"backend returned {len(resps)} responses for {len(reqs)} requests")
-            for (ctx, d, order), req, resp in zip(todo, reqs, resps, strict=True):
-                rec = _record(ctx, d, number, order, req, resp, use_options)
-                writer.write(rec)
-                done[_key_of(rec)] = rec
-            writer.sync()
+            # chunks: a killed run loses at most one chunk of answers
+            for start in range(0, len(reqs), chunk_size):
+                part = reqs[start : start + chunk_size]
+                resps = backend.generate(part)
+                if len(resps) != len(part):
+                    raise RuntimeError(f"backend returned {len(resps)} responses for {len(part)} requests")
+                for (ctx, d, order), req, resp in zip(
+                    todo[start : start + chunk_size], part, resps, strict=True
+                ):
+                    rec = _record(ctx, d, number, order, req, resp, use_options)
+                    writer.write(rec)
+                    done[_key_of(rec)] = rec
+                writer.sync()
             if progress is not None:
                 progress(len(done), total)
     order_index = {d.id: i for i, d in enumerate(dilemmas)}
