@@ -106,11 +106,14 @@ def bt_with_ci(
         pick = rng.integers(0, len(ids), len(ids))
         sample = [r for k in pick for r in by_d[ids[k]]]
         boots.append(bradley_terry(win_counts(sample, values), prior=prior))
-    arr = np.array(boots) if boots else np.full((1, len(values)), np.nan)
-    lo, hi = np.nanpercentile(arr, 2.5, axis=0), np.nanpercentile(arr, 97.5, axis=0)
-    return {
-        v: {"strength": float(point[i]), "ci": [float(lo[i]), float(hi[i])]} for i, v in enumerate(values)
-    } | {"_settings": {"prior": prior, "n_boot": n_boot, "seed": seed, "resampled": "dilemmas"}}
+    if boots:
+        arr = np.array(boots)
+        lo, hi = np.percentile(arr, 2.5, axis=0).tolist(), np.percentile(arr, 97.5, axis=0).tolist()
+    else:
+        lo = hi = [None] * len(values)
+    return {v: {"strength": float(point[i]), "ci": [lo[i], hi[i]]} for i, v in enumerate(values)} | {
+        "_settings": {"prior": prior, "n_boot": n_boot, "seed": seed, "resampled": "dilemmas"}
+    }
 
 
 def intransitive_triads(rate: Sequence[Sequence[float | None]], values: Sequence[str]) -> list[list[str]]:
