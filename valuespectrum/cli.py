@@ -241,6 +241,10 @@ def _mount_subapps() -> None:
     app.registered_commands.extend(reports_app.registered_commands)
     app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
     app.command(name="browse")(browse)
+    from valuespectrum.designs.cli import decide, dilemmas_app
+
+    app.add_typer(dilemmas_app, name="dilemmas")
+    app.command(name="decide")(decide)
 
 
 _mount_subapps()

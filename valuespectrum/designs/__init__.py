@@ -1,0 +1,1 @@
+"""Evaluation designs beyond single probes: multi-step dilemmas and value-driven decisions."""

@@ -1,0 +1,79 @@
+"""``vspec dilemmas run MANIFEST`` and ``vspec decide MANIFEST``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from valuespectrum.errors import ValueSpectrumError
+
+dilemmas_app = typer.Typer(help="Multi-step moral dilemmas (MMDs layout).", no_args_is_help=True)
+
+ManifestArg = Annotated[Path, typer.Argument(help="Design manifest (YAML).")]
+OutOpt = Annotated[Path | None, typer.Option(help="Output folder (default: output_dir/name).")]
+FreshOpt = Annotated[bool, typer.Option(help="Discard what the output folder holds and start over.")]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Model spec replacing the manifest's (e.g. hf:./models/x).")
+]
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@dilemmas_app.command("run")
+def dilemmas_run(
+    manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None
+) -> None:
+    """Run the dilemmas step by step in each context mode and label order; write records, summary, report."""
+    from valuespectrum.designs.dilemmas.design import DilemmaManifest, run_dilemma_manifest
+    from valuespectrum.manifest import load_config
+
+    try:
+        limit = load_config(DilemmaManifest, manifest).max_unparsed_rate
+        res = run_dilemma_manifest(manifest, out=out, fresh=fresh, model=model)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    for ctx, s in res.summary["contexts"].items():
+        pb = s["position_bias"]
+        shares = ", ".join(f"{o}: {pb[o]['share_A']}" for o in pb if o != "order_consistent")
+        typer.echo(f"context {ctx}: records {s['counts']}; share of A by label order {shares}")
+    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
+    if res.unread_rate > limit:
+        typer.secho(
+            f"{res.n_unread} of {res.n_records} choices unparsed or failed ({res.unread_rate:.1%} > allowed {limit:.1%})",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def decide(
+    manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None
+) -> None:
+    """Rank each scenario's actions by value assessors x MCDM methods (and a model); compare with people."""
+    from valuespectrum.designs.decisions.design import run_decision_manifest
+
+    try:
+        res = run_decision_manifest(manifest, out=out, fresh=fresh, model=model)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    for row in res.summary["similarity"]:
+        typer.echo(
+            f"{row['assessor']:>8} {row['method']:<22} vs {row['reference']:<8} "
+            f"similarity {row['similarity']:.4f}  first choice {row['first_choice']:.4f}  n {row['n']}"
+        )
+    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
+    if res.unread_rate > res.max_unparsed_rate:
+        typer.secho(
+            f"{res.n_unread} of {res.n_requests} model answers unparsed or failed "
+            f"({res.unread_rate:.1%} > allowed {res.max_unparsed_rate:.1%})",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Value-driven decisions (ValuePilot layout): assessors, multi-criteria ranking, comparisons."""

@@ -1,0 +1,1 @@
+"""Multi-step moral dilemmas (MMDs layout): loader, sequential runner, metrics, report."""
