@@ -57,6 +57,7 @@ from valuespectrum.backends.hf_loading import (
     resolve_source,
 )
 from valuespectrum.backends.hf_scoring import ScoreRow, ScoringError, build_rows, score_rows
+from valuespectrum.backends.options import HFOptions
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.types import Message, ModelRequest, ModelResponse
@@ -68,20 +69,8 @@ T = TypeVar("T")
 #: Largest batch formed from one ``generate`` call when no ``batch_size`` option is given.
 MAX_DEFAULT_BATCH = 64
 
-_OPTION_NAMES = frozenset(
-    {
-        "revision",
-        "device",
-        "dtype",
-        "gguf_file",
-        "trust_remote_code",
-        "batch_size",
-        "max_image_side",
-        "media_root",
-        "gguf_cache",
-        "device_map",
-    }
-)
+#: The options of the constructor, declared once in :class:`HFOptions`.
+_OPTION_NAMES = frozenset(HFOptions.model_fields)
 
 
 class HFBackend:

@@ -40,9 +40,14 @@ class HFOptions(_Options):
     dtype: str | None = None
     gguf_file: str | None = None
     trust_remote_code: bool = False
-    batch_size: int = Field(default=8, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
+    """Cap on sequences per forward pass (default: each batch the run hands over is one)."""
     max_image_side: int | None = Field(default=None, ge=8)
     media_root: str | Path | None = None
+    gguf_cache: bool = True
+    """Convert a .gguf file once into a cached standard folder and load that."""
+    device_map: str | None = None
+    """``auto`` (accelerate) spreads a model larger than one device over several."""
 
 
 def openai_options() -> type[BaseModel]:

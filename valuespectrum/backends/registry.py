@@ -44,6 +44,7 @@ _BUILTIN_OPTIONS: dict[str, str] = {
     "hf": "valuespectrum.backends.options:HFOptions",
     "openai": "valuespectrum.backends.options:openai_options",
     "mock": "valuespectrum.backends.options:MockOptions",
+    "steered": "valuespectrum.backends.steered:SteeredOptions",
 }
 
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
