@@ -189,7 +189,9 @@ def test_steered_spec_through_the_registry(base, tmp_path):
     assert resp.option_logprobs == pytest.approx(direct.option_logprobs, abs=1e-5)
     b.close()
     assert b.inner.model is None  # it loaded its base, so it closes it
-    with pytest.raises(ConfigError, match=r"invalid options for the steered backend: strenght \(unknown option\)"):
+    with pytest.raises(
+        ConfigError, match=r"invalid options for the steered backend: strenght \(unknown option\)"
+    ):
         create_backend(f"steered:{spec}", vector="v.json", strenght=1.0)
     with pytest.raises(ConfigError, match="exposes its activations"):
         create_backend("steered:mock", base_dir=tmp_path, vector="vecs/power-caa.json")
