@@ -221,7 +221,7 @@ def _loss(
     fired = (f > 0).any(dim=0).nonzero().flatten()
     metrics = {
         "loss": float(loss.detach()),
-        "fve": float(1.0 - mse / var),
+        "fve": float(1.0 - mse.detach() / var),
         "l0": float((f > 0).sum(dim=-1).float().mean()),
         "aux": aux_val,
     }
