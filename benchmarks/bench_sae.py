@@ -73,12 +73,26 @@ def main() -> None:
         fwd_s = time.perf_counter() - t0
     read = len(chunks) * args.context
     stats = collect_to_disk(
-        model, tok, point, texts, work / "acts", context=args.context, batch_size=args.batch, max_tokens=args.tokens
+        model,
+        tok,
+        point,
+        texts,
+        work / "acts",
+        context=args.context,
+        batch_size=args.batch,
+        max_tokens=args.tokens,
     )
     read_collect = -(-stats.tokens // per_chunk) * args.context
     stats_full = collect_to_disk(
-        model, tok, point, texts, work / "acts_full", context=args.context, batch_size=args.batch,
-        max_tokens=args.tokens, stop_early=False,
+        model,
+        tok,
+        point,
+        texts,
+        work / "acts_full",
+        context=args.context,
+        batch_size=args.batch,
+        max_tokens=args.tokens,
+        stop_early=False,
     )
     out = {
         "bench": "sae_collect",
@@ -98,19 +112,38 @@ def main() -> None:
         from valuespectrum.sae.check import check_sae
         from valuespectrum.sae.train import TrainConfig, train_sae
 
-        cfg = TrainConfig(d_sae=args.d_sae, k=args.k, lr=2e-4 * 5, batch_size=1024, epochs=args.epochs,
-                          hook_name=point.hook_name, model_id=name, dead_steps=50)
+        cfg = TrainConfig(
+            d_sae=args.d_sae,
+            k=args.k,
+            lr=2e-4 * 5,
+            batch_size=1024,
+            epochs=args.epochs,
+            hook_name=point.hook_name,
+            model_id=name,
+            dead_steps=50,
+        )
         res = train_sae(ShardStore(work / "acts"), cfg)
         held = [t for t in texts[::-1]][:60]  # the corpus' last texts: the pairs, not all seen in training
         q = check_sae(res.sae, model, tok, texts=held, max_tokens=1024, min_fve=None)
-        out.update({"train_s": round(res.seconds, 1), "train_steps": res.steps, "d_sae": args.d_sae, "k": args.k,
-                    "train_fve": round(res.metrics["fve"], 4), "heldout_fve": round(q.fve, 4),
-                    "heldout_l0": round(q.l0, 2), "dead_fraction": round(res.metrics["dead_fraction"], 4)})
+        out.update(
+            {
+                "train_s": round(res.seconds, 1),
+                "train_steps": res.steps,
+                "d_sae": args.d_sae,
+                "k": args.k,
+                "train_fve": round(res.metrics["fve"], 4),
+                "heldout_fve": round(q.fve, 4),
+                "heldout_l0": round(q.l0, 2),
+                "dead_fraction": round(res.metrics["dead_fraction"], 4),
+            }
+        )
         from valuespectrum.sae.formats import save_saelens
 
         out["sae_folder"] = str(save_saelens(res.sae, work / "sae"))
-    print(f"forward {out['forward_tokens_per_s']} tok/s, collection {out['collect_tokens_per_s']} tok/s "
-          f"(ratio {out['ratio']}; with the full forward {out['ratio_full_forward']})")
+    print(
+        f"forward {out['forward_tokens_per_s']} tok/s, collection {out['collect_tokens_per_s']} tok/s "
+        f"(ratio {out['ratio']}; with the full forward {out['ratio_full_forward']})"
+    )
     print(json.dumps(out))
 
 

@@ -97,9 +97,16 @@ def test_sparsify_layout_transposes_the_encoder_and_subtracts_b_dec(tmp_path):
 
     folder = tmp_path / "sae-run" / "layers.2"
     folder.mkdir(parents=True)
-    w = torch.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])  # [d_sae 4, d_in 3]
+    w = torch.tensor(
+        [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+    )  # [d_sae 4, d_in 3]
     save_file(
-        {"encoder.weight": w, "encoder.bias": torch.zeros(4), "W_dec": w.clone(), "b_dec": torch.tensor([1.0, 0.0, 0.0])},
+        {
+            "encoder.weight": w,
+            "encoder.bias": torch.zeros(4),
+            "W_dec": w.clone(),
+            "b_dec": torch.tensor([1.0, 0.0, 0.0]),
+        },
         str(folder / "sae.safetensors"),
     )
     (folder / "cfg.json").write_text(json.dumps({"k": 2, "expansion_factor": 1, "normalize_decoder": True}))

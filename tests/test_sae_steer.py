@@ -34,8 +34,14 @@ def deep():
     from transformers import AutoConfig, AutoModelForCausalLM
 
     cfg = AutoConfig.for_model(
-        "llama", vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=5,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64,
+        "llama",
+        vocab_size=50,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=5,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=64,
     )
     torch.manual_seed(0)
     return AutoModelForCausalLM.from_config(cfg).eval()
@@ -49,7 +55,14 @@ def _sae(d, layer=1, feature_row=None):
     w_dec[1, 1] = 1.0
     w_dec[2, 2] = 1.0
     w_dec[3] = torch.ones(d) / d**0.5
-    return SparseAutoencoder("relu", w_dec.T.clone(), torch.zeros(4), w_dec, torch.zeros(d), hook_name=f"blocks.{layer}.hook_resid_post")
+    return SparseAutoencoder(
+        "relu",
+        w_dec.T.clone(),
+        torch.zeros(4),
+        w_dec,
+        torch.zeros(d),
+        hook_name=f"blocks.{layer}.hook_resid_post",
+    )
 
 
 def test_hook_names_map_onto_our_layers(deep):
@@ -79,12 +92,18 @@ def test_span_steering_changes_exactly_the_span_positions(tiny):
     prompt = "Answer according to your values. Why? Because it looks fun."
     ids = tok(prompt, return_tensors="pt")["input_ids"]
     span_ids = tok(" your values", add_special_tokens=False)["input_ids"]
-    at = [i for i in range(ids.shape[1] - len(span_ids) + 1) if ids[0, i : i + len(span_ids)].tolist() == span_ids]
+    at = [
+        i
+        for i in range(ids.shape[1] - len(span_ids) + 1)
+        if ids[0, i : i + len(span_ids)].tolist() == span_ids
+    ]
     assert len(at) == 1
     span = set(range(at[0], at[0] + len(span_ids)))
     point = HookPoint(0, "resid_post")
     before = forward_capture(model, point, ids, stop_early=False)
-    with steer_features(model, sae, [FeatureEdit(0, "add", 2.0)], span=" your values", tokenizer=tok) as stats:
+    with steer_features(
+        model, sae, [FeatureEdit(0, "add", 2.0)], span=" your values", tokenizer=tok
+    ) as stats:
         after = forward_capture(model, point, ids, stop_early=False)
     diff = after - before
     e1 = torch.zeros(d)
@@ -108,7 +127,9 @@ def test_prompt_steering_leaves_decoding_steps_untouched(tiny):
     ids = tok("Describe this image.", return_tensors="pt")["input_ids"]
     seen: list[int] = []
     with steer_features(model, sae, [FeatureEdit(0, "add", 5.0)], positions="prompt") as stats:
-        handle = model.model.layers[1].register_forward_hook(lambda _m, _i, o: seen.append(o.shape[1]) or None)
+        handle = model.model.layers[1].register_forward_hook(
+            lambda _m, _i, o: seen.append(o.shape[1]) or None
+        )
         try:
             model.generate(ids, max_new_tokens=3, do_sample=False)
         finally:
@@ -136,11 +157,14 @@ def test_clamp_sets_the_feature_activation(tiny):
 def test_bad_edits_are_refused(tiny):
     from valuespectrum.sae import FeatureEdit, steer_features
 
-    model, tok = tiny
+    model, _tok = tiny
     sae = _sae(model.config.hidden_size)
     with pytest.raises(ConfigError, match="out of range"), steer_features(model, sae, [FeatureEdit(9)]):
         pass
-    with pytest.raises(ConfigError, match="tokenizer"), steer_features(model, sae, [FeatureEdit(0)], span="x"):
+    with (
+        pytest.raises(ConfigError, match="tokenizer"),
+        steer_features(model, sae, [FeatureEdit(0)], span="x"),
+    ):
         pass
 
 
@@ -154,7 +178,10 @@ def test_check_refuses_a_mismatched_sae_and_names_the_hook(deep, tiny):
     texts = corpus_texts(("pydoc",))[:40]
     x = activations_in_memory(model, tok, HookPoint(1, "resid_post"), texts, max_tokens=400)
     torch.set_num_threads(1)
-    res = train_sae(x, TrainConfig(d_sae=64, k=16, lr=3e-3, batch_size=100, epochs=30, hook_name="blocks.1.hook_resid_post"))
+    res = train_sae(
+        x,
+        TrainConfig(d_sae=64, k=16, lr=3e-3, batch_size=100, epochs=30, hook_name="blocks.1.hook_resid_post"),
+    )
     ok = check_sae(res.sae, model, tok, texts=texts, max_tokens=200)
     assert ok.fve > 0.5 and ok.l0 <= 16
     res.sae.hook_name = "blocks.0.hook_resid_pre"

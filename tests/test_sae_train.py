@@ -65,11 +65,24 @@ def test_collection_streams_shards_and_training_resumes(tmp_path):
     point = HookPoint(1, "resid_post")
     seen: list[int] = []
     stats = collect_to_disk(
-        model, tok, point, texts, tmp_path / "acts", context=32, batch_size=4, max_tokens=1000,
-        shard_tokens=300, progress=lambda n, _t: seen.append(n),
+        model,
+        tok,
+        point,
+        texts,
+        tmp_path / "acts",
+        context=32,
+        batch_size=4,
+        max_tokens=1000,
+        shard_tokens=300,
+        progress=lambda n, _t: seen.append(n),
     )
     store = ShardStore(tmp_path / "acts")
-    assert stats.tokens == store.tokens == 1000 and [s["tokens"] for s in store.shards] == [300, 300, 300, 100]
+    assert stats.tokens == store.tokens == 1000 and [s["tokens"] for s in store.shards] == [
+        300,
+        300,
+        300,
+        100,
+    ]
     assert seen[-1] == 1000
     # the first shard's rows are the layer-1 outputs of the first chunks, position 0 left out
     from valuespectrum.sae.activations import token_chunks
@@ -78,7 +91,9 @@ def test_collection_streams_shards_and_training_resumes(tmp_path):
     want = forward_capture(model, point, first, stop_early=False)[:, 1:].reshape(-1, model.config.hidden_size)
     assert torch.allclose(store.load(0), want[:300], atol=1e-5)
 
-    cfg = TrainConfig(d_sae=32, k=4, lr=1e-3, batch_size=64, epochs=2, checkpoint_every=3, hook_name=point.hook_name)
+    cfg = TrainConfig(
+        d_sae=32, k=4, lr=1e-3, batch_size=64, epochs=2, checkpoint_every=3, hook_name=point.hook_name
+    )
     whole = train_sae(store, cfg)
     part = train_sae(store, cfg, checkpoint_dir=tmp_path / "ck", max_steps=7)
     assert part.steps == 7 and (tmp_path / "ck" / "checkpoint.safetensors").is_file()
@@ -88,4 +103,6 @@ def test_collection_streams_shards_and_training_resumes(tmp_path):
     back = load_sae(save_saelens(rest.sae, tmp_path / "sae"))
     assert back.digest() == rest.sae.digest() and back.normalize == "scale"
     with pytest.raises(Exception, match="other settings"):
-        train_sae(store, TrainConfig(d_sae=32, k=5, hook_name=point.hook_name), checkpoint_dir=tmp_path / "ck")
+        train_sae(
+            store, TrainConfig(d_sae=32, k=5, hook_name=point.hook_name), checkpoint_dir=tmp_path / "ck"
+        )

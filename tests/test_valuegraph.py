@@ -61,8 +61,19 @@ def _chain_table(path, n_roles=60, seed=0):
             b = 0.9 * a + 0.3 * e[1]
             c = 0.9 * b + 0.3 * e[2]
             d = e[3]
-            rows.append({"condition": f"role{r}|{method}", "role": f"role{r}", "method": method, "target": target,
-                         "note": "free text", "A": a, "B": b, "C": c, "D": d})
+            rows.append(
+                {
+                    "condition": f"role{r}|{method}",
+                    "role": f"role{r}",
+                    "method": method,
+                    "target": target,
+                    "note": "free text",
+                    "A": a,
+                    "B": b,
+                    "C": c,
+                    "D": d,
+                }
+            )
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
@@ -78,7 +89,9 @@ def test_pc_finds_the_chain_and_the_cli_writes_json_csv_and_figure(tmp_path):
 
     table = _chain_table(tmp_path / "scores.csv")
     out = tmp_path / "graph"
-    res = CliRunner().invoke(app, ["graph", str(table), "--out", str(out), "--bootstrap", "10", "--n-random", "20"])
+    res = CliRunner().invoke(
+        app, ["graph", str(table), "--out", str(out), "--bootstrap", "10", "--n-random", "20"]
+    )
     assert res.exit_code == 0, res.output
     g = json.loads((out / "graph.json").read_text())
     skeleton = {frozenset(e) for e in g["edges"]}

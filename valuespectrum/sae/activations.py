@@ -13,6 +13,7 @@ computed, so collection costs at most a full forward pass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -71,7 +72,12 @@ class _Stop(Exception):
 
 
 def forward_capture(
-    model: Any, point: HookPoint, input_ids: torch.Tensor, *, stop_early: bool = True, layer_template: str | None = None
+    model: Any,
+    point: HookPoint,
+    input_ids: torch.Tensor,
+    *,
+    stop_early: bool = True,
+    layer_template: str | None = None,
 ) -> torch.Tensor:
     """The activations at ``point`` for a batch of token ids [batch, seq] -> [batch, seq, d]."""
     import torch
@@ -84,11 +90,12 @@ def forward_capture(
             raise _Stop
         return None
 
-    with torch.no_grad(), attach(model, point, read, layer_template=layer_template):
-        try:
-            model(input_ids=input_ids)
-        except _Stop:
-            pass
+    with (
+        torch.no_grad(),
+        attach(model, point, read, layer_template=layer_template),
+        contextlib.suppress(_Stop),
+    ):
+        model(input_ids=input_ids)
     if not got:
         raise ConfigError(f"hook {point.hook_name} was never reached in the forward pass")
     return got[0]

@@ -53,7 +53,9 @@ class FeatureSteeredBackend:
         layer_template: str | None = None,
     ) -> None:
         if not isinstance(inner, ActivationAccess):
-            raise ConfigError(f"SAE steering needs a backend exposing its activations (hf:); {inner.model_id!r} does not")
+            raise ConfigError(
+                f"SAE steering needs a backend exposing its activations (hf:); {inner.model_id!r} does not"
+            )
         self.inner, self.access = inner, inner
         self.sae, self.edits = sae, list(edits)
         self.positions, self.span, self.layer_template = positions, span, layer_template
@@ -104,7 +106,9 @@ class FeatureSteeredBackend:
         with self.steering():
             resps = self.inner.generate(reqs)
         if len(resps) != len(reqs):
-            raise BackendError(f"backend {self.inner.model_id!r} returned {len(resps)} responses for {len(reqs)}")
+            raise BackendError(
+                f"backend {self.inner.model_id!r} returned {len(resps)} responses for {len(reqs)}"
+            )
         return [r.model_copy(update={"model_id": self.model_id}) for r in resps]
 
     def close(self) -> None:

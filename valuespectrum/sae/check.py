@@ -50,7 +50,9 @@ def check_sae(
     template = layer_template_for(model, layer_template)
     n_layers = count_layers(model, template)
     if point.layer >= n_layers:
-        raise SAEMismatch(f"SAE hook {sae.hook_name}: the model has only {n_layers} decoder layers (wrong model?)")
+        raise SAEMismatch(
+            f"SAE hook {sae.hook_name}: the model has only {n_layers} decoder layers (wrong model?)"
+        )
     src = list(texts) if texts is not None else corpus_texts(("pydoc",))[:40]
 
     def acts(p: HookPoint) -> Any:
@@ -77,7 +79,9 @@ def _diagnose(sae: SparseAutoencoder, point: HookPoint, n_layers: int, x: Any, a
     for alt in (dataclasses.replace(sae, center=not sae.center), _renorm(sae)):
         if alt is not None:
             what = "centring" if alt.center != sae.center else f"normalisation {alt.normalize}"
-            tries.append((f"input processing ({what} fits: FVE {alt.quality(x)['fve']:.3f})", alt.quality(x)["fve"]))
+            tries.append(
+                (f"input processing ({what} fits: FVE {alt.quality(x)['fve']:.3f})", alt.quality(x)["fve"])
+            )
     for p in _neighbours(point, n_layers):
         fve = sae.quality(acts(p))["fve"]
         tries.append((f"hook (the activations at {p.hook_name} fit: FVE {fve:.3f})", fve))

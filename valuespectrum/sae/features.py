@@ -39,7 +39,9 @@ def _ranked(scores: torch.Tensor, top: int) -> list[FeatureScore]:
     return [FeatureScore(int(i), float(v)) for v, i in zip(vals, idx, strict=True)]
 
 
-def _encode_text(model: Any, tokenizer: Any, sae: SparseAutoencoder, text: str, layer_template: str | None) -> Any:
+def _encode_text(
+    model: Any, tokenizer: Any, sae: SparseAutoencoder, text: str, layer_template: str | None
+) -> Any:
     import torch
 
     tok = text_tokenizer(tokenizer)
@@ -50,7 +52,12 @@ def _encode_text(model: Any, tokenizer: Any, sae: SparseAutoencoder, text: str, 
 
 
 def mean_activations(
-    model: Any, tokenizer: Any, sae: SparseAutoencoder, texts: Sequence[str], *, layer_template: str | None = None
+    model: Any,
+    tokenizer: Any,
+    sae: SparseAutoencoder,
+    texts: Sequence[str],
+    *,
+    layer_template: str | None = None,
 ) -> torch.Tensor:
     """Mean feature activation over every token of every text (the first token left out) -> [d_sae]."""
     import torch
@@ -83,8 +90,12 @@ def contrastive_features(
     mine = [p for p in (builtin_pairs() if pairs is None else pairs) if p.value is value]
     if not mine:
         raise ConfigError(f"no contrastive pairs for {value.value}")
-    pos = mean_activations(model, tokenizer, sae, [p.render(p.positive) for p in mine], layer_template=layer_template)
-    neg = mean_activations(model, tokenizer, sae, [p.render(p.negative) for p in mine], layer_template=layer_template)
+    pos = mean_activations(
+        model, tokenizer, sae, [p.render(p.positive) for p in mine], layer_template=layer_template
+    )
+    neg = mean_activations(
+        model, tokenizer, sae, [p.render(p.negative) for p in mine], layer_template=layer_template
+    )
     return _ranked(pos - neg, top)
 
 

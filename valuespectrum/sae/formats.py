@@ -24,7 +24,13 @@ from valuespectrum.sae.model import SparseAutoencoder
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
 SAELENS_WEIGHTS = "sae_weights.safetensors"
-_ARCH_FROM_SAELENS = {"standard": "relu", "relu": "relu", "jumprelu": "jumprelu", "topk": "topk", "gated": "gated"}
+_ARCH_FROM_SAELENS = {
+    "standard": "relu",
+    "relu": "relu",
+    "jumprelu": "jumprelu",
+    "topk": "topk",
+    "gated": "gated",
+}
 _ARCH_TO_SAELENS = {"relu": "standard", "jumprelu": "jumprelu", "topk": "topk", "gated": "gated"}
 
 
@@ -32,7 +38,9 @@ def detect_format(path: str | Path) -> str:
     """``saelens``, ``gemmascope`` or ``sparsify`` for a folder or file; a clear error otherwise."""
     p = Path(path)
     if p.suffix in PICKLE_SUFFIXES:
-        raise ConfigError(f"{p}: pickled checkpoints are refused; convert it offline to safetensors + cfg.json")
+        raise ConfigError(
+            f"{p}: pickled checkpoints are refused; convert it offline to safetensors + cfg.json"
+        )
     if p.is_file() and p.suffix == ".npz":
         return "gemmascope"
     if not p.is_dir():
@@ -60,7 +68,9 @@ def load_sae(
 ) -> SparseAutoencoder:
     """Load an SAE from a local folder (or a ``params.npz``); ``hook_name`` overrides the file's."""
     fmt = detect_format(path)
-    sae = {"saelens": _load_saelens, "gemmascope": _load_gemmascope, "sparsify": _load_sparsify}[fmt](Path(path))
+    sae = {"saelens": _load_saelens, "gemmascope": _load_gemmascope, "sparsify": _load_sparsify}[fmt](
+        Path(path)
+    )
     if hook_name is not None:
         parse_hook(hook_name)
         sae.hook_name = hook_name
@@ -100,7 +110,9 @@ def _load_saelens(folder: Path) -> SparseAutoencoder:
     cfg = _read_cfg(cfg_path)
     raw_arch = str(cfg.get("architecture", "standard"))
     if raw_arch not in _ARCH_FROM_SAELENS:
-        raise ConfigError(f"{cfg_path}: field 'architecture' is {raw_arch!r}; expected {sorted(_ARCH_FROM_SAELENS)}")
+        raise ConfigError(
+            f"{cfg_path}: field 'architecture' is {raw_arch!r}; expected {sorted(_ARCH_FROM_SAELENS)}"
+        )
     arch = _ARCH_FROM_SAELENS[raw_arch]
     t = _tensors(w_path)
     import torch
@@ -172,11 +184,15 @@ def _load_gemmascope(path: Path) -> SparseAutoencoder:
         raise ConfigError(f"{npz}: not a plain array archive ({exc}); object arrays are refused") from exc
     missing = [k for k in ("W_enc", "W_dec", "b_enc", "b_dec", "threshold") if k not in arrays]
     if missing:
-        raise ConfigError(f"{npz}: arrays {missing} missing; a Gemma Scope params.npz has W_enc, W_dec, b_enc, b_dec, threshold")
+        raise ConfigError(
+            f"{npz}: arrays {missing} missing; a Gemma Scope params.npz has W_enc, W_dec, b_enc, b_dec, threshold"
+        )
     where = str(npz.resolve())
     m = re.search(r"layer_(\d+)", where)
     if m is None:
-        raise ConfigError(f"{npz}: no 'layer_N' folder in the path; pass hook_name= (e.g. blocks.12.hook_resid_post)")
+        raise ConfigError(
+            f"{npz}: no 'layer_N' folder in the path; pass hook_name= (e.g. blocks.12.hook_resid_post)"
+        )
     if re.search(r"-att", where):
         raise ConfigError(f"{npz}: attention-output Gemma Scope SAEs (hook_z) are not supported")
     site = "mlp_out" if re.search(r"-mlp", where) else "resid_post"
@@ -226,7 +242,11 @@ def save_saelens(sae: SparseAutoencoder, folder: str | Path, *, extra: dict[str,
         if v is not None:
             t[name] = v
     save_file({k: v.detach().cpu().float().contiguous() for k, v in t.items()}, str(out / SAELENS_WEIGHTS))
-    norm = {"none": "none", "constant_norm_rescale": "constant_norm_rescale", "scale": "expected_average_only_in"}
+    norm = {
+        "none": "none",
+        "constant_norm_rescale": "constant_norm_rescale",
+        "scale": "expected_average_only_in",
+    }
     cfg: dict[str, Any] = {
         "architecture": _ARCH_TO_SAELENS[sae.architecture],
         "d_in": sae.d_in,

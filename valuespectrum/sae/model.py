@@ -56,7 +56,9 @@ class SparseAutoencoder:
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
-            raise ConfigError(f"SAE architecture {self.architecture!r} unknown; expected one of {ARCHITECTURES}")
+            raise ConfigError(
+                f"SAE architecture {self.architecture!r} unknown; expected one of {ARCHITECTURES}"
+            )
         d_in, d_sae = self.d_in, self.d_sae
         shapes = {
             "W_enc": (self.W_enc, (d_in, d_sae)),

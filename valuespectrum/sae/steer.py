@@ -118,14 +118,16 @@ def steer_features(
             if span_ids is not None:
                 ids = ids_now["ids"]
                 if ids is None or tuple(ids.shape[:2]) != (b, n):
-                    raise ConfigError("span steering needs input_ids in the model call (embeddings were given)")
+                    raise ConfigError(
+                        "span steering needs input_ids in the model call (embeddings were given)"
+                    )
                 return span_mask(ids, span_ids)
             mask = torch.zeros(b, n, dtype=torch.bool, device=h.device)
             for p in token_positions or []:
                 if -n <= p < n:
                     mask[:, p] = True
             return mask
-        if positions == "prompt" and not prompt_pass or positions == "generated" and prompt_pass:
+        if (positions == "prompt" and not prompt_pass) or (positions == "generated" and prompt_pass):
             return None
         return torch.ones(b, n, dtype=torch.bool, device=h.device)
 

@@ -143,7 +143,9 @@ def train_sae(
         epoch, shard, start = plan[step]
         if loaded is None or loaded[0] != (epoch, shard):
             rows = src.load(shard) * scale
-            perm = torch.randperm(rows.shape[0], generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch * 131 + shard))
+            perm = torch.randperm(
+                rows.shape[0], generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch * 131 + shard)
+            )
             loaded = ((epoch, shard), rows[perm])
         x = loaded[1][start : start + cfg.batch_size]
         for group in opt.param_groups:

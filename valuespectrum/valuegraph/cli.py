@@ -13,7 +13,12 @@ from valuespectrum.errors import ValueSpectrumError
 
 
 def analyse(
-    table_path: Path, *, alpha: float = 0.05, n_boot: int = 50, n_random: int = 100, seed: int = 0,
+    table_path: Path,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 50,
+    n_random: int = 100,
+    seed: int = 0,
     values: list[str] | None = None,
 ) -> dict[str, Any]:
     """Everything ``vspec graph`` writes, as one dict."""
@@ -60,7 +65,10 @@ def write_outputs(result: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "graph.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     boot = result["bootstrap"]
-    _csv(out / "edges.csv", [{"source": a, "target": b, "bootstrap_share": boot.get(f"{a}->{b}")} for a, b in result["edges"]])
+    _csv(
+        out / "edges.csv",
+        [{"source": a, "target": b, "bootstrap_share": boot.get(f"{a}->{b}")} for a, b in result["edges"]],
+    )
     _csv(out / "side_effects.csv", result["side_effects"])
     _csv(out / "consistency.csv", result["consistency"])
     stab = {tuple(k.split("->", 1)): v for k, v in boot.items()}
@@ -70,13 +78,19 @@ def write_outputs(result: dict[str, Any], out: Path) -> None:
 
 
 def graph(
-    table: Annotated[Path, typer.Argument(help="A condition x value CSV (rows = conditions) or a run folder.")],
+    table: Annotated[
+        Path, typer.Argument(help="A condition x value CSV (rows = conditions) or a run folder.")
+    ],
     out: Annotated[Path | None, typer.Option(help="Output folder (default: TABLE's folder / graph).")] = None,
     alpha: Annotated[float, typer.Option(help="PC significance level (Fisher-z).")] = 0.05,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for edge stability (0 = none).")] = 50,
     n_random: Annotated[int, typer.Option(help="Random same-edge-count graphs as the baseline.")] = 100,
-    seed: Annotated[int, typer.Option(help="Seed for bootstrap, random graphs and the train/test split.")] = 0,
-    values: Annotated[str | None, typer.Option(help="Comma-separated value columns (default: every numeric one).")] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed for bootstrap, random graphs and the train/test split.")
+    ] = 0,
+    values: Annotated[
+        str | None, typer.Option(help="Comma-separated value columns (default: every numeric one).")
+    ] = None,
 ) -> None:
     """PC value graph of a condition x value table; expected vs unexpected steering side effects.
 
@@ -85,7 +99,11 @@ def graph(
     """
     try:
         result = analyse(
-            table, alpha=alpha, n_boot=bootstrap, n_random=n_random, seed=seed,
+            table,
+            alpha=alpha,
+            n_boot=bootstrap,
+            n_random=n_random,
+            seed=seed,
             values=None if values is None else [v.strip() for v in values.split(",") if v.strip()],
         )
         folder = out or (table if table.is_dir() else table.parent) / "graph"
@@ -93,6 +111,8 @@ def graph(
     except ValueSpectrumError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"{len(result['edges'])} edges ({result['n_edges_pc']} before reduction) -> {folder}/graph.json")
+    typer.echo(
+        f"{len(result['edges'])} edges ({result['n_edges_pc']} before reduction) -> {folder}/graph.json"
+    )
     for r in result["side_effects"]:
         typer.echo(f"  {r['method']:>8} {r['target']}: expected {r['expected']} unexpected {r['unexpected']}")

@@ -40,7 +40,9 @@ def deltas(table: ScoreTable) -> list[DeltaRow]:
     """Steered rows minus their role's baseline; an error names what the table lacks."""
     for col in ("role", "method", "target"):
         if col not in table.meta:
-            raise ConfigError(f"{table.source}: side-effect metrics need a {col!r} column (see vspec graph --help)")
+            raise ConfigError(
+                f"{table.source}: side-effect metrics need a {col!r} column (see vspec graph --help)"
+            )
     roles, methods, targets = table.column("role"), table.column("method"), table.column("target")
     splits = table.column("split")
     base: dict[str, int] = {}
@@ -52,7 +54,9 @@ def deltas(table: ScoreTable) -> list[DeltaRow]:
         if methods[i] in ("none", "") or not targets[i]:
             continue
         if targets[i] not in table.values:
-            raise ConfigError(f"{table.source}: row {table.conditions[i]!r} targets {targets[i]!r}, not a value column")
+            raise ConfigError(
+                f"{table.source}: row {table.conditions[i]!r} targets {targets[i]!r}, not a value column"
+            )
         b = base.get(roles[i])
         if b is None:
             continue
@@ -65,7 +69,9 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def side_effects(rows: Sequence[DeltaRow], edges: Iterable[Edge], values: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+def side_effects(
+    rows: Sequence[DeltaRow], edges: Iterable[Edge], values: Sequence[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
     """(method, target) -> expected / unexpected mean |Δ| and counts under ``edges``."""
     e = set(edges)
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -97,8 +103,14 @@ def with_random_baseline(
         gaps = [r[(method, target)] for r in rand]
         r_exp = [g["expected"] for g in gaps if g["expected"] is not None]
         r_un = [g["unexpected"] for g in gaps if g["unexpected"] is not None]
-        ours_gap = None if m["expected"] is None or m["unexpected"] is None else m["expected"] - m["unexpected"]
-        r_gaps = [g["expected"] - g["unexpected"] for g in gaps if g["expected"] is not None and g["unexpected"] is not None]
+        ours_gap = (
+            None if m["expected"] is None or m["unexpected"] is None else m["expected"] - m["unexpected"]
+        )
+        r_gaps = [
+            g["expected"] - g["unexpected"]
+            for g in gaps
+            if g["expected"] is not None and g["unexpected"] is not None
+        ]
         table.append(
             {
                 "method": method,
@@ -134,7 +146,9 @@ def consistency(
             shares: dict[str, dict[str, float]] = {}
             for part in ("train", "test"):
                 dirs = [_direction(r.delta[v]) for r in mine if split[r.role] == part]
-                shares[part] = {d: (dirs.count(d) / len(dirs) if dirs else 0.0) for d in ("up", "down", "same")}
+                shares[part] = {
+                    d: (dirs.count(d) / len(dirs) if dirs else 0.0) for d in ("up", "down", "same")
+                }
                 shares[part]["n"] = float(len(dirs))
             both = shares["train"]["n"] > 0 and shares["test"]["n"] > 0
             sim = 1 - 0.5 * sum(abs(shares["train"][d] - shares["test"][d]) for d in ("up", "down", "same"))

@@ -47,9 +47,8 @@ def pc_edges(data: np.ndarray, names: Sequence[str], alpha: float = 0.05) -> set
             if i == j:
                 continue
             a, b = g[i, j], g[j, i]
-            if a == -1 and b == 1:  # i -> j
-                out.add((names[i], names[j]))
-            elif (a == -1 and b == -1) or (a == 1 and b == 1):  # -- or <->
+            # i -> j, or i -- j / i <-> j (counted both ways, as j's loop adds j -> i)
+            if (a, b) in ((-1, 1), (-1, -1), (1, 1)):
                 out.add((names[i], names[j]))
     return out
 
@@ -100,7 +99,13 @@ def random_graph(names: Sequence[str], n_edges: int, seed: int) -> set[Edge]:
 
 
 def bootstrap_stability(
-    data: np.ndarray, names: Sequence[str], *, alpha: float = 0.05, n_boot: int = 50, seed: int = 0, reduce: bool = True
+    data: np.ndarray,
+    names: Sequence[str],
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 50,
+    seed: int = 0,
+    reduce: bool = True,
 ) -> dict[Edge, float]:
     """Share of ``n_boot`` row resamples whose (reduced) PC graph has each edge."""
     import numpy as np

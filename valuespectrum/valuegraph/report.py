@@ -27,7 +27,13 @@ def draw_graph(values: Sequence[str], edges: set[Edge], stability: dict[Edge, fl
             "",
             xy=pos[b],
             xytext=pos[a],
-            arrowprops={"arrowstyle": "-|>", "color": (0.1, 0.2, 0.6, 0.3 + 0.7 * s), "lw": 1.5, "shrinkA": 14, "shrinkB": 14},
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": (0.1, 0.2, 0.6, 0.3 + 0.7 * s),
+                "lw": 1.5,
+                "shrinkA": 14,
+                "shrinkB": 14,
+            },
         )
     for v, (x, y) in pos.items():
         ax.scatter([x], [y], s=300, color="#dde6f5", edgecolors="#30466e", zorder=3)
@@ -53,7 +59,9 @@ def graph_section(result: dict[str, Any], image: str | None = "graph.png") -> st
         for a, b in result["edges"]
     )
     cols = ["method", "target", "expected", "unexpected", "random_expected", "random_unexpected", "n_rows"]
-    eff = "".join("<tr>" + "".join(f"<td>{_f(r.get(c))}</td>" for c in cols) + "</tr>" for r in result["side_effects"])
+    eff = "".join(
+        "<tr>" + "".join(f"<td>{_f(r.get(c))}</td>" for c in cols) + "</tr>" for r in result["side_effects"]
+    )
     img = f'<img src="{html.escape(image)}" alt="value graph" style="max-width:520px">' if image else ""
     return (
         "<section><h2>Value graph</h2>"
