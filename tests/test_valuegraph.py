@@ -118,3 +118,16 @@ def test_bad_tables_name_the_problem(tmp_path):
         read_table(p, values=["A", "B"])
     with pytest.raises(ConfigError, match="no such table"):
         read_table(tmp_path / "missing.csv")
+
+
+def test_report_section_reads_the_graph_of_a_run_folder(tmp_path):
+    pytest.importorskip("causallearn")
+    from valuespectrum.valuegraph.cli import analyse, write_outputs
+    from valuespectrum.valuegraph.report import value_graph_section
+
+    assert value_graph_section(tmp_path) is None
+    table = _chain_table(tmp_path / "scores.csv", n_roles=30)
+    write_outputs(analyse(table, n_boot=3, n_random=5), tmp_path / "graph")
+    sec = value_graph_section(tmp_path)
+    assert sec.id == "value-graph" and sec.figures[0].svg.startswith("<svg")
+    assert sec.tables[1].rows[0][0] == "prompt" and (tmp_path / "report" / "value-graph.png").is_file()

@@ -185,7 +185,7 @@ class SparseAutoencoder:
         for name, t in sorted(tensors.items()):
             h.update(name.encode())
             h.update(t.detach().to("cpu").float().contiguous().numpy().tobytes())
-        head = [self.architecture, self.k, self.hook_name, self.apply_b_dec_to_input]
+        head: list[Any] = [self.architecture, self.k, self.hook_name, self.apply_b_dec_to_input]
         head += [self.normalize, self.scale, self.center]
         return f"sha256:{stable_hash([stable_hash(head), h.hexdigest()])}"
 

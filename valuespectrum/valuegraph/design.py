@@ -90,7 +90,7 @@ def load_players(path: str | Path, limit: int | None = None) -> list[Role]:
     )
     if not items:
         raise ConfigError(f"{p}: expected a list (or a name-keyed object) of players with 'mini_trait'")
-    out = []
+    out: list[Role] = []
     for key, entry in items:
         if not isinstance(entry, dict) or not str(entry.get("mini_trait") or "").strip():
             raise ConfigError(

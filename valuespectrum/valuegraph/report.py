@@ -71,3 +71,53 @@ def graph_section(result: dict[str, Any], image: str | None = "graph.png") -> st
         "<h3>Side effects: expected (graph descendants) vs unexpected mean |Δ|</h3>"
         "<table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>" + eff + "</table></section>"
     )
+
+
+def value_graph_section(run_dir: Path) -> Any:
+    """Report section from ``RUN_DIR/graph/graph.json`` (what ``vspec graph RUN_DIR`` writes); None if absent."""
+    import io
+    import json
+
+    from valuespectrum.reports.page import Figure, Section, Table
+
+    src = Path(run_dir) / "graph" / "graph.json"
+    if not src.is_file():
+        return None
+    result = json.loads(src.read_text(encoding="utf-8"))
+    out = Path(run_dir) / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    stab = {tuple(k.split("->", 1)): v for k, v in result["bootstrap"].items()}
+    png = draw_graph(result["values"], {(a, b) for a, b in result["edges"]}, stab, out / "value-graph.png")  # type: ignore[arg-type]
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(mpimg.imread(png))
+    ax.axis("off")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg") :]
+    cols = ["method", "target", "expected", "unexpected", "random_expected", "random_unexpected", "n_rows"]
+    return Section(
+        id="value-graph",
+        title="Value graph",
+        intro=(
+            f"PC (Fisher-z, alpha {result['alpha']}) on {result['n_conditions']} conditions x "
+            f"{len(result['values'])} values: {result['n_edges_pc']} directed edges, "
+            f"{len(result['edges'])} after transitive reduction."
+        ),
+        figures=[Figure("value-graph", "Value graph (darker: more stable under bootstrap)", svg, (png,))],
+        tables=[
+            Table(
+                ["edge", "bootstrap share"],
+                [[f"{a} -> {b}", result["bootstrap"].get(f"{a}->{b}")] for a, b in result["edges"]],
+            ),
+            Table(
+                cols,
+                [[r.get(c) for c in cols] for r in result["side_effects"]],
+                caption="expected vs unexpected mean |delta|",
+            ),
+        ],
+    )
