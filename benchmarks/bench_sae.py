@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--d-sae", type=int, default=4608)
     ap.add_argument("--k", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--train-batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3)
     args = ap.parse_args()
 
     from valuespectrum.compat import ensure_torch_stack
@@ -115,8 +117,8 @@ def main() -> None:
         cfg = TrainConfig(
             d_sae=args.d_sae,
             k=args.k,
-            lr=2e-4 * 5,
-            batch_size=1024,
+            lr=args.lr,
+            batch_size=args.train_batch,
             epochs=args.epochs,
             hook_name=point.hook_name,
             model_id=name,
