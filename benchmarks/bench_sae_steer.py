@@ -67,19 +67,41 @@ def main() -> None:
     base = HFBackend(str(path), device="cpu", dtype="float32")
     t = time.perf_counter()
     sae, check = load_checked(args.sae, base.model, base.tokenizer, min_fve=None)
-    out.update({"sae_fve": round(check.fve, 4), "sae_l0": round(check.l0, 2), "check_s": round(time.perf_counter() - t, 1)})
+    out.update(
+        {
+            "sae_fve": round(check.fve, 4),
+            "sae_l0": round(check.l0, 2),
+            "check_s": round(time.perf_counter() - t, 1),
+        }
+    )
     value = parse_value(args.value)
     t = time.perf_counter()
     feats = contrastive_features(base.model, base.tokenizer, sae, value, top=3)
     f = feats[0].feature
-    out.update({"value": value.value, "feature": f, "feature_delta": round(feats[0].score, 4),
-                "features_s": round(time.perf_counter() - t, 1)})
+    out.update(
+        {
+            "value": value.value,
+            "feature": f,
+            "feature_delta": round(feats[0].score, 4),
+            "features_s": round(time.perf_counter() - t, 1),
+        }
+    )
 
     # 1. portrait bank: baseline, the feature, same-norm random directions (all positions)
     layer = parse_hook(sae.hook_name).layer
-    carrier = SteeringVector(value, "caa", {layer: sae.direction(f) * args.coeff}, base.model_id,
-                             "model.layers.{i}", "sha256:sae-feature", metadata={"sae_feature": f})
-    conds = {"baseline": None, "feature": FeatureSteeredBackend(base, sae, [FeatureEdit(f, "add", args.coeff)], value=value.value)}
+    carrier = SteeringVector(
+        value,
+        "caa",
+        {layer: sae.direction(f) * args.coeff},
+        base.model_id,
+        "model.layers.{i}",
+        "sha256:sae-feature",
+        metadata={"sae_feature": f},
+    )
+    conds = {
+        "baseline": None,
+        "feature": FeatureSteeredBackend(base, sae, [FeatureEdit(f, "add", args.coeff)], value=value.value),
+    }
     for r in range(args.n_random):
         conds[f"random{r}"] = SteeredBackend(base, carrier.random_like(r), 1.0)
     from valuespectrum.backends.steered import Borrowed
@@ -88,10 +110,14 @@ def main() -> None:
         b = conds[label or ""]
         return Borrowed(base) if b is None else b
 
-    m = RunManifest.model_validate({
-        "name": "sae-portrait", "models": [{"spec": "hf:smollm2", "label": k} for k in conds],
-        "probes": {"banks": ["portrait"], "limit_per_value": args.limit}, "controls": {"reverse_labels": True},
-    })
+    m = RunManifest.model_validate(
+        {
+            "name": "sae-portrait",
+            "models": [{"spec": "hf:smollm2", "label": k} for k in conds],
+            "probes": {"banks": ["portrait"], "limit_per_value": args.limit},
+            "controls": {"reverse_labels": True},
+        }
+    )
     t = time.perf_counter()
     execute_run(m, base=work, out=work / "portrait", backend_factory=make)
     summary = score_run(RunFolder(work / "portrait"))
@@ -99,14 +125,18 @@ def main() -> None:
     prof = {g["model"]: g["profile"] for g in summary["groups"] if g["persona"] == "none"}
     measure = "centred" if "centred" in prof["baseline"] else "scores"
     b0 = prof["baseline"][measure][value.value]
-    out["portrait_target_delta"] = {k: round(prof[k][measure][value.value] - b0, 4) for k in conds if k != "baseline"}
+    out["portrait_target_delta"] = {
+        k: round(prof[k][measure][value.value] - b0, 4) for k in conds if k != "baseline"
+    }
     out["portrait_measure"] = measure
 
     # 2. roles x conditions graph
     roles = generate_roles(args.roles)
     design = build_design(roles, "smollm2", [value], sae_features={value: [f]}, sae_coefficient=args.coeff)
     (work / "personas.yaml").write_text(personas_yaml(roles, design))
-    gm = RunManifest.model_validate(manifest_dict(design, name="graph", spec="hf:smollm2", limit_per_value=args.limit))
+    gm = RunManifest.model_validate(
+        manifest_dict(design, name="graph", spec="hf:smollm2", limit_per_value=args.limit)
+    )
     t = time.perf_counter()
     execute_run(gm, base=work, out=work / "graph-run", backend_factory=design_factory(base, design, sae))
     score_run(RunFolder(work / "graph-run"))
