@@ -231,8 +231,10 @@ def _mount_subapps() -> None:
     """Mount the other packages' commands; each keeps its heavy imports inside the commands."""
     from agents.cli import browse
     from ingestion.cli import app as ingest_app
+    from valuespectrum.designs.cli import decide, dilemmas_app
     from valuespectrum.reports.cli import app as reports_app
     from valuespectrum.steering.cli import app as steer_app
+    from valuespectrum.valuegraph.cli import graph
 
     corpus = typer.Typer(help="Inspect an indexed corpus.", no_args_is_help=True)
     for cmd in ingest_app.registered_commands:
@@ -241,10 +243,9 @@ def _mount_subapps() -> None:
     app.registered_commands.extend(reports_app.registered_commands)
     app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
     app.command(name="browse")(browse)
-    from valuespectrum.designs.cli import decide, dilemmas_app
-
     app.add_typer(dilemmas_app, name="dilemmas")
     app.command(name="decide")(decide)
+    app.command(name="graph")(graph)
 
 
 _mount_subapps()

@@ -1,0 +1,115 @@
+"""A backend answering under SAE feature steering (the SAE counterpart of ``SteeredBackend``).
+
+The condition (SAE digest, hook, edits, positions or span) is part of the model id, so the
+response cache and run records tell conditions apart; hooks live only for each ``generate``
+call; the base backend is never closed by this wrapper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from valuespectrum.backends.base import ActivationAccess, Backend, text_reader
+from valuespectrum.errors import BackendError, ConfigError
+from valuespectrum.sae.model import SparseAutoencoder
+from valuespectrum.sae.steer import FeatureEdit, Where, steer_features
+from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
+
+
+class FeatureCondition(BaseModel):
+    """What an SAE-steered backend does; its digest enters the model id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sae_digest: str
+    hook_name: str
+    edits: list[tuple[int, str, float]]
+    positions: Where = "all"
+    token_positions: list[int] | None = None
+    span: str | None = None
+    value: str | None = None
+    """The value the features were chosen for (reports only; does not change answers)."""
+
+    def digest(self) -> str:
+        return stable_hash(self.model_dump(mode="json", exclude={"value"}))
+
+
+class FeatureSteeredBackend:
+    """``inner`` (a backend exposing model and tokenizer) answering with SAE features edited."""
+
+    def __init__(
+        self,
+        inner: Backend,
+        sae: SparseAutoencoder,
+        edits: Sequence[FeatureEdit],
+        *,
+        positions: Where = "all",
+        token_positions: Sequence[int] | None = None,
+        span: str | None = None,
+        value: str | None = None,
+        layer_template: str | None = None,
+    ) -> None:
+        if not isinstance(inner, ActivationAccess):
+            raise ConfigError(
+                f"SAE steering needs a backend exposing its activations (hf:); {inner.model_id!r} does not"
+            )
+        self.inner, self.access = inner, inner
+        self.sae, self.edits = sae, list(edits)
+        self.positions, self.span, self.layer_template = positions, span, layer_template
+        self.token_positions = None if token_positions is None else list(token_positions)
+        self.condition = FeatureCondition(
+            sae_digest=sae.digest(),
+            hook_name=sae.hook_name,
+            edits=[(e.feature, e.mode, float(e.value)) for e in self.edits],
+            positions=positions,
+            token_positions=self.token_positions,
+            span=span,
+            value=value,
+        )
+        self.stats: dict[str, int] = {}
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.inner.model_id}+sae:{self.condition.digest()[:16]}"
+
+    @property
+    def revision(self) -> str | None:
+        return self.inner.revision
+
+    @property
+    def supports_option_logprobs(self) -> bool:
+        return self.inner.supports_option_logprobs
+
+    @property
+    def supports_images(self) -> bool:
+        return self.inner.supports_images
+
+    def steering(self) -> Any:
+        tok = text_reader(self.access)
+        return steer_features(
+            self.access.model,
+            self.sae,
+            self.edits,
+            positions=self.positions,
+            token_positions=self.token_positions,
+            span=self.span,
+            tokenizer=tok,
+            layer_template=self.layer_template,
+            stats=self.stats,
+        )
+
+    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
+        reqs = list(requests)
+        with self.steering():
+            resps = self.inner.generate(reqs)
+        if len(resps) != len(reqs):
+            raise BackendError(
+                f"backend {self.inner.model_id!r} returned {len(resps)} responses for {len(reqs)}"
+            )
+        return [r.model_copy(update={"model_id": self.model_id}) for r in resps]
+
+    def close(self) -> None:
+        """Leaves ``inner`` open (its lender closes it)."""
