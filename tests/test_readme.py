@@ -42,6 +42,8 @@ NOT_RUN = {
 }
 FIRST_RUN = ". .venv/bin/activate"
 VIDEO = "vspec corpus demo --out vspec-demo"
+ORDINAL = "vspec run manifests/text_probes.yaml --out runs/text-probes"
+DESIGNS = "vspec dilemmas run manifests/dilemmas.yaml"
 
 
 def bash_blocks(text: str) -> list[str]:
@@ -62,7 +64,9 @@ def readme_block(first: str) -> str:
 def test_every_block_is_run_or_has_a_reason() -> None:
     firsts = [first_command(b) for b in bash_blocks(README.read_text(encoding="utf-8"))]
     assert len(firsts) == len(set(firsts))
-    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO}, "a README block is neither run nor listed in NOT_RUN"
+    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO, ORDINAL, DESIGNS}, (
+        "a README block is neither run nor listed in NOT_RUN"
+    )
 
 
 def user_copy(root: Path) -> dict[str, str]:
@@ -111,6 +115,10 @@ def test_first_run_block(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "text-probes" / "summary.json").is_file()
     assert not (tmp_path / "manifests" / "runs").exists()
     assert "Universalism" in res.stdout  # vspec values
+    # the ordinal comparison of the same run (mock model, three personas)
+    res = run_block(readme_block(ORDINAL), tmp_path, env, timeout=300)
+    _check(res, "the ordinal-models block")
+    assert (tmp_path / "runs" / "text-probes-compare" / "ordinal.json").is_file()
 
 
 @pytest.mark.slow
@@ -128,6 +136,8 @@ def test_first_run_and_video_blocks(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "value-spectrum" / "summary.json").is_file()
     assert (tmp_path / "runs" / "value-spectrum" / "report" / "report.html").is_file()
     assert (tmp_path / "runs" / "browse-demo" / "browse" / "summary.json").is_file()
+    # the evaluation designs, the last line on the model folder `vspec demo` writes
+    _check(run_block(readme_block(DESIGNS), tmp_path, env, timeout=600), "the evaluation-designs block")
 
 
 # ---------------------------------------------------------------- example manifests
@@ -157,10 +167,27 @@ def _load_eval(path: Path) -> Any:
     return load_manifest(path, EvalManifest)
 
 
+def _load_dilemmas(path: Path) -> Any:
+    from valuespectrum.designs.dilemmas.design import DilemmaManifest
+    from valuespectrum.manifest import load_config
+
+    return load_config(DilemmaManifest, path)
+
+
+def _load_decisions(path: Path) -> Any:
+    from valuespectrum.designs.decisions.design import DecisionManifest
+    from valuespectrum.manifest import load_config
+
+    return load_config(DecisionManifest, path)
+
+
 LOADERS = {
     "text_probes.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
     "browse.yaml": _load_browse,
+    "browse_steered.yaml": _load_browse,
+    "dilemmas.yaml": _load_dilemmas,
+    "decisions.yaml": _load_decisions,
     "steer_extract.yaml": _load_extract,
     "steer_eval.yaml": _load_eval,
 }

@@ -195,3 +195,15 @@ def test_steered_spec_through_the_registry(base, tmp_path):
         create_backend(f"steered:{spec}", vector="v.json", strenght=1.0)
     with pytest.raises(ConfigError, match="exposes its activations"):
         create_backend("steered:mock", base_dir=tmp_path, vector="vecs/power-caa.json")
+
+
+def test_wrappers_keep_the_base_models_cache_identity() -> None:
+    # a wrapper that hid its base's identity would let the cache serve answers of other settings
+    from valuespectrum.backends.cache import cache_identity
+    from valuespectrum.backends.mock import MockBackend
+    from valuespectrum.backends.steered import Borrowed
+
+    a, b = MockBackend(default="1"), MockBackend(default="2")
+    assert cache_identity(a) is not None and cache_identity(a) != cache_identity(b)
+    assert cache_identity(Borrowed(a)) == cache_identity(a)
+    assert cache_identity(Borrowed(b)) == cache_identity(b)

@@ -145,6 +145,13 @@ class SteeredBackend:
         return self.inner.revision
 
     @property
+    def cache_identity(self) -> str | None:
+        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
+        from valuespectrum.backends.cache import cache_identity
+
+        return cache_identity(self.inner)
+
+    @property
     def supports_option_logprobs(self) -> bool:
         return self.inner.supports_option_logprobs
 
@@ -310,6 +317,13 @@ class Borrowed:
     @property
     def revision(self) -> str | None:
         return self.inner.revision
+
+    @property
+    def cache_identity(self) -> str | None:
+        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
+        from valuespectrum.backends.cache import cache_identity
+
+        return cache_identity(self.inner)
 
     @property
     def supports_option_logprobs(self) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.backends.steered import Borrowed, SteeredBackend, SteeredOptions
@@ -31,6 +31,9 @@ from valuespectrum.values import Value
 
 Kind = Literal["baseline", "neutral_persona", "persona", "steer", "random"]
 NEUTRAL_PERSONA_ID = "neutral"
+
+if TYPE_CHECKING:
+    from valuespectrum.backends.cache import ResponseCache
 
 
 def value_persona_id(value: Value) -> str:
@@ -186,12 +189,13 @@ def condition_backends(
     plan: Sequence[PlannedCondition],
     vectors: Sequence[SteeringVector],
     setup: SteeringSetup,
-    cache_path: str | None,
+    cache: ResponseCache | None,
 ) -> Callable[[str, dict[str, object], str | None], Backend]:
     """A run's backend factory lending ``base`` to every condition (steered where planned).
 
     Built from the in-memory vectors and detectors (random controls drawn once per condition);
-    no backend it returns closes ``base``.
+    no backend it returns closes ``base``, and every condition shares the one response cache
+    ``cache`` (the caller's to close), so no condition leaves a database connection open.
     """
     by_label = {c.model: c for c in plan}
     randoms: dict[tuple[int, int], SteeringVector] = {}
@@ -217,10 +221,10 @@ def condition_backends(
                 mode=setup.mode,
                 detector=(setup.detectors or {}).get(vec.value),
             )
-        if cache_path is None:
+        if cache is None:
             return backend
         from valuespectrum.backends.cache import CachedBackend
 
-        return CachedBackend(backend, cache_path)
+        return CachedBackend(backend, cache)
 
     return make

@@ -286,12 +286,19 @@ def evaluate_steering(
     cache_path = (
         None if cache is False else str(data_dir() / "response-cache.sqlite" if cache is True else cache)
     )
-    factory = condition_backends(backend, plan, vectors, setup, cache_path)
-    execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
-    score_run(folder)
-    checks = run_quality_checks(
-        folder, plan, factory, fluency=fluency, capability=capability, tokens=fluency_tokens, fresh=fresh
-    )
+    from valuespectrum.backends.cache import ResponseCache
+
+    shared_cache = ResponseCache(cache_path) if cache_path is not None else None
+    try:
+        factory = condition_backends(backend, plan, vectors, setup, shared_cache)
+        execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
+        score_run(folder)
+        checks = run_quality_checks(
+            folder, plan, factory, fluency=fluency, capability=capability, tokens=fluency_tokens, fresh=fresh
+        )
+    finally:
+        if shared_cache is not None:
+            shared_cache.close()
     conditions = read_conditions(folder, plan, backend, detectors)
     for c in conditions:
         cap, texts = checks.get(c.name, (None, None))
