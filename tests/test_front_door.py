@@ -187,3 +187,12 @@ def test_no_import_cycles() -> None:
         if m not in state:
             visit(m, [m])
     assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_cache_with_a_backend_object_is_refused_not_ignored() -> None:
+    import valuespectrum as vs
+    from valuespectrum.backends.mock import MockBackend
+    from valuespectrum.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="wrap it yourself"):
+        vs.evaluate(MockBackend(default="4"), probes="portrait", cache=True)

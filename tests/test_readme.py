@@ -138,6 +138,8 @@ def test_first_run_and_video_blocks(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "browse-demo" / "browse" / "summary.json").is_file()
     # the evaluation designs, the last line on the model folder `vspec demo` writes
     _check(run_block(readme_block(DESIGNS), tmp_path, env, timeout=600), "the evaluation-designs block")
+    for name in ("dilemmas-demo", "decisions-demo", "dilemmas-smollm2"):
+        assert (tmp_path / "runs" / name / "summary.json").is_file(), name
 
 
 # ---------------------------------------------------------------- example manifests

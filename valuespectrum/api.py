@@ -150,6 +150,12 @@ def evaluate(
     raw["personas"] = [personas] if isinstance(personas, str) else list(personas)
     raw["probes"] = {**raw.get("probes", {}), "banks": banks}
     manifest = parse_manifest(raw, "evaluate()")
+    if prebuilt and manifest.cache is not False:
+        # a backend object is the caller's: the run does not wrap it behind its back
+        raise ConfigError(
+            "evaluate(cache=...) applies to models given as specs; to cache a backend you built, "
+            "wrap it yourself: CachedBackend(backend, 'cache.sqlite') from valuespectrum.backends.cache"
+        )
     with tempfile.TemporaryDirectory(prefix="vspec-") as tmp:
         out = Path(log_dir) if log_dir is not None else Path(tmp) / "run"
         outcome = execute_run(manifest, out=out, fresh=fresh, backends=prebuilt, probes=objects or None)

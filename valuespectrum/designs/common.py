@@ -11,13 +11,15 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.manifest import ModelEntry
 
 
-def make_backend(entry: ModelEntry, override: str | None = None) -> Backend:
-    """The backend a manifest names; ``override`` (a model spec) replaces its spec and options."""
+def make_backend(entry: ModelEntry, override: str | None = None, *, base: Path | None = None) -> Backend:
+    """The backend a manifest names; ``override`` (a model spec) replaces its spec and options.
+    ``base``: the manifest's folder, which relative files in the options (a steering vector) are
+    read from, as in run manifests."""
     from valuespectrum.backends.registry import create_backend
 
     if override:
-        return create_backend(override)
-    return create_backend(entry.spec, **entry.options)
+        return create_backend(override, base_dir=base)
+    return create_backend(entry.spec, base_dir=base, **entry.options)
 
 
 def resolve(base: Path, path: str | None) -> Path | None:

@@ -520,7 +520,7 @@ def _sampled_frames(rows: _Rows, row: int, column: str, video: Path, n: int, roo
             row,
             column,
             f"video items need the ingestion extra ({exc})",
-            "pip install 'valuespectrum[ingest]'",
+            "pip install 'valuespectrum[video]'",
         ) from exc
     try:
         decoded = sample_frames(video, n)

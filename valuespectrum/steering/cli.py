@@ -38,7 +38,7 @@ def extract(manifest: Path = typer.Argument(..., help="YAML manifest (ExtractMan
         values = list(Value) if m.values == "all" else [parse_value(v) for v in m.values]
     except ValueError as exc:
         raise ConfigError(f"{manifest}: field 'values': {exc}") from exc
-    backend = create_backend(m.model.spec, **m.model.options)
+    backend = create_backend(m.model.spec, base_dir=base, **m.model.options)
     try:
         found = extract_vectors(
             backend,
@@ -103,7 +103,7 @@ def evaluate(
     files = [under(base, p) for p in m.vectors]
     vectors = [SteeringVector.load(p) for p in files]
     detectors = _detectors(manifest, m, vectors) if m.gate is not None else None
-    backend = create_backend(m.model.spec, **m.model.options)
+    backend = create_backend(m.model.spec, base_dir=base, **m.model.options)
     run_dir = under(base, m.out)
     try:
         for p, vec in zip(m.vectors, vectors, strict=True):

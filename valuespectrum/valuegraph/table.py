@@ -53,7 +53,7 @@ def read_table(path: str | Path, values: list[str] | None = None) -> ScoreTable:
     """A CSV table or a run folder (see the module notes)."""
     p = Path(path)
     if p.is_dir():
-        return read_run_dir(p)
+        return read_run_dir(p, values)
     if not p.is_file():
         raise ConfigError(f"{p}: no such table or run folder")
     import numpy as np
@@ -81,8 +81,9 @@ def read_table(path: str | Path, values: list[str] | None = None) -> ScoreTable:
     return ScoreTable(names, list(chosen), data, meta, ignored, str(p))
 
 
-def read_run_dir(folder: Path) -> ScoreTable:
-    """Scores of a run folder: rows (model, persona), columns the values (from ``summary.csv``)."""
+def read_run_dir(folder: Path, wanted: list[str] | None = None) -> ScoreTable:
+    """Scores of a run folder: rows (model, persona), columns the values (from ``summary.csv``);
+    ``wanted`` keeps only those value columns."""
     import numpy as np
 
     src = folder / "summary.csv"
@@ -95,10 +96,15 @@ def read_run_dir(folder: Path) -> ScoreTable:
     for r in rows:
         if r.get("modality", "text") not in ("text", ""):
             continue
+        if wanted is not None and r["value"] not in wanted:
+            continue
         if r["value"] not in values:
             values.append(r["value"])
         if r["score"] not in ("", None):
             table.setdefault((r["model"], r["persona"]), {})[r["value"]] = float(r["score"])
+    absent = sorted(set(wanted or []) - set(values))
+    if absent:
+        raise ConfigError(f"{src}: --values names {absent}, which this run did not score; scored: {values}")
     keys = [k for k in table if all(v in table[k] for v in values)]
     if len(keys) < 3:
         raise ConfigError(f"{src}: fewer than 3 (model, persona) rows score every value; nothing to graph")

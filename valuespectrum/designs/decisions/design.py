@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from valuespectrum.backends.spec import redact_url_credentials
 from valuespectrum.designs.common import check_header, make_backend, out_folder, resolve
 from valuespectrum.designs.decisions import assess
 from valuespectrum.designs.decisions.compare import first_choice, mean_ci, paired_difference, set_similarity
@@ -123,7 +124,9 @@ def run_decision_manifest(
             f"{path}: field 'model' is required for the judge/probe assessors and decision_maker"
         )
     folder = out_folder(base, m.output_dir, m.name, out, fresh)
-    backend = make_backend(m.model or ModelEntry(spec="mock"), model) if needs_model else None
+    backend = (
+        make_backend(m.model or ModelEntry(spec="mock"), model, base=path.parent) if needs_model else None
+    )
     n_req = n_unread = 0
     assessments: list[assess.Assessment] = []
     model_recs: dict[tuple[str, str], dict[str, Any]] = {}
@@ -133,7 +136,7 @@ def run_decision_manifest(
             {
                 "design": "decisions",
                 "manifest": m.model_dump(),
-                "model": model,
+                "model": redact_url_credentials(model) if model else model,
                 "model_id": backend.model_id if backend else None,
             },
         )

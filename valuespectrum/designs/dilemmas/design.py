@@ -58,7 +58,7 @@ def run_dilemma_manifest(
     assert data is not None
     dilemmas = load_dilemmas(data, m.values, limit=m.limit)
     folder = out_folder(base, m.output_dir, m.name, out, fresh)
-    backend = make_backend(m.model, model)
+    backend = make_backend(m.model, model, base=base)
     try:
         header = {
             "design": "dilemmas",
