@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,23 @@ def test_modality_gap_is_vision_minus_text(tmp_path: Path, demo_index: Path) -> 
         diff[v.value] == pytest.approx(0.0) for v in CIRCUMPLEX if v.value not in ("Power", "Tradition")
     )
     assert gap["mean_abs_gap"] == pytest.approx(20.0)  # (100 + 100) / 10 values
+
+
+def test_report_says_which_tagger_chose_the_items(tmp_path: Path, demo_index: Path) -> None:
+    from valuespectrum.reports.build import build_report
+
+    outcome = execute_run(
+        manifest(tmp_path, demo_index),
+        out=tmp_path / "run",
+        backend_factory=lambda *a: MockBackend(likes_power),
+    )
+    score_run(outcome.folder)
+    chosen = {
+        json.loads(line)["metadata"]["tagged_by"]
+        for line in outcome.folder.probes.read_text(encoding="utf-8").splitlines()
+    }
+    assert len(chosen) == 1 and next(iter(chosen)).startswith("image tags")  # the fixture has no text tags
+    res = build_report(outcome.folder.root)
+    assert "item-sources" in res.sections
+    html = res.html.read_text(encoding="utf-8")
+    assert "How the items were chosen" in html and next(iter(chosen)) in html

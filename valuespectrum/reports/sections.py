@@ -341,12 +341,9 @@ def references_section(ctx: ReportContext) -> Section | None:
 
 
 def reliability_section(ctx: ReportContext) -> Section | None:
-    """Cronbach's alpha per value and model, from ``summary.json``'s ``reliability`` block."""
-    try:
-        blocks = json.loads((ctx.run.root / "summary.json").read_text(encoding="utf-8")).get("reliability")
-    except (OSError, json.JSONDecodeError):
-        return None
-    if not isinstance(blocks, list) or not blocks:
+    """Cronbach's alpha per value and model, from the typed summary's ``reliability`` block."""
+    blocks = ctx.run.summary.reliability if ctx.run.summary is not None else []
+    if not blocks:
         return None
     rows: list[list[Cell]] = [
         [b["model"], b["modality"], b["n_replications"], *[b["alpha"].get(v.value) for v in CIRCUMPLEX]]
@@ -362,6 +359,34 @@ def reliability_section(ctx: ReportContext) -> Section | None:
     )
 
 
+def item_sources_section(ctx: ReportContext) -> Section | None:
+    """Which tagger chose the items drawn from a video index (``tagged_by`` of each item)."""
+    path = ctx.run.root / "probes.jsonl"
+    if not path.is_file():
+        return None
+    counts: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            chosen = json.loads(line).get("metadata", {}).get("tagged_by")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(chosen, str):
+            counts[chosen] = counts.get(chosen, 0) + 1
+    if not counts:
+        return None
+    return Section(
+        id="item-sources",
+        title="How the items were chosen",
+        intro="Items drawn from the video index are the videos whose value tags rank highest for each "
+        "value; this is the tagger that produced those tags.",
+        tables=[Table(["chosen by", "items"], [[k, n] for k, n in sorted(counts.items())])],
+        notes=[
+            "Image tags come from the index's image-text encoder; with random weights (the offline demo) "
+            "they carry no meaning, which is why the demo draws by text tags from a real sentence encoder."
+        ],
+    )
+
+
 CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     profiles_section,
     higher_order_section,
@@ -369,6 +394,7 @@ CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     steerability_section,
     references_section,
     reliability_section,
+    item_sources_section,
 )
 
 
