@@ -44,6 +44,35 @@ class Backend(Protocol):
         ...
 
 
+class Wrapper:
+    """A backend that answers through another (``inner``): what identifies the model and what
+    it can do are the inner backend's; subclasses add to ``model_id`` what they change."""
+
+    inner: Backend
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def revision(self) -> str | None:
+        return self.inner.revision
+
+    @property
+    def cache_identity(self) -> str | None:
+        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
+        value = getattr(self.inner, "cache_identity", None)
+        return value if isinstance(value, str) else None
+
+    @property
+    def supports_option_logprobs(self) -> bool:
+        return self.inner.supports_option_logprobs
+
+    @property
+    def supports_images(self) -> bool:
+        return self.inner.supports_images
+
+
 @runtime_checkable
 class ActivationAccess(Protocol):
     """What steering needs from a backend: its loaded torch model and the text reader that feeds it.

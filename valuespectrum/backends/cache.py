@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from valuespectrum.backends.base import Backend
+from valuespectrum.backends.base import Backend, Wrapper
 from valuespectrum.errors import ConfigError
 from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
 
@@ -169,7 +169,7 @@ def _to_json(resp: ModelResponse) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-class CachedBackend:
+class CachedBackend(Wrapper):
     """Wraps a backend with a :class:`ResponseCache`; a Backend itself.
 
     Hits come back with ``cached=True`` and the caller's request_id; misses go to the
@@ -183,22 +183,6 @@ class CachedBackend:
         self.cache = cache if isinstance(cache, ResponseCache) else ResponseCache(cache)
         self.hits = 0
         self.misses = 0
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def revision(self) -> str | None:
-        return self.inner.revision
-
-    @property
-    def supports_option_logprobs(self) -> bool:
-        return self.inner.supports_option_logprobs
-
-    @property
-    def supports_images(self) -> bool:
-        return self.inner.supports_images
 
     def key_for(self, request: ModelRequest) -> str | None:
         """Cache key, or None if the request must not be cached (non-deterministic, unreadable media)."""

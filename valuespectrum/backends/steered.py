@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from valuespectrum.backends.base import ActivationAccess, Backend, text_reader
+from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper, text_reader
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.steering.apply import Mode, Positions, steer
@@ -62,7 +62,7 @@ class SteeringCondition(BaseModel):
         return stable_hash(self.model_dump(mode="json"))
 
 
-class SteeredBackend:
+class SteeredBackend(Wrapper):
     """``inner`` (a backend exposing its activations) answering under one steering condition."""
 
     def __init__(
@@ -139,25 +139,6 @@ class SteeredBackend:
     @property
     def model_id(self) -> str:
         return f"{self.inner.model_id}+steer:{self.condition.digest()[:16]}"
-
-    @property
-    def revision(self) -> str | None:
-        return self.inner.revision
-
-    @property
-    def cache_identity(self) -> str | None:
-        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
-        from valuespectrum.backends.cache import cache_identity
-
-        return cache_identity(self.inner)
-
-    @property
-    def supports_option_logprobs(self) -> bool:
-        return self.inner.supports_option_logprobs
-
-    @property
-    def supports_images(self) -> bool:
-        return self.inner.supports_images
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
         reqs = list(requests)
@@ -304,34 +285,11 @@ def _under(base: str | Path | None, p: str) -> Path:
     return path if path.is_absolute() or base is None else Path(base) / path
 
 
-class Borrowed:
+class Borrowed(Wrapper):
     """A backend lent to a run: answers through ``inner`` but never closes it (the lender does)."""
 
     def __init__(self, inner: Backend) -> None:
         self.inner = inner
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def revision(self) -> str | None:
-        return self.inner.revision
-
-    @property
-    def cache_identity(self) -> str | None:
-        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
-        from valuespectrum.backends.cache import cache_identity
-
-        return cache_identity(self.inner)
-
-    @property
-    def supports_option_logprobs(self) -> bool:
-        return self.inner.supports_option_logprobs
-
-    @property
-    def supports_images(self) -> bool:
-        return self.inner.supports_images
 
     def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
         return self.inner.generate(requests)

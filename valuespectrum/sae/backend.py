@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from valuespectrum.backends.base import ActivationAccess, Backend, text_reader
+from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper, text_reader
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.sae.model import SparseAutoencoder
 from valuespectrum.sae.steer import FeatureEdit, Where, steer_features
@@ -37,7 +37,7 @@ class FeatureCondition(BaseModel):
         return stable_hash(self.model_dump(mode="json", exclude={"value"}))
 
 
-class FeatureSteeredBackend:
+class FeatureSteeredBackend(Wrapper):
     """``inner`` (a backend exposing model and tokenizer) answering with SAE features edited."""
 
     def __init__(
@@ -74,25 +74,6 @@ class FeatureSteeredBackend:
     @property
     def model_id(self) -> str:
         return f"{self.inner.model_id}+sae:{self.condition.digest()[:16]}"
-
-    @property
-    def revision(self) -> str | None:
-        return self.inner.revision
-
-    @property
-    def cache_identity(self) -> str | None:
-        """The wrapped model's cache identity (dtype, server fingerprint, script...)."""
-        from valuespectrum.backends.cache import cache_identity
-
-        return cache_identity(self.inner)
-
-    @property
-    def supports_option_logprobs(self) -> bool:
-        return self.inner.supports_option_logprobs
-
-    @property
-    def supports_images(self) -> bool:
-        return self.inner.supports_images
 
     def steering(self) -> Any:
         tok = text_reader(self.access)
