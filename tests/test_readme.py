@@ -138,7 +138,13 @@ def test_first_run_and_video_blocks(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "browse-demo" / "browse" / "summary.json").is_file()
     # the evaluation designs, the last line on the model folder `vspec demo` writes
     _check(run_block(readme_block(DESIGNS), tmp_path, env, timeout=600), "the evaluation-designs block")
-    for name in ("dilemmas-demo", "decisions-demo", "dilemmas-smollm2"):
+    for name in (
+        "dilemmas-demo",
+        "decisions-demo",
+        "dilemmas-smollm2",
+        "adaem-generate-demo",
+        "adaem-evaluate-demo",
+    ):
         assert (tmp_path / "runs" / name / "summary.json").is_file(), name
 
 
@@ -183,6 +189,20 @@ def _load_decisions(path: Path) -> Any:
     return load_config(DecisionManifest, path)
 
 
+def _load_adaem_generate(path: Path) -> Any:
+    from valuespectrum.designs.adaem.design import GenerateManifest
+    from valuespectrum.manifest import load_config
+
+    return load_config(GenerateManifest, path)
+
+
+def _load_adaem_evaluate(path: Path) -> Any:
+    from valuespectrum.designs.adaem.design import EvaluateManifest
+    from valuespectrum.manifest import load_config
+
+    return load_config(EvaluateManifest, path)
+
+
 LOADERS = {
     "text_probes.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
@@ -192,6 +212,8 @@ LOADERS = {
     "decisions.yaml": _load_decisions,
     "steer_extract.yaml": _load_extract,
     "steer_eval.yaml": _load_eval,
+    "adaem_generate.yaml": _load_adaem_generate,
+    "adaem_evaluate.yaml": _load_adaem_evaluate,
 }
 
 
