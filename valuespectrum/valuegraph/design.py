@@ -187,8 +187,15 @@ def manifest_dict(
     personas_file: str = "personas.yaml",
     seed: int = 0,
     model_options: Mapping[str, Any] | None = None,
+    sae_path: str | None = None,
+    sae_positions: str = "prompt",
+    sae_span: str | None = None,
 ) -> dict[str, Any]:
-    """A run manifest (as a dict for RunManifest / YAML): the base model plus one entry per steered model."""
+    """A run manifest (as a dict for RunManifest / YAML): the base model plus one entry per steered model.
+
+    With ``sae_path`` (the SAE's folder, as the manifest will read it) SAE conditions become
+    ``sae:`` entries that name the SAE and the edit, so the stored manifest re-runs on its own;
+    without it they are base-model entries that only :func:`design_factory` feature-steers."""
     models: dict[str, dict[str, Any]] = {}
     opts = dict(model_options or {})
     for c in design:
@@ -197,6 +204,17 @@ def manifest_dict(
             if c.method == "vector":
                 o = {"vector": c.detail["vector"], "strength": c.detail["strength"], "model_options": opts}
                 m = {"spec": f"steered:{spec}", "label": c.model, "options": o, "personas": []}
+            elif c.method == "sae" and sae_path is not None:
+                edit = {"feature": c.detail["feature"], "mode": "add", "value": c.detail["coefficient"]}
+                o = {"sae": sae_path, "edits": [edit], "positions": sae_positions, "value": c.target}
+                if sae_span is not None:
+                    o["span"] = sae_span
+                m = {
+                    "spec": f"sae:{spec}",
+                    "label": c.model,
+                    "options": {**o, "model_options": opts},
+                    "personas": [],
+                }
             elif c.method == "sae":  # the base spec; design_factory feature-steers it
                 m = {"spec": spec, "label": c.model, "options": opts, "personas": []}
             else:

@@ -1,0 +1,102 @@
+"""``sae:<base spec>``: a model entry whose answers come with SAE features edited.
+
+With this kind a run manifest states an SAE condition completely (which SAE, which features,
+how strongly, where), so the run can be repeated from its stored manifest alone, like the
+``steered:`` entries of steering vectors:
+
+    - spec: sae:hf:./models/SmolLM2-135M-Instruct
+      label: smollm2+sae:Power:812
+      options:
+        sae: saes/smollm2-l12          # SAELens folder, Gemma Scope npz or sparsify folder
+        edits: [{feature: 812, mode: add, value: 100}]
+        positions: prompt
+        model_options: {dtype: float32}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.errors import ConfigError
+from valuespectrum.sae.backend import FeatureSteeredBackend
+from valuespectrum.sae.steer import EditMode, FeatureEdit, Where
+
+
+class EditSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feature: int = Field(ge=0)
+    mode: EditMode = "add"
+    value: float = 1.0
+    """Coefficient (add) or target activation (clamp)."""
+
+
+class SAEOptions(BaseModel):
+    """Options of an ``sae:<base spec>`` model entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sae: str
+    """The SAE: a local folder or ``params.npz`` (relative to the manifest's folder)."""
+    edits: list[EditSpec] = Field(min_length=1)
+    hook_name: str | None = None
+    """Overrides the hook the SAE's files name (e.g. ``blocks.12.hook_resid_post``)."""
+    positions: Where = "all"
+    token_positions: list[int] | None = None
+    span: str | None = None
+    """Edit only on the tokens of this text where it occurs in the prompt."""
+    value: str | None = None
+    """The value the features were chosen for (shown in reports; changes no answer)."""
+    layer_template: str | None = None
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    """Options of the base model's backend (device, dtype, batch_size...)."""
+
+    @classmethod
+    def parse(cls, options: dict[str, Any], source: str) -> SAEOptions:
+        try:
+            return cls.model_validate(options)
+        except ValidationError as exc:
+            from valuespectrum.manifest import format_validation_error
+
+            raise ConfigError(format_validation_error(exc, source)) from exc
+
+
+class OwnedFeatureSteered(FeatureSteeredBackend):
+    """The feature-steered backend of a manifest entry: it loaded its base model and closes it."""
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def from_spec(spec: BackendSpec) -> FeatureSteeredBackend:
+    from pathlib import Path
+
+    from valuespectrum.backends.registry import create_backend
+    from valuespectrum.sae.formats import load_sae
+
+    opts = SAEOptions.parse(spec.options, spec.label())
+    inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
+    if not inner_spec:
+        raise ConfigError("sae backend: write the base model after 'sae:', e.g. sae:hf:PATH")
+    path = Path(opts.sae).expanduser()
+    if not path.is_absolute() and spec.base_dir:
+        path = Path(spec.base_dir) / path
+    sae = load_sae(path, hook_name=opts.hook_name)
+    inner = create_backend(inner_spec, **opts.model_options)
+    try:
+        return OwnedFeatureSteered(
+            inner,
+            sae,
+            [FeatureEdit(e.feature, e.mode, e.value) for e in opts.edits],
+            positions=opts.positions,
+            token_positions=opts.token_positions,
+            span=opts.span,
+            value=opts.value,
+            layer_template=opts.layer_template,
+        )
+    except BaseException:
+        inner.close()
+        raise
