@@ -2,7 +2,8 @@
 
 Asserts that every request was answered and read, and prints the numbers the report gives:
 per-step preferences beside the position bias, and the oracle assessor's similarity with
-people for each MCDM method. A 135M model is expected to answer by label position.
+people for each MCDM method. A 135M model is expected to answer by label position. Where
+Chromium is installed, each SmolLM2 report is also opened in it (tests/test_design_reports_browser.py).
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def test_smollm2_dilemmas_from_the_example_manifest(
                     + ", ".join(f"{v} {e['chosen']}/{e['offered']}" for v, e in prefs.items())
                 )
     assert (tmp_path / "o" / "staircase-full.png").exists()
+    _render(tmp_path, ["context: none", "context: full", "agreement between context modes"], 4)
+
+
+def _render(tmp_path: Path, headings: list[str], n_images: int) -> None:
+    from tests.test_design_reports_browser import browser_available, check_in_chromium
+
+    if browser_available():
+        check_in_chromium(tmp_path / "o" / "report.html", tmp_path, headings, n_images)
 
 
 def test_smollm2_decisions_from_the_example_manifest(
@@ -104,3 +113,4 @@ def test_smollm2_decisions_from_the_example_manifest(
                 f"first {r['first_choice']:.4f}"
             )
         print(f"  probe rating MAE on the scenarios: {s['assessors']['probe']['mae']:.4f}")
+    _render(tmp_path, ["similarity", "paired bootstrap differences (over people)", "assessors"], 0)
