@@ -233,3 +233,10 @@ def test_cli_runs_the_example_manifests_and_resumes(tmp_path: Path) -> None:
     s = json.loads((tmp_path / "e" / "summary.json").read_text())
     assert s["quality"]["n_questions"] == 4 and s["n_judgments"] == 4 * 2 * 10
     assert "no model's answers express it" in ev.stdout
+
+
+def test_extraction_in_another_value_system() -> None:
+    ex = ValueExtractor(MockBackend(default="no", logprobs=True), system="mft6")
+    assert ex.values == ["Care", "Fairness", "Loyalty", "Authority", "Sanctity", "Liberty"]
+    _, items = ex.items("Protect the weak from harm at any cost.", "m")
+    assert len(items) == 6 and "Caring for others" in ex.judge.messages(items[0]).__repr__()

@@ -30,6 +30,7 @@ from valuespectrum.manifest import ModelEntry, load_config
 from valuespectrum.personas import resolve_personas
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.spec import ModelSpec, Strict, check_slug
+from valuespectrum.value_systems import system_from
 
 
 class SubjectEntry(ModelSpec):
@@ -42,6 +43,9 @@ class _Common(Strict):
     name: str = "adaem"
     models: list[SubjectEntry] = Field(min_length=2)
     extractor: ModelEntry
+    values: str | list[str] = "schwartz10"
+    """The value system the extractor reads answers in: ``schwartz10``, ``mft6``, ``schwartz19``,
+    ``valuepilot6``, or a list of names (a free system; give definitions in the names)."""
     opinions: Literal["sentences", "whole"] = "sentences"
     max_opinions: int = Field(default=5, ge=1)
     max_new_tokens: int = Field(default=96, ge=8)
@@ -160,7 +164,9 @@ def run_generate(
         ids["extractor"] = ext_b
         ids.update({f"generator{i}": g for i, g in enumerate(gen_b)})
         trace = Trace(folder / "trace.jsonl", {**_header("generate", m, ids), "topics": topics})
-        extractor = ValueExtractor(ext_b, split=m.opinions, max_opinions=m.max_opinions)
+        extractor = ValueExtractor(
+            ext_b, system=system_from(m.values), split=m.opinions, max_opinions=m.max_opinions
+        )
         settings = Settings(
             budget=m.budget,
             n_questions=m.n_questions,
@@ -187,6 +193,7 @@ def run_generate(
     n_judged = trace.by_role.get("extractor", 0)
     summary = {
         "design": "adaem-generate",
+        "value_system": extractor.system.id,
         "models": [s.name for s in m.models],
         "n_questions": len(ranked),
         "arms": result.arms,
@@ -222,7 +229,9 @@ def run_evaluate(
         ids = {e.name: b for e, b in zip(m.models, subj_b, strict=True)} | {"extractor": ext_b}
         header = {**_header("evaluate", m, ids), "questions": [[q.id, q.text] for q in questions]}
         trace = Trace(folder / "trace.jsonl", header)
-        extractor = ValueExtractor(ext_b, split=m.opinions, max_opinions=m.max_opinions)
+        extractor = ValueExtractor(
+            ext_b, system=system_from(m.values), split=m.opinions, max_opinions=m.max_opinions
+        )
         summary = evaluate_models(
             trace,
             questions,
@@ -237,6 +246,7 @@ def run_evaluate(
         )
     n_judged = trace.by_role.get("extractor", 0)
     summary["design"] = "adaem-evaluate"
+    summary["value_system"] = extractor.system.id
     summary["n_judgments"] = n_judged
     summary["unread_rate"] = summary["n_unread_judgments"] / n_judged if n_judged else 0.0
     write_json_atomic(folder / "summary.json", summary)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.judges.judge import Judge, JudgeItem, Judgment
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import ValueSystem, get_system
 
 OpinionSplit = Literal["sentences", "whole"]
 
@@ -52,20 +52,22 @@ class Extraction:
 
 
 class ValueExtractor:
-    """Presence of each value in a text through a yes/no ``Judge`` on ``backend``."""
+    """Presence of each dimension of a value system (Schwartz's ten by default; ``mft6`` for
+    Moral Foundations...) in a text, through a yes/no ``Judge`` on ``backend``."""
 
     def __init__(
         self,
         backend: Backend,
         *,
-        values: Sequence[str] | None = None,
+        system: str | ValueSystem = "schwartz10",
         definitions: dict[str, str] | None = None,
         split: OpinionSplit = "sentences",
         max_opinions: int = 5,
         mode: Literal["auto", "options", "text"] = "auto",
     ) -> None:
-        self.values = list(values) if values is not None else [v.value for v in CIRCUMPLEX]
-        defs = {v.value: v.definition for v in CIRCUMPLEX}
+        self.system = get_system(system)
+        self.values = list(self.system.dimensions)
+        defs = dict(self.system.definitions)
         defs.update(definitions or {})
         self.definitions = {v: defs.get(v, "") for v in self.values}
         self.split: OpinionSplit = split

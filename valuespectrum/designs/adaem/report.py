@@ -47,7 +47,7 @@ def write_generate_report(summary: dict[str, Any], questions: Sequence[ScoredQue
         ],
     )
     return page(
-        "AdAEM: generated questions",
+        f"AdAEM: generated questions (value system {summary['value_system']})",
         [("Counts", counts + CAVEAT), ("Questions by informativeness", qs), ("Topics (bandit arms)", arms)],
         folder / "report.html",
     )
@@ -94,7 +94,7 @@ def write_evaluate_report(summary: dict[str, Any], folder: Path) -> Path:
         ],
     )
     return page(
-        "AdAEM: models on a question set",
+        f"AdAEM: models on a question set (value system {summary['value_system']})",
         [
             ("Value presence (share of questions whose answer expresses the value)", profile + CAVEAT),
             ("Ratings per value", ratings),

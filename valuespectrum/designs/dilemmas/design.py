@@ -83,6 +83,7 @@ def run_dilemma_manifest(
     offered = {v for d in dilemmas for s in d.steps for v in s.values}
     summary = summarize(records, [v for v in allowed if v in offered], n_boot=m.n_boot, seed=m.seed)
     summary["model_id"] = header["model_id"]
+    summary["value_system"] = m.values if isinstance(m.values, str) else "custom"
     write_json_atomic(folder / "summary.json", summary)
     write_report(summary, folder, f"Multi-step dilemmas: {header['model_id']}")
     unread = sum(r["status"] != "parsed" for r in records)

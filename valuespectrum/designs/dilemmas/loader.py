@@ -16,11 +16,6 @@ from pathlib import Path
 
 from valuespectrum.designs.jsonfiles import match_name, read_json_items
 from valuespectrum.errors import ConfigError
-from valuespectrum.values import CIRCUMPLEX
-
-MFT6 = ["Care", "Fairness", "Loyalty", "Authority", "Sanctity", "Liberty"]
-SCHWARTZ10 = [v.value for v in CIRCUMPLEX]
-VALUE_LISTS = {"mft6": MFT6, "schwartz10": SCHWARTZ10}
 
 _STEP_KEY = re.compile(r"^step\s*(\d+)_(situation|dilemma|choicea|choiceb|choicea_value|choiceb_value)$")
 
@@ -44,13 +39,10 @@ class Dilemma:
 
 
 def value_list(system: str | Sequence[str]) -> list[str]:
-    if isinstance(system, str):
-        if system not in VALUE_LISTS:
-            raise ConfigError(
-                f"value system {system!r}: use one of {sorted(VALUE_LISTS)} or give a list of names"
-            )
-        return list(VALUE_LISTS[system])
-    return [str(x) for x in system]
+    """The dimensions of a built-in value system (``mft6``, ``schwartz10``...) or a list of names."""
+    from valuespectrum.value_systems import system_from
+
+    return list(system_from(system).dimensions)
 
 
 def load_dilemmas(
