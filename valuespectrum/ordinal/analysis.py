@@ -60,6 +60,7 @@ def analyse(
     item_effects: bool = True,
     draws: int = 1000,
     seed: int = 0,
+    bayes_method: Literal["laplace", "mcmc"] = "laplace",
 ) -> tuple[OrdinalFit, OrdinalFit, dict[str, Any]]:
     """Fit both models and summarise them as the JSON-ready dict written to ``ordinal.json``."""
     if baseline is not None and baseline not in data.units:
@@ -75,7 +76,7 @@ def analyse(
             raise
         notes.append(f"{exc}; the scipy maximum-likelihood fit is shown")
         mle = fit_mle(data, backend="scipy", item_effects=item_effects)
-    bayes = fit_bayes(data, item_effects=item_effects)
+    bayes = fit_bayes(data, item_effects=item_effects, method=bayes_method, seed=seed)
     per_value = {v: [v] for v in data.values}
     specs = default_contrasts(data, {**groups, **per_value})
     tspecs = target_contrasts(data, data.targets, baseline)
@@ -104,7 +105,11 @@ def analyse(
         "groups": groups,
         "targets": data.targets,
         "baseline": baseline,
-        "interval": "95%: mean +- 1.96 sd of the Gaussian (Wald for the MLE, Laplace for the posterior)",
+        "interval": (
+            "95%: mean +- 1.96 sd of the Gaussian (Wald for the MLE, Laplace for the posterior)"
+            if bayes_method == "laplace"
+            else "95%: Wald (mean +- 1.96 sd) for the MLE; 2.5-97.5% of the posterior draws (HMC)"
+        ),
         "notes": notes,
         "frequentist": block(mle),
         "bayesian": {**block(bayes), "ppc": posterior_predictive(bayes, data, draws=draws, seed=seed)},
@@ -121,6 +126,7 @@ def ordinal_compare(
     frequentist: Literal["statsmodels", "scipy"] = "statsmodels",
     item_effects: bool = True,
     seed: int = 0,
+    bayes_method: Literal["laplace", "mcmc"] = "laplace",
 ) -> OrdinalResult:
     """Read scored runs, fit, and write ``ordinal.json``, the forest plot and ``ordinal.html``."""
     from valuespectrum.ordinal.plot import forest_plot
@@ -128,7 +134,12 @@ def ordinal_compare(
 
     data = OrdinalData.from_runs(run_dirs, by=by)
     mle, bayes, summary = analyse(
-        data, baseline=baseline, frequentist=frequentist, item_effects=item_effects, seed=seed
+        data,
+        baseline=baseline,
+        frequentist=frequentist,
+        item_effects=item_effects,
+        seed=seed,
+        bayes_method=bayes_method,
     )
     summary["runs"] = [str(Path(d)) for d in run_dirs]
     summary["by"] = by
@@ -136,7 +147,10 @@ def ordinal_compare(
     out_dir.mkdir(parents=True, exist_ok=True)
     fig = forest_plot(
         [
-            ("posterior (Laplace)", summary["bayesian"]["cells"]),
+            (
+                f"posterior ({'Laplace' if bayes_method == 'laplace' else 'HMC'})",
+                summary["bayesian"]["cells"],
+            ),
             ("posterior, centred per unit", summary["bayesian"]["centred"]),
         ],
         data.values,

@@ -11,7 +11,12 @@ from valuespectrum.ordinal.data import By
 
 
 def run_ordinal(
-    run_dirs: Sequence[Path], out_dir: Path, *, by: str = "auto", baseline: str | None = None
+    run_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    by: str = "auto",
+    baseline: str | None = None,
+    bayes: str = "laplace",
 ) -> list[str]:
     """Fit and write the ordinal comparison; return the lines to print."""
     from valuespectrum.ordinal.analysis import ordinal_compare
@@ -19,10 +24,19 @@ def run_ordinal(
     choices = get_args(By)
     if by not in choices:
         raise ConfigError(f"--ordinal-by {by!r}: use one of {', '.join(choices)}")
-    res = ordinal_compare(run_dirs, out_dir, by=by, baseline=baseline)  # type: ignore[arg-type]
+    if bayes not in ("laplace", "mcmc"):
+        raise ConfigError(f"--ordinal-bayes {bayes!r}: use laplace or mcmc")
+    res = ordinal_compare(run_dirs, out_dir, by=by, baseline=baseline, bayes_method=bayes)  # type: ignore[arg-type]
     s = res.summary
     excluded = ", ".join(f"{k} {v}" for k, v in s["excluded"].items()) or "none"
     lines = [f"ordinal: {s['n_ratings']} ratings from {len(s['units'])} units; left out: {excluded}"]
+    sampling = s["bayesian"].get("sampling")
+    if sampling:
+        lines.append(
+            f"  posterior by HMC: {sampling['chains']} chains x {sampling['draws_per_chain']} draws, "
+            f"max R-hat {sampling['max_rhat']:.3f}, min ESS {sampling['min_ess']:.0f}, "
+            f"{sampling['divergences']} divergences"
+        )
     for t in s["bayesian"]["target_contrasts"]:
         tag = "centred" if t["centred"] else "raw"
         lines.append(

@@ -28,17 +28,25 @@ Z95 = float(norm.ppf(0.975))
 class Estimate:
     mean: float
     sd: float
+    draws: Array | None = None
+    """Posterior draws (a sampled fit): intervals and P(< 0) come from them, not the Gaussian."""
 
     @property
     def low(self) -> float:
+        if self.draws is not None:
+            return float(np.percentile(self.draws, 2.5))
         return self.mean - Z95 * self.sd
 
     @property
     def high(self) -> float:
+        if self.draws is not None:
+            return float(np.percentile(self.draws, 97.5))
         return self.mean + Z95 * self.sd
 
     @property
     def p_below_zero(self) -> float:
+        if self.draws is not None:
+            return float(np.mean(self.draws < 0))
         if self.sd == 0:
             return float(self.mean < 0)
         return float(norm.cdf(-self.mean / self.sd))
@@ -61,6 +69,11 @@ class ContrastSpec:
     centred: bool = False
 
 
+def estimate(fit: OrdinalFit, weights: Array) -> Estimate:
+    mean, sd = fit.linear(weights)
+    return Estimate(mean, sd, fit.linear_draws(weights))
+
+
 def _cell_weights(fit: OrdinalFit, unit: str, values: Sequence[str], centred: bool) -> Array:
     """Weights over the design columns for the mean effect of ``unit`` on ``values``."""
     d = fit.design
@@ -81,14 +94,14 @@ def _rated_values(fit: OrdinalFit, unit: str) -> list[str]:
 
 
 def cell_estimate(fit: OrdinalFit, unit: str, value: str, *, centred: bool = False) -> Estimate:
-    return Estimate(*fit.linear(_cell_weights(fit, unit, [value], centred)))
+    return estimate(fit, _cell_weights(fit, unit, [value], centred))
 
 
 def contrast(fit: OrdinalFit, spec: ContrastSpec) -> Estimate:
     w = _cell_weights(fit, spec.a, spec.values, spec.centred)
     if spec.b is not None:
         w = w - _cell_weights(fit, spec.b, spec.values, spec.centred)
-    return Estimate(*fit.linear(w))
+    return estimate(fit, w)
 
 
 def default_contrasts(
@@ -134,9 +147,12 @@ def posterior_predictive(
     """
     rng = np.random.default_rng(seed)
     k = len(fit.coef)
-    mean = np.concatenate([fit.coef, fit.cuts])
-    cov = fit.raw.cov
-    sample = rng.multivariate_normal(mean, cov, size=draws, method="eigh")
+    if fit.samples is not None:  # the posterior's own draws
+        flat = fit.samples.flat
+        sample = flat[rng.choice(len(flat), size=draws, replace=len(flat) < draws)]
+    else:
+        mean = np.concatenate([fit.coef, fit.cuts])
+        sample = rng.multivariate_normal(mean, fit.raw.cov, size=draws, method="eigh")
     X = fit.design.X
     y = data.codes()
     units = np.array([r.unit for r in data.rows])
@@ -187,7 +203,7 @@ def covariates_table(fit: OrdinalFit) -> list[dict[str, object]]:
         if kind in ("order", "variant"):
             w = np.zeros(len(d.names))
             w[j] = 1.0
-            out.append({"name": name, **Estimate(*fit.linear(w)).as_dict(fit.bayesian)})
+            out.append({"name": name, **estimate(fit, w).as_dict(fit.bayesian)})
     return out
 
 

@@ -66,6 +66,10 @@ def compare(
     baseline: Annotated[
         str | None, typer.Option(help="Ordinal unit the persona targets are contrasted with.")
     ] = None,
+    ordinal_bayes: Annotated[
+        str,
+        typer.Option(help="Ordinal posterior: laplace (Gaussian at the mode) or mcmc (full HMC sampling)."),
+    ] = "laplace",
 ) -> None:
     """Compare runs and models: aligned table, rank correlations, bootstrap differences, a figure."""
     from valuespectrum.reports.compare import ComparisonManifest, compare_runs, load_comparison_manifest
@@ -92,7 +96,8 @@ def compare(
         from valuespectrum.ordinal.cli import run_ordinal
 
         try:
-            for line in run_ordinal(m.runs, out or m.out, by=ordinal_by, baseline=baseline):
+            lines = run_ordinal(m.runs, out or m.out, by=ordinal_by, baseline=baseline, bayes=ordinal_bayes)
+            for line in lines:
                 typer.echo(line)
         except ValueSpectrumError as exc:
             _fail(exc)
