@@ -231,7 +231,7 @@ def _mount_subapps() -> None:
     """Mount the other packages' commands; each keeps its heavy imports inside the commands."""
     from agents.cli import browse
     from ingestion.cli import app as ingest_app
-    from valuespectrum.designs.cli import decide, dilemmas_app
+    from valuespectrum.designs.cli import couple_app, decide, dilemmas_app
     from valuespectrum.reports.cli import app as reports_app
     from valuespectrum.steering.cli import app as steer_app
     from valuespectrum.valuegraph.cli import graph
@@ -246,6 +246,7 @@ def _mount_subapps() -> None:
     app.add_typer(dilemmas_app, name="dilemmas")
     app.command(name="decide")(decide)
     app.command(name="graph")(graph)
+    app.add_typer(couple_app, name="couple")
 
 
 _mount_subapps()
