@@ -219,6 +219,31 @@ def test_relations_from_a_value_graph(tmp_path: Path) -> None:
         load_relations("bad.json", SCHWARTZ10, tmp_path)
 
 
+def test_free_value_system_from_daily_dilemmas(tmp_path: Path) -> None:
+    """DailyDilemmas-style value names: a free system, no relations, the same pipeline."""
+    from valuespectrum.designs.couple.objectives import system_dimensions
+
+    obj = ValueObjective(name="honest", system="dd", scores={"honesty": 5, "trust": 4, "self": 1})
+    dims = system_dimensions("dd", list(obj.scores))
+    graph = load_relations("none", dims)
+    script = {
+        **SCRIPT,
+        "attribute.scores": "honesty: 5\ntrust: 4\nself: 1",
+        "evaluate.scores": "Honesty: [4]\ntrust: 3",
+    }
+    gen, ev = MockBackend(script, model_id="gen"), MockBackend(script, model_id="ev")
+    g = Caller(gen, "generator")
+    pipe = Pipeline(
+        g, Attributor(g, dims), Attributor(Caller(ev, "e"), dims, role="evaluate"), graph, tau=0.0
+    )
+    rec = run_pairs(pipe, [obj], QS[:1], tmp_path / "r.jsonl")[0]
+    assert rec["couple"]["delta"] == 0 and rec["couple"]["intervened"] is False
+    m = rec["evaluation"]["raw"]["metrics"]
+    assert m["mae"] == pytest.approx(1.0) and m["n_unscored"] == 1 and m["spearman"] == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="relations: none"):
+        load_relations("circumplex", dims)
+
+
 # ---------------------------------------------------------------- objectives and questions
 
 

@@ -54,7 +54,7 @@ class CoupleManifest(_Strict):
     objectives: ObjectivesEntry
     questions: QuestionsEntry
     relations: str = "circumplex"
-    """``circumplex`` or a ``vspec graph`` output (graph.json or its folder), relative to the manifest."""
+    """``circumplex``, ``none`` or a ``vspec graph`` output (graph.json or its folder), relative to the manifest."""
     methods: list[Method] = Field(default_factory=lambda: list(METHODS), min_length=1)  # type: ignore[arg-type]
     tau: float = Field(default=0.0, ge=0.0)
     """Intervene when sum |s' - s| over the defining dimensions exceeds tau (the paper gives no value)."""

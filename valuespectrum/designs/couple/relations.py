@@ -4,7 +4,8 @@ Circumplex (Schwartz 10): neighbours (distance 1) are *congruent*, values five s
 *opposite*, all other pairs *irrelevant*. A graph written by ``vspec graph`` (``graph.json``:
 ``values`` and directed ``edges``) gives *influences* (a -> b), *influenced by* (b -> a),
 *linked* (both directions) and *irrelevant* (no edge); PC edges carry no sign, so a graph
-never says congruent or opposite.
+never says congruent or opposite. ``none`` leaves every pair irrelevant (for value systems
+without a known structure, such as DailyDilemmas' free value names).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def circumplex(dims: Sequence[str]) -> RelationGraph:
         vals = {d: parse_value(d) for d in dims}
     except ValueError as exc:
         raise ConfigError(
-            f"relations: circumplex needs Schwartz values ({exc}); give relations: PATH/graph.json for other systems"
+            f"relations: circumplex needs Schwartz values ({exc}); give relations: none or PATH/graph.json for other systems"
         ) from exc
     pairs: dict[tuple[str, str], str] = {}
     for a in dims:
@@ -79,8 +80,12 @@ def from_graph_json(path: str | Path, dims: Sequence[str]) -> RelationGraph:
 
 
 def load_relations(spec: str | None, dims: Sequence[str], base: Path | None = None) -> RelationGraph:
+    """``circumplex`` (default), ``none`` (every pair irrelevant: value systems without a known
+    structure) or a ``vspec graph`` output (graph.json or its folder)."""
     if spec is None or spec == "circumplex":
         return circumplex(dims)
+    if spec == "none":
+        return RelationGraph("none", tuple(dims), {})
     p = Path(spec).expanduser()
     if not p.is_absolute() and base is not None:
         p = base / p
