@@ -44,6 +44,7 @@ FIRST_RUN = ". .venv/bin/activate"
 VIDEO = "vspec corpus demo --out vspec-demo"
 ORDINAL = "vspec run manifests/text_probes.yaml --out runs/text-probes"
 DESIGNS = "vspec dilemmas run manifests/dilemmas.yaml"
+COUPLE = "vspec couple run manifests/couple.yaml"
 
 
 def bash_blocks(text: str) -> list[str]:
@@ -64,7 +65,7 @@ def readme_block(first: str) -> str:
 def test_every_block_is_run_or_has_a_reason() -> None:
     firsts = [first_command(b) for b in bash_blocks(README.read_text(encoding="utf-8"))]
     assert len(firsts) == len(set(firsts))
-    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO, ORDINAL, DESIGNS}, (
+    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO, ORDINAL, DESIGNS, COUPLE}, (
         "a README block is neither run nor listed in NOT_RUN"
     )
 
@@ -203,6 +204,13 @@ def _load_adaem_evaluate(path: Path) -> Any:
     return load_config(EvaluateManifest, path)
 
 
+def _load_couple(path: Path) -> Any:
+    from valuespectrum.designs.couple.design import CoupleManifest
+    from valuespectrum.manifest import load_config
+
+    return load_config(CoupleManifest, path)
+
+
 LOADERS = {
     "text_probes.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
@@ -210,6 +218,7 @@ LOADERS = {
     "browse_steered.yaml": _load_browse,
     "dilemmas.yaml": _load_dilemmas,
     "decisions.yaml": _load_decisions,
+    "couple.yaml": _load_couple,
     "steer_extract.yaml": _load_extract,
     "steer_eval.yaml": _load_eval,
     "adaem_generate.yaml": _load_adaem_generate,
@@ -269,3 +278,10 @@ def test_browse_example_runs_on_the_mock(tmp_path: Path, demo_index: Path) -> No
     outcome = execute_browse(m, base=MANIFESTS, out=tmp_path / "browse")
     assert outcome.n_failed == 0
     assert outcome.folder.summary.is_file()
+
+
+def test_couple_block(tmp_path: Path) -> None:
+    env = user_copy(tmp_path)
+    _check(run_block(readme_block(COUPLE), tmp_path, env, timeout=300), "the COUPLE block")
+    summary = tmp_path / "runs" / "couple-demo" / "summary.json"
+    assert summary.is_file() and (tmp_path / "runs" / "couple-demo" / "report.html").is_file()

@@ -232,7 +232,7 @@ def _mount_subapps() -> None:
     from agents.cli import browse
     from ingestion.cli import app as ingest_app
     from valuespectrum.designs.adaem.cli import app as adaem_app
-    from valuespectrum.designs.cli import decide, dilemmas_app
+    from valuespectrum.designs.cli import couple_app, decide, dilemmas_app
     from valuespectrum.reports.cli import app as reports_app
     from valuespectrum.steering.cli import app as steer_app
     from valuespectrum.valuegraph.cli import graph
@@ -248,6 +248,7 @@ def _mount_subapps() -> None:
     app.command(name="decide")(decide)
     app.command(name="graph")(graph)
     app.add_typer(adaem_app, name="adaem")
+    app.add_typer(couple_app, name="couple")
 
 
 _mount_subapps()

@@ -77,3 +77,55 @@ def decide(
             err=True,
         )
         raise typer.Exit(1)
+
+
+couple_app = typer.Typer(
+    help="Answers toward a target value profile (COUPLE) and baselines.", no_args_is_help=True
+)
+
+
+@couple_app.command("run")
+def couple_run(
+    manifest: ManifestArg,
+    out: OutOpt = None,
+    fresh: FreshOpt = False,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model spec replacing the generator (and the attributor it stands in for)."),
+    ] = None,
+    evaluator: Annotated[str | None, typer.Option(help="Model spec replacing the evaluator.")] = None,
+) -> None:
+    """Raw, role-prompt, value-prompt and counterfactual answers per objective and question; records, summary, report."""
+    import warnings
+
+    from valuespectrum.designs.couple.design import run_couple_manifest
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = run_couple_manifest(manifest, out=out, fresh=fresh, model=model, evaluator=evaluator)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    for w in caught:
+        typer.secho(f"warning: {w.message}", fg=typer.colors.YELLOW, err=True)
+    for meth, s in res.summary["methods"].items():
+        o = s["overall"]
+        mae = "n/a" if o["mae"] is None else f"{o['mae']:.3f}"
+        rho = "n/a" if o["spearman"] is None else f"{o['spearman']:.3f}"
+        typer.echo(
+            f"{meth:>12}: MAE {mae}  Spearman {rho}  n {o['n']}  "
+            f"(Spearman undefined {o['n_spearman_none']}, unscored target values {o['n_unscored_dims']})"
+        )
+    c = res.summary.get("couple")
+    if c:
+        typer.echo(f"intervened in {c['n_intervened']} of {c['n']} pairs (tau {res.summary['tau']})")
+    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
+    if res.unread_rate > res.max_unparsed_rate:
+        typer.secho(
+            f"{res.n_unread} of {res.n_scores} target scores unparsed or failed "
+            f"({res.unread_rate:.1%} > allowed {res.max_unparsed_rate:.1%})",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)

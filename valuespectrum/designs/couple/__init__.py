@@ -1,0 +1,1 @@
+"""COUPLE: respond as a given value profile would (attribution, intervention, counterfactual answer)."""
