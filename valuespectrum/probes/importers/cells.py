@@ -97,29 +97,26 @@ class Cells:
         """Raise one error naming every unknown value name, where it is, and the fix."""
         if not self.unknown:
             return
-        fix = "map each to one of these with the mapping's value_map, or drop it with null"
+        names = ", ".join(f"{name}: VALUE" for name in self.unknown)
+        fix = (
+            f"valid values are: {VALID_VALUES}; fix: add value_map: {{{names}}} to the column "
+            "mapping, VALUE one of these or null to drop the name"
+        )
         if len(self.unknown) == 1:
             ((name, where),) = self.unknown.items()
             column, rows = next(iter(where.items()))
-            raise self.error(
-                rows[0],
-                column,
-                f"unknown value {name!r}; valid values are: {VALID_VALUES}; map it with value_map "
-                f"(e.g. value_map: {{{name}: Universalism}}) or drop it (value_map: {{{name}: null}})",
-            )
+            raise self.error(rows[0], column, f"unknown value {name!r}; {fix}")
+
+        def place(column: str, rows: list[int]) -> str:
+            shown = list(dict.fromkeys(rows))
+            more = "..." if len(shown) > 5 else ""
+            return f"column {column!r}, row{'s' if len(shown) > 1 else ''} {', '.join(map(str, shown[:5]))}{more}"
+
         listed = ", ".join(
-            f"{name!r} ("
-            + "; ".join(
-                f"column {c!r}, row{'s' if len(r) > 1 else ''} {', '.join(map(str, r[:5]))}"
-                + ("..." if len(r) > 5 else "")
-                for c, r in where.items()
-            )
-            + ")"
+            f"{name!r} ({'; '.join(place(c, r) for c, r in where.items())})"
             for name, where in self.unknown.items()
         )
-        raise ConfigError(
-            f"{self.path}: unknown value names {listed}; valid values are: {VALID_VALUES}; {fix}"
-        )
+        raise ConfigError(f"{self.path}: unknown value names {listed}; {fix}")
 
     def pairs(self, row: int, column: str, v: Any) -> list[tuple[str, float]]:
         """(value name, weight) pairs from a list of pairs, a list of objects or an object."""
