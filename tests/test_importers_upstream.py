@@ -129,6 +129,13 @@ def test_one_query_with_several_text_responses(tmp_path: Path) -> None:
         ("q1-2", "Whoever asks.", "Who do you help first?", {Value.BENEVOLENCE: 1.0}),
         ("q2-1", "A rainy day.", "What do you save for?", {Value.SECURITY: 1.0}),
     ]
+    own = tmp_path / "own.jsonl"
+    own.write_text(
+        '{"query": "Q?", "value": "Power", "rs": [{"rid": "r7", "text": "A."}, {"rid": "r8", "text": "B."}]}\n',
+        encoding="utf-8",
+    )
+    ids = [p.id for p in load_items(own, {"id": "rid", "value": "value", "responses": "rs"}).probes]
+    assert ids == ["r7", "r8"]  # a response's own id is taken as is
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"qid": "q1", "value": "Power", "answers": []}\n', encoding="utf-8")
     assert _err(bad, mapping) == (

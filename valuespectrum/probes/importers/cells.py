@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from valuespectrum.errors import ConfigError
-from valuespectrum.probes.importers.mapping import ColumnMapping, map_value
+from valuespectrum.probes.importers.mapping import ColumnMapping
 from valuespectrum.probes.instruments import InstrumentKey
 from valuespectrum.probes.schema import AnswerFormat, Option
 from valuespectrum.types import MediaRef
@@ -28,6 +28,7 @@ _REVERSE = {"-1", "-1.0", "-", "r", "rev", "reverse", "reversed", "reverse-keyed
 _FORWARD = {"1", "+1", "1.0", "+1.0", "+", "f", "fwd", "forward", "normal", "positive"}
 _SCALE_RE = re.compile(r"^\s*(-?\d+)\s*(?:\.\.|-|–|to)\s*(-?\d+)\s*$")
 VALID_VALUES = ", ".join(v.value for v in Value)
+_REFINED = {r.lower(): r for r in REFINED_TO_BASIC}
 _PAIRS = 'a list of (value, weight) pairs such as [["Power", 0.4], ["Security", -0.2]]'
 
 
@@ -40,7 +41,8 @@ class Cells:
 
     def __init__(self, path: Path, value_map: Mapping[str, Value | None] | None = None) -> None:
         self.path = path
-        self.value_map = dict(value_map or {})
+        self.value_map = {k.strip().lower(): v for k, v in (value_map or {}).items()}
+        """value_map with lower-cased names (names match case-insensitively)."""
         self.unknown: dict[str, dict[str, list[int]]] = defaultdict(dict)
         """Unknown value name -> column -> rows, in the order met."""
 
@@ -75,18 +77,14 @@ class Cells:
         """A value name -> (basic value, refined name if one of the 19 refined values); None
         when value_map drops the name or nobody knows it (kept for :meth:`check_unknown`)."""
         name = str(v).strip()
-        if self.value_map:
-            try:
-                mapped = map_value(name, self.value_map)
-            except KeyError:
-                pass
-            else:
-                return None if mapped is None else (mapped, None)
+        if name.lower() in self.value_map:
+            mapped = self.value_map[name.lower()]
+            return None if mapped is None else (mapped, None)
         try:
             return parse_value(name), None
         except ValueError:
             pass
-        refined = {r.lower(): r for r in REFINED_TO_BASIC}.get(name.lower())
+        refined = _REFINED.get(name.lower())
         basic = REFINED_TO_BASIC.get(refined) if refined else None
         if basic is not None:
             return basic, refined

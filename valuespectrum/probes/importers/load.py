@@ -34,6 +34,8 @@ class _Item:
     row: int
     cells: dict[str, Any]
     response: int | None = None
+    own_id: bool = False
+    """Whether the id cell is the response's own (else the query's, and ``-N`` is appended)."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ def _expand(p: Path, table: Table, cmap: ColumnMapping, cells: Cells) -> tuple[l
         for k, response in enumerate(listed, start=1):
             own = response if isinstance(response, dict) else {cmap.text: response}
             found.update(dict.fromkeys(own))
-            items.append(_Item(row, {**base, **own}, k))
+            items.append(_Item(row, {**base, **own}, k, own_id=bool(cmap.id and cmap.id in own)))
     return items, list(found)
 
 
@@ -209,7 +211,7 @@ def _probe(
     pid = cells.text(row, c, cmap.id, required=False) if cmap.id else None
     if cmap.id and pid is None:
         raise cells.error(row, cmap.id, "empty", "a unique item id")
-    if it.response is not None:
+    if it.response is not None and not it.own_id:
         pid = f"{pid or row}-{it.response}"
     context = cells.text(row, c, cmap.context, required=False) if cmap.context else None
 

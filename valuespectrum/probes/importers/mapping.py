@@ -113,7 +113,8 @@ class ColumnMapping(BaseModel):
     responses: str | None = None
     """Column with a list of responses to one query: each becomes an item. A response that
     is an object sets columns for its item (e.g. its text and weights); a string is its text.
-    Ids are the query's id (or row) with ``-1``, ``-2``... appended."""
+    Ids are the query's id (or row) with ``-1``, ``-2``... appended, unless a response has
+    its own ``id`` cell."""
     value_map: dict[str, Value | None] = Field(default_factory=dict)
     """Value names outside the Schwartz ten -> one of the ten (``Achievment: Achievement``),
     or null to drop the name (``Spirituality: null``). Matched case-insensitively."""
