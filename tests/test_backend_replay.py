@@ -224,3 +224,19 @@ def test_variant_column_tells_vision_from_text_answers(tmp_path: Path) -> None:
     text = base.model_copy(update={"request_id": "m|none|p1|fwd|text"})
     assert [r.text for r in backend.generate([vision, text])] == ["Yes.", "No."]
     assert [r.request_id for r in backend.generate([text])] == ["m|none|p1|fwd|text"]
+
+
+def test_json_and_parquet_answer_files(tmp_path: Path) -> None:
+    import pandas as pd
+
+    fwd, rev = render_probe(PROBE).request, render_probe(PROBE, reverse_labels=True).request
+    js = tmp_path / "a.json"
+    js.write_text(
+        '[{"item_id": "p1", "order": "fwd", "answer": "3"}, {"item_id": "p1", "order": "rev", "answer": 4}]'
+    )
+    assert [r.text for r in ReplayBackend(js).generate([fwd, rev])] == ["3", "4"]
+    pq = tmp_path / "a.parquet"
+    pd.DataFrame({"item_id": ["p1", "p1"], "order": ["fwd", "rev"], "answer": [6, 1]}).to_parquet(
+        pq, index=False
+    )
+    assert [r.text for r in ReplayBackend(pq).generate([rev, fwd])] == ["1", "6"]
