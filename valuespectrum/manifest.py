@@ -46,7 +46,7 @@ def _unique(items: list[Any], what: str) -> list[Any]:
 
 class ItemFile(_Strict):
     path: str
-    """CSV, JSONL or Parquet file of items (relative to the manifest)."""
+    """CSV/TSV, JSONL, JSON or Parquet file of items (relative to the manifest)."""
     mapping: dict[str, Any] = Field(default_factory=dict)
     """Column mapping (see valuespectrum.probes.importers.ColumnMapping)."""
     name: str | None = None
