@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.backends.registry import create_backend, list_backends
@@ -49,6 +50,31 @@ def manifest(spec: str):
     )
 
 
+def _answer_file(path: Path, requests: list[ModelRequest]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["item_id", "persona", "order", "answer"])
+        for req in requests:
+            w.writerow(
+                [
+                    req.metadata["probe_id"],
+                    req.metadata["persona"],
+                    "rev" if req.metadata["reverse_labels"] else "fwd",
+                    scripted(req),
+                ]
+            )
+    return path
+
+
+#: What a replayed run folder may differ in from the live one, and why: the folder records which
+#: backend answered. header.json: ``created`` (the clock), ``manifest_digest`` and
+#: ``answer_identity`` (digests of the manifest, whose model spec differs); manifest.yaml: the
+#: model's ``spec``; responses.jsonl: ``model_id`` (record and response) and ``request_key``
+#: (the cache key holds the model id). Everything scoring writes is byte-equal.
+HEADER_FIELDS = {"created", "manifest_digest", "answer_identity"}
+RECORD_FIELDS = {"model_id", "request_key"}
+
+
 def test_replay_of_a_six_item_answer_file_equals_the_scripted_run(tmp_path: Path) -> None:
     mock = MockBackend(scripted)
     live = execute_run(manifest("mock"), out=tmp_path / "live", backend_factory=lambda *a: mock)
@@ -58,24 +84,71 @@ def test_replay_of_a_six_item_answer_file_equals_the_scripted_run(tmp_path: Path
     assert (
         live_summary["n_unparsed"] == 0 and len({x["answer"]["value"] for x in _read(live.folder.scores)}) > 2
     )
-    answers = tmp_path / "answers.csv"
-    with open(answers, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["item_id", "persona", "order", "answer"])
-        for req in mock.requests_seen:
-            w.writerow(
-                [
-                    req.metadata["probe_id"],
-                    req.metadata["persona"],
-                    "rev" if req.metadata["reverse_labels"] else "fwd",
-                    scripted(req),
-                ]
-            )
+    answers = _answer_file(tmp_path / "answers.csv", mock.requests_seen)
     replayed = execute_run(manifest(f"replay:{answers}"), out=tmp_path / "replayed")
     replay_summary = score_run(replayed.folder)
     assert replayed.n_failed == 0 and replay_summary["n_unparsed"] == live_summary["n_unparsed"]
     assert replay_summary["groups"] == live_summary["groups"]
-    assert _read(replayed.folder.scores) == _read(live.folder.scores)
+
+    a, b = live.folder.root, replayed.folder.root
+    written = sorted(p.name for p in a.iterdir())
+    assert written == sorted(p.name for p in b.iterdir())
+    differ = {"header.json", "manifest.yaml", "responses.jsonl"}
+    for name in sorted(set(written) - differ):  # scores, summaries, probes, personas
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert {"scores.jsonl", "summary.json", "summary.csv"} <= set(written) - differ
+
+    head_a, head_b = (json.loads((f / "header.json").read_text(encoding="utf-8")) for f in (a, b))
+    assert {k for k in head_a.keys() | head_b.keys() if head_a.get(k) != head_b.get(k)} <= HEADER_FIELDS
+    assert {k: v for k, v in head_a.items() if k not in HEADER_FIELDS} == {
+        k: v for k, v in head_b.items() if k not in HEADER_FIELDS
+    }
+    man_a, man_b = (yaml.safe_load((f / "manifest.yaml").read_text(encoding="utf-8")) for f in (a, b))
+    assert man_b["models"][0]["spec"] == f"replay:{answers}"
+    man_b["models"][0]["spec"] = "mock"
+    assert man_a == man_b
+    recs_a, recs_b = _read(a / "responses.jsonl"), _read(b / "responses.jsonl")
+    assert len(recs_a) == len(recs_b) == 24
+    for ra, rb in zip(recs_a, recs_b, strict=True):
+        assert (ra["model_id"], rb["model_id"]) == ("mock", "replay:answers.csv")
+        assert ra["response"].pop("model_id") == "mock" and rb["response"].pop("model_id")
+        assert {k: v for k, v in ra.items() if k not in RECORD_FIELDS} == {
+            k: v for k, v in rb.items() if k not in RECORD_FIELDS
+        }
+
+
+def test_a_run_with_unmatched_answers_stops_listing_them(tmp_path: Path) -> None:
+    mock = MockBackend(scripted)
+    execute_run(manifest("mock"), out=tmp_path / "live", backend_factory=lambda *a: mock)
+    kept = [
+        r
+        for r in mock.requests_seen
+        if not (r.metadata["probe_id"] == "portrait-PO-01" and r.metadata["persona"] == "value-power")
+    ]
+    answers = _answer_file(tmp_path / "answers.csv", kept)
+    run = parse_manifest(
+        {**manifest("mock").model_dump(mode="json"), "models": [{"spec": f"replay:{answers}", "label": "m"}]}
+    )
+    with pytest.raises(ConfigError) as exc:
+        execute_run(run.model_copy(update={"batch_size": 64}), out=tmp_path / "replayed")
+    assert str(exc.value) == (
+        f"{answers}: no recorded answer for 2 request(s): "
+        "item 'portrait-PO-01', persona 'value-power', order 'fwd'; "
+        "item 'portrait-PO-01', persona 'value-power', order 'rev'; "
+        "add rows for them or leave these items out of the run"
+    )
+
+
+def test_answer_files_with_a_byte_order_mark_and_numeric_answers(tmp_path: Path) -> None:
+    bom = tmp_path / "a.csv"
+    bom.write_bytes('\ufeffitem_id,order,answer\np1,fwd,5\np1,rev,"I\'d say 2, really"\n'.encode())
+    backend = ReplayBackend(bom)
+    assert backend.key_columns == ("order",)
+    fwd, rev = render_probe(PROBE).request, render_probe(PROBE, reverse_labels=True).request
+    assert [r.text for r in backend.generate([fwd, rev])] == ["5", "I'd say 2, really"]
+    jl = tmp_path / "a.jsonl"
+    jl.write_bytes('\ufeff{"item_id": "p1", "answer": 4}\n'.encode())
+    assert [r.text for r in ReplayBackend(jl).generate([fwd])] == ["4"]
 
 
 def _read(path: Path) -> list[dict]:
@@ -151,3 +224,19 @@ def test_variant_column_tells_vision_from_text_answers(tmp_path: Path) -> None:
     text = base.model_copy(update={"request_id": "m|none|p1|fwd|text"})
     assert [r.text for r in backend.generate([vision, text])] == ["Yes.", "No."]
     assert [r.request_id for r in backend.generate([text])] == ["m|none|p1|fwd|text"]
+
+
+def test_json_and_parquet_answer_files(tmp_path: Path) -> None:
+    import pandas as pd
+
+    fwd, rev = render_probe(PROBE).request, render_probe(PROBE, reverse_labels=True).request
+    js = tmp_path / "a.json"
+    js.write_text(
+        '[{"item_id": "p1", "order": "fwd", "answer": "3"}, {"item_id": "p1", "order": "rev", "answer": 4}]'
+    )
+    assert [r.text for r in ReplayBackend(js).generate([fwd, rev])] == ["3", "4"]
+    pq = tmp_path / "a.parquet"
+    pd.DataFrame({"item_id": ["p1", "p1"], "order": ["fwd", "rev"], "answer": [6, 1]}).to_parquet(
+        pq, index=False
+    )
+    assert [r.text for r in ReplayBackend(pq).generate([rev, fwd])] == ["1", "6"]

@@ -253,7 +253,7 @@ def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     msg = _err(xlsx, {"value": "value"})
     assert (
         msg
-        == f"{xlsx}: unsupported file type '.xlsx'; expected one of: .csv, .tsv, .jsonl, .ndjson, .parquet, .pq"
+        == f"{xlsx}: unsupported file type '.xlsx'; expected one of: .csv, .tsv, .jsonl, .ndjson, .json, .parquet, .pq"
     )
     assert _err(tmp_path / "nope.csv", {"value": "value"}) == f"{tmp_path / 'nope.csv'}: no such file"
 

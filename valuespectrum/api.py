@@ -36,6 +36,7 @@ _NESTED = {
     "n_boot": "scoring",
     "ci": "scoring",
     "weight_threshold": "scoring",
+    "weight_sign": "scoring",
     "values": "probes",
     "limit_per_value": "probes",
 }

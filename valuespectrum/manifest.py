@@ -21,6 +21,7 @@ from valuespectrum.config import (
 )
 from valuespectrum.runs.spec import ModelSpec, RunSpecBase
 from valuespectrum.runs.spec import Strict as _Strict
+from valuespectrum.scoring.items import WeightSign
 from valuespectrum.types import GenerateConfig, Modality, PromptStyle
 from valuespectrum.values import Value, parse_value
 
@@ -45,7 +46,7 @@ def _unique(items: list[Any], what: str) -> list[Any]:
 
 class ItemFile(_Strict):
     path: str
-    """CSV, JSONL or Parquet file of items (relative to the manifest)."""
+    """CSV/TSV, JSONL, JSON or Parquet file of items (relative to the manifest)."""
     mapping: dict[str, Any] = Field(default_factory=dict)
     """Column mapping (see valuespectrum.probes.importers.ColumnMapping)."""
     name: str | None = None
@@ -117,6 +118,10 @@ class Scoring(_Strict):
     use_logprobs: bool = True
     """Read answers from option log-likelihoods when the backend gives them."""
     weight_threshold: float = Field(default=0.0, ge=0.0)
+    """Weighted items: keep keys with ``|w| > weight_threshold`` (Value Portrait: 0.3)."""
+    weight_sign: WeightSign = Field(default="both", exclude_if=lambda v: v == "both")
+    """Weighted items: keep keys of either sign (``both``), ``positive`` or ``negative`` ones
+    (Value Portrait's headline table: ``positive`` with 0.3). Left out of dumps when ``both``."""
     n_boot: int = Field(default=1000, ge=0, le=100000)
     ci: float = Field(default=0.95, gt=0.5, lt=1.0)
 

@@ -18,50 +18,42 @@ missing: nothing is guessed. The path is relative to where you run, as for ``hf:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import SUFFIXES, kind_of, read_table
 from valuespectrum.types import ModelRequest, ModelResponse
 
 _ID_COLUMNS = ("item_id", "probe_id")
 _ANSWER_COLUMNS = ("answer", "text", "response")
-KEY_COLUMNS = ("persona", "order", "variant")
 _MAX_LISTED = 20
 
 Key = tuple[str, ...]
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: replay answer file not found; check the path after 'replay:'") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(raw.splitlines())
-        return [{str(k).strip(): (v or "") for k, v in row.items() if k is not None} for row in reader]
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        out = []
-        for n, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"{path} line {n}: not valid JSON ({exc.msg}); one object per line"
-                ) from None
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path} line {n}: expected a JSON object, got {type(obj).__name__}")
-            out.append({str(k): "" if v is None else str(v) for k, v in obj.items()})
-        return out
-    raise ConfigError(f"{path}: unknown answer file type {path.suffix!r}; use .csv or .jsonl")
+    """The file's rows as text cells, read by the reader item files use (BOM, quoting, JSON)."""
+    if kind_of(path) is None:
+        raise ConfigError(
+            f"{path}: unknown answer file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
+        )
+    if not path.is_file():
+        raise ConfigError(f"{path}: replay answer file not found; check the path after 'replay:'")
+    table = read_table(path, line_word="line")
+    return [{str(k).strip(): _text(v) for k, v in cells.items()} for _, cells in table.rows]
+
+
+def _text(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():  # numeric answer columns read back as 5.0
+        return str(int(v))
+    return v if isinstance(v, str) else json.dumps(v) if isinstance(v, list | dict) else str(v)
 
 
 def _column(path: Path, names: Sequence[str], columns: set[str], what: str) -> str:
@@ -73,20 +65,39 @@ def _column(path: Path, names: Sequence[str], columns: set[str], what: str) -> s
     )
 
 
-def request_fields(request: ModelRequest) -> dict[str, str]:
-    """The item id, persona, label order and variant a request asks for."""
-    meta = request.metadata
-    probe_id = str(meta.get("probe_id", request.request_id))
-    order = "rev" if meta.get("reverse_labels") else "fwd"
-    marker = f"|{probe_id}|{order}"
+def _order(request: ModelRequest) -> str:
+    return "rev" if request.metadata.get("reverse_labels") else "fwd"
+
+
+def _variant(request: ModelRequest) -> str:
+    # run request ids end in ...|ITEM|ORDER|VARIANT (see runs.records.record_id)
+    marker = f"|{_item_id(request)}|{_order(request)}"
     rid = request.request_id
-    variant = rid[rid.index(marker) + len(marker) :].lstrip("|") if marker in rid else ""
-    return {
-        "item_id": probe_id,
-        "persona": str(meta.get("persona", "none")),
-        "order": order,
-        "variant": variant,
-    }
+    return rid[rid.index(marker) + len(marker) :].lstrip("|") if marker in rid else ""
+
+
+def _item_id(request: ModelRequest) -> str:
+    return str(request.metadata.get("probe_id", request.request_id))
+
+
+def _persona(request: ModelRequest) -> str:
+    return str(request.metadata.get("persona", "none"))
+
+
+KEY_FIELDS: dict[str, Callable[[ModelRequest], str]] = {
+    "persona": _persona,
+    "order": _order,
+    "variant": _variant,
+}
+"""The optional columns that narrow which request a row answers, in key order, each with how
+a request gives it: the one definition answer-file keys and request keys both follow (a new
+field is one entry here)."""
+KEY_COLUMNS = tuple(KEY_FIELDS)
+
+
+def request_fields(request: ModelRequest) -> dict[str, str]:
+    """The item id and every key field (persona, label order, variant) a request asks for."""
+    return {"item_id": _item_id(request), **{name: get(request) for name, get in KEY_FIELDS.items()}}
 
 
 class ReplayBackend:

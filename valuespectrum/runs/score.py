@@ -192,7 +192,12 @@ def _read_answers(
             g.parsed += 1
             items = [
                 i.model_copy(update={"answer_id": rec.record_id})
-                for i in score_item(probe, answer, weight_threshold=manifest.scoring.weight_threshold)
+                for i in score_item(
+                    probe,
+                    answer,
+                    weight_threshold=manifest.scoring.weight_threshold,
+                    weight_sign=manifest.scoring.weight_sign,
+                )
             ]
             g.items.extend(items)
             g.by_order[rec.order].extend(items)

@@ -5,8 +5,12 @@ Formulas (each unit-tested against a hand-computed example):
 - value score = mean of the value's item scores (None when it has none);
 - bootstrap CI: resample *probes* with replacement (all values together, so values that
   share probes stay paired), recompute each value's mean, take percentiles;
-- MRAT = mean raw rating over every answered Likert probe (each probe once, before reverse
-  keying); centred score = value score - MRAT (rating-scale profiles only);
+- MRAT = mean raw rating over every answered Likert probe that has a kept key (each answer
+  once, before reverse keying): with a weight rule (``weight_sign``, ``weight_threshold``)
+  that is the mean rating of the items kept, as Value Portrait's published headline table
+  centres; ``centre_on="answered"`` centres on every answered Likert item instead (the PVQ
+  convention, the same when every item is keyed); centred score = value score - MRAT
+  (rating-scale profiles only);
 - higher-order score = mean of its member values' scores, with the membership of
   :data:`valuespectrum.values.HIGHER_ORDER` (Hedonism counted under Openness to Change only,
   the usual PVQ convention); None unless every member has a score;
@@ -27,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from valuespectrum.probes.schema import Probe
-from valuespectrum.scoring.items import ItemScore, score_item
+from valuespectrum.scoring.items import ItemScore, WeightSign, score_item
 from valuespectrum.scoring.parse import ParsedAnswer, tally
 from valuespectrum.scoring.stats import percentile_interval, resample_counts, spearman
 from valuespectrum.values import HIGHER_ORDER, HigherOrder, Value
@@ -96,11 +100,13 @@ def build_profile(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
+    centre_ratings: Sequence[float] | None = None,
 ) -> ValueProfile:
     """Aggregate item scores (from :func:`score_item`) into a profile.
 
     The counts of parsed, unparsed and failed answers are passed through so reports always
-    show what was left out.
+    show what was left out. ``centre_ratings`` (one raw rating per answer) replaces the kept
+    items' ratings as the MRAT base.
     """
     if min(n_parsed, n_unparsed, n_failed) < 0:
         raise ValueError("answer counts must be >= 0")
@@ -120,7 +126,7 @@ def build_profile(
     scores = {v: _mean_or_none(by_value[v]) for v in Value}
     n_items = {v: len(by_value[v]) for v in Value}
     ci_low, ci_high = _bootstrap(item_scores, n_items, n_boot=n_boot, ci=ci, seed=seed)
-    mrat = _mean_or_none(list(raw_by_answer.values()))
+    mrat = _mean_or_none(list(raw_by_answer.values()) if centre_ratings is None else list(centre_ratings))
     centred: dict[Value, float | None] = {
         v: (sc - mrat if sc is not None and mrat is not None and scale == "rating" else None)
         for v, sc in scores.items()
@@ -200,13 +206,32 @@ def profile_from_answers(
     answers: Sequence[tuple[Probe, ParsedAnswer]],
     *,
     weight_threshold: float = 0.0,
+    weight_sign: WeightSign = "both",
+    centre_on: Literal["kept", "answered"] = "kept",
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
 ) -> ValueProfile:
-    """Score ``(probe, parsed answer)`` pairs and build the profile, counting every outcome."""
+    """Score ``(probe, parsed answer)`` pairs and build the profile, counting every outcome.
+
+    ``centre_on``: MRAT over the items with a kept key (``kept``) or over every answered
+    Likert item (``answered``).
+    """
     counts = tally([a for _, a in answers])
-    items = [s for probe, a in answers for s in score_item(probe, a, weight_threshold=weight_threshold)]
+    items = [
+        s
+        for probe, a in answers
+        for s in score_item(probe, a, weight_threshold=weight_threshold, weight_sign=weight_sign)
+    ]
+    ratings = None
+    if centre_on == "answered":
+        ratings = [
+            float(a.value)
+            for probe, a in answers
+            if probe.format.kind == "likert" and a.status == "parsed" and isinstance(a.value, int | float)
+        ]
+    elif centre_on != "kept":
+        raise ValueError(f"centre_on must be 'kept' or 'answered', got {centre_on!r}")
     return build_profile(
         items,
         n_parsed=counts["parsed"],
@@ -215,4 +240,5 @@ def profile_from_answers(
         n_boot=n_boot,
         ci=ci,
         seed=seed,
+        centre_ratings=ratings,
     )
