@@ -186,6 +186,7 @@ def _load_decisions(path: Path) -> Any:
 LOADERS = {
     "text_probes.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
+    "wordings.yaml": _load_run,
     "browse.yaml": _load_browse,
     "browse_steered.yaml": _load_browse,
     "dilemmas.yaml": _load_dilemmas,
