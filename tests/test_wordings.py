@@ -109,9 +109,9 @@ def test_bad_wordings_name_the_field(wordings: object, field: str, says: str) ->
 
 
 def test_deterministic_repeats_are_refused() -> None:
-    with pytest.raises(ConfigError, match="generation.temperature 0 would ask the same greedy question"):
+    with pytest.raises(ConfigError, match=r"generation\.temperature 0 would ask the same greedy question"):
         _manifest(repeats=3)
-    with pytest.raises(ConfigError, match="scoring.use_logprobs: false"):
+    with pytest.raises(ConfigError, match=r"scoring\.use_logprobs: false"):
         _manifest(repeats=3, generation={"temperature": 0.7})
     m = _manifest(
         repeats=3, generation={"temperature": 0.7}, scoring={"use_logprobs": False, "reducer": "mode"}
@@ -241,3 +241,32 @@ def test_repeats_are_reduced_before_the_profiles() -> None:
     assert mean.groups[0].profiles["w1"]["Power"] == 5.0 and mode.groups[0].profiles["w1"]["Power"] == 6.0
     assert mean.groups[0].n_answers == {"w1": 1, "w2": 1}
     assert mean.decomposition[0].n_scores == 2
+
+
+def test_wording_effect_permutation_test_by_hand() -> None:
+    from valuespectrum.scoring.reliability import benjamini_hochberg, holm
+    from valuespectrum.scoring.wordings import wording_effect_test
+
+    # items (1, 3) and (2, 6) in wordings w1, w2: wording means 1.5, 4.5 -> statistic 4.5; of the
+    # 4 within-item swaps, two give 4.5 and two give 0.5, so p = 2/4
+    assert wording_effect_test([[1, 3], [2, 6]]) == (4.5, 0.5, True)
+    # one item: every arrangement has the same spread of wording means, p = 1
+    assert wording_effect_test([[5, 6, 4]])[1:] == (1.0, True)
+    # past the exact limit: a seeded Monte Carlo p-value, the same on every call
+    big = [[i, i + 1, i + 3] for i in range(8)]  # 6^8 arrangements
+    stat, p, exact = wording_effect_test(big, seed=3)
+    assert not exact and stat == pytest.approx((0 - 4 / 3) ** 2 + (1 - 4 / 3) ** 2 + (3 - 4 / 3) ** 2)
+    assert p == wording_effect_test(big, seed=3)[1] and p < 0.01
+    lines = [
+        _line(w, "fwd", "none", f"{tag}{k}", v, s)
+        for tag, v, table in (("a", Value.POWER, [[1, 3], [2, 6]]), ("b", Value.SECURITY, [[1, 1], [2, 2]]))
+        for k, row in enumerate(table)
+        for w, s in zip(("w1", "w2"), row, strict=True)
+    ]
+    block = summarise_wordings(lines, n_boot=0)
+    assert block is not None
+    eff = block.groups[0].effects
+    assert eff["Power"].p_value == 0.5 and eff["Power"].n_items == 2 and eff["Security"].p_value == 1.0
+    ps = [eff["Power"].p_value, eff["Security"].p_value]
+    assert [eff["Power"].p_holm, eff["Security"].p_holm] == holm(ps)
+    assert [eff["Power"].p_bh, eff["Security"].p_bh] == benjamini_hochberg(ps)

@@ -119,7 +119,9 @@ def read_runs(run_dirs: list[Path], *, by: By = "auto") -> OrdinalData:
                     rating=int(value),
                     order=str(rec.get("order") or "fwd"),
                     # the modality and the prompt wording: both are covariates of the fit
-                    variant="/".join(x for x in (str(rec.get("variant") or ""), str(rec.get("wording") or "")) if x),
+                    variant="/".join(
+                        x for x in (str(rec.get("variant") or ""), str(rec.get("wording") or "")) if x
+                    ),
                 ),
             )
         )

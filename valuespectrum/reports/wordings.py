@@ -70,6 +70,12 @@ def wordings_section(ctx: ReportContext) -> Section | None:
         for g in block.groups
         for p in g.pairs
     ]
+    effect_rows: list[list[Cell]] = [
+        [g.model, g.persona, v.short, e.n_items, e.statistic, e.p_value, e.p_holm, e.p_bh]
+        for g in block.groups
+        for v in CIRCUMPLEX
+        if (e := g.effects.get(v.value)) is not None
+    ]
     factors = ("wording", "order", "persona", "item")
     dec_rows: list[list[Cell]] = [
         [
@@ -132,6 +138,13 @@ def wordings_section(ctx: ReportContext) -> Section | None:
                 ["model", "persona", "pair", "rho", "tau", "values"],
                 pair_rows,
                 caption="Pairwise rank agreement",
+            ),
+            Table(
+                ["model", "persona", "value", "items", "statistic", "p", "p Holm", "p BH"],
+                effect_rows,
+                caption="Does the wording move the value's score? Permutation test within items (exact up to "
+                "20,000 arrangements, else 5,000 seeded ones); p adjusted over the values by Holm (family-wise) "
+                "and Benjamini-Hochberg (false discovery rate)",
             ),
             Table(
                 ["model", "modality", "scores", *factors, "residual", "balanced"],

@@ -23,6 +23,21 @@ class WordingPair(_Lenient):
     n_values: int = 0
 
 
+class WordingEffect(_Lenient):
+    """Does this value's score depend on the wording? A permutation test within items."""
+
+    n_items: int = 0
+    """Items of the value answered in every wording."""
+    statistic: float | None = None
+    """Sum over wordings of (wording mean - grand mean) squared, on the items' scores."""
+    p_value: float | None = None
+    p_holm: float | None = None
+    """Holm-adjusted over the group's values (family-wise error)."""
+    p_bh: float | None = None
+    """Benjamini-Hochberg-adjusted over the group's values (false discovery rate)."""
+    exact: bool = False
+
+
 class WordingGroup(_Lenient):
     """One (model, persona, modality): a profile per wording and their agreement."""
 
@@ -49,6 +64,8 @@ class WordingGroup(_Lenient):
     icc_agreement: float | None = None
     """ICC(2,1) of the same table (the same numbers)."""
     icc_n_values: int = 0
+    effects: dict[str, WordingEffect] = Field(default_factory=dict)
+    """Per value: the test that its score is the same in every wording."""
 
 
 class WordingDecomposition(_Lenient):
@@ -72,4 +89,4 @@ class WordingsSummary(_Lenient):
     decomposition: list[WordingDecomposition] = Field(default_factory=list)
 
 
-__all__ = ["WordingDecomposition", "WordingGroup", "WordingPair", "WordingsSummary"]
+__all__ = ["WordingDecomposition", "WordingEffect", "WordingGroup", "WordingPair", "WordingsSummary"]

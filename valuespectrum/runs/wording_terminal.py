@@ -45,6 +45,18 @@ def print_wordings(out: Console, raw: dict[str, Any] | WordingsSummary | None) -
                 _fmt(g.icc_agreement) if first else "",
             )
     out.print(table)
+    for g in block.groups:
+        moved = [
+            v.short
+            for v in CIRCUMPLEX
+            if (e := g.effects.get(v.value)) and e.p_bh is not None and e.p_bh < 0.05
+        ]
+        tested = sum(1 for e in g.effects.values() if e.p_value is not None)
+        if tested:
+            out.print(
+                f"{g.model} / {g.persona}: wording moves {', '.join(moved) if moved else 'no value'} "
+                f"(permutation test, Benjamini-Hochberg p < 0.05 over {tested} values)"
+            )
     dec = Table(title="share of item-score variance explained (main effects)")
     for col in ("model", "modality", "scores", "wording", "order", "persona", "item", "residual", "balanced"):
         dec.add_column(col, justify="left" if col in ("model", "modality") else "right")

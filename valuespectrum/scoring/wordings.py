@@ -9,6 +9,9 @@ sampled repeats gets, per (model, persona, modality):
 - the spread across wordings: per value, the standard deviation of its wording scores;
 - profile reliability across wordings: Spearman's rho and Kendall's tau between each pair of
   wording profiles over the ten values, and the ICC of the values x wordings table;
+- per value, a permutation test that its score is the same in every wording (scores are
+  permuted among the wordings within each item), Holm- and Benjamini-Hochberg-adjusted over
+  the values;
 
 and per (model, modality) the share of the item-score variance that wording, label order,
 persona and item each explain (main effects; the rest is residual).
@@ -28,13 +31,14 @@ from valuespectrum.runs.log import ScoreLine
 from valuespectrum.runs.records import without_repeat
 from valuespectrum.runs.wording_summary import (
     WordingDecomposition,
+    WordingEffect,
     WordingGroup,
     WordingPair,
     WordingsSummary,
 )
 from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.profile import build_profile
-from valuespectrum.scoring.reliability import icc, variance_decomposition
+from valuespectrum.scoring.reliability import benjamini_hochberg, holm, icc, variance_decomposition
 from valuespectrum.scoring.stats import spearman
 from valuespectrum.values import CIRCUMPLEX
 
@@ -43,7 +47,18 @@ Reducer = Literal["mean", "mode"]
 FACTORS = ("wording", "order", "persona", "item")
 """The factors of the variance decomposition."""
 
-__all__ = ["FACTORS", "Reducer", "reduce_repeats", "reduce_scores", "summarise_wordings"]
+__all__ = [
+    "FACTORS",
+    "Reducer",
+    "reduce_repeats",
+    "reduce_scores",
+    "summarise_wordings",
+    "wording_effect_test",
+]
+
+MAX_EXACT = 20_000
+"""Permutation tests enumerate every arrangement up to this many, else sample ``N_PERM``."""
+N_PERM = 5_000
 
 
 def reduce_scores(scores: Sequence[float], reducer: Reducer) -> float:
@@ -183,7 +198,63 @@ def _group(
         icc_consistency=icc_c,
         icc_agreement=icc_a,
         icc_n_values=len(full) if icc_c is not None or icc_a is not None else 0,
+        effects=_effects(obs, wordings, seed),
     )
+
+
+def _spread_stat(table: Sequence[Sequence[float]]) -> float:
+    k = len(table[0])
+    cols = [sum(r[j] for r in table) / len(table) for j in range(k)]
+    grand = sum(cols) / k
+    return sum((c - grand) ** 2 for c in cols)
+
+
+def wording_effect_test(table: Sequence[Sequence[float]], *, seed: int = 0) -> tuple[float, float, bool]:
+    """(statistic, p, exact) for "the wordings give the same scores" on an items x wordings
+    table: each item's scores are permuted among the wordings; the statistic is the sum of
+    squared deviations of the wording means from the grand mean. Exact enumeration when there
+    are at most ``MAX_EXACT`` arrangements, else ``N_PERM`` seeded random ones."""
+    import numpy as np
+
+    if len(table) < 1 or len(table[0]) < 2 or any(len(r) != len(table[0]) for r in table):
+        raise ValueError("the wording test needs a full table of items x at least 2 wordings")
+    observed = _spread_stat(table)
+    tol = 1e-12 * max(1.0, abs(observed))
+    k = len(table[0])
+    if math.factorial(k) ** len(table) <= MAX_EXACT:
+        perms = [list(itertools.permutations(r)) for r in table]
+        hits = total = 0
+        for combo in itertools.product(*perms):
+            total += 1
+            hits += _spread_stat(combo) >= observed - tol
+        return observed, hits / total, True
+    rng = np.random.default_rng(seed)
+    x = np.broadcast_to(np.asarray(table, dtype=float), (N_PERM, len(table), k))
+    cols = rng.permuted(x, axis=2).mean(axis=1)  # (N_PERM, k): wording means of each arrangement
+    stats = ((cols - cols.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    hits = int((stats >= observed - tol).sum())
+    return observed, (hits + 1) / (N_PERM + 1), False
+
+
+def _effects(obs: Sequence[_Obs], wordings: Sequence[str], seed: int) -> dict[str, WordingEffect]:
+    """Per value: the wording test on its items' scores (label orders averaged)."""
+    cells: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for o in obs:
+        cells[(o.item.value.value, o.item.probe_id, o.wording)].append(o.item.score)
+    out: dict[str, WordingEffect] = {}
+    for v in CIRCUMPLEX:
+        items = sorted({p for (val, p, _) in cells if val == v.value})
+        table = [[sum(c) / len(c) for w in wordings if (c := cells.get((v.value, p, w)))] for p in items]
+        table = [r for r in table if len(r) == len(wordings)]
+        if not table or len(wordings) < 2:
+            continue
+        stat, p, exact = wording_effect_test(table, seed=seed)
+        out[v.value] = WordingEffect(n_items=len(table), statistic=stat, p_value=p, exact=exact)
+    names = list(out)
+    ps = [out[n].p_value or 0.0 for n in names]
+    for n, ph, pb in zip(names, holm(ps), benjamini_hochberg(ps), strict=True):
+        out[n] = out[n].model_copy(update={"p_holm": ph, "p_bh": pb})
+    return out
 
 
 def _scaled(x: float | None, k: float) -> float | None:
