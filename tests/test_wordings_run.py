@@ -201,3 +201,12 @@ def test_wordings_example_manifest_runs_from_the_cli(tmp_path: Path) -> None:
     assert rep.returncode == 0, rep.stderr[-3000:]
     html = (out / "report" / "report.html").read_text(encoding="utf-8")
     assert 'id="wordings"' in html and "Profile reliability across wordings" in html
+
+
+def test_evaluate_takes_wordings() -> None:
+    import valuespectrum as vs
+
+    res = vs.evaluate(MockBackend(by_wording, logprobs=True), probes=PROBES, wordings=list(TRUE), n_boot=0)
+    assert res.summary.wordings is not None
+    assert res.summary.wordings.groups[0].profiles["reflective"]["Universalism"] == 6.0
+    assert len(res.records) == 18 and {s.wording for s in res.scores} == set(TRUE)
