@@ -46,6 +46,7 @@ ORDINAL = "vspec run manifests/text_probes.yaml --out runs/text-probes"
 DESIGNS = "vspec dilemmas run manifests/dilemmas.yaml"
 COUPLE = "vspec couple run manifests/couple.yaml"
 UPSTREAM = "mkdir -p upstream"  # run in tests/test_readme_upstream.py
+WORDINGS = "vspec run manifests/wordings.yaml --out runs/wordings"
 
 
 def bash_blocks(text: str) -> list[str]:
@@ -66,7 +67,7 @@ def readme_block(first: str) -> str:
 def test_every_block_is_run_or_has_a_reason() -> None:
     firsts = [first_command(b) for b in bash_blocks(README.read_text(encoding="utf-8"))]
     assert len(firsts) == len(set(firsts))
-    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO, ORDINAL, DESIGNS, COUPLE, UPSTREAM}, (
+    assert set(firsts) == {*NOT_RUN, FIRST_RUN, VIDEO, ORDINAL, DESIGNS, COUPLE, UPSTREAM, WORDINGS}, (
         "a README block is neither run nor listed in NOT_RUN"
     )
 
@@ -121,6 +122,16 @@ def test_first_run_block(tmp_path: Path) -> None:
     res = run_block(readme_block(ORDINAL), tmp_path, env, timeout=300)
     _check(res, "the ordinal-models block")
     assert (tmp_path / "runs" / "text-probes-compare" / "ordinal.json").is_file()
+
+
+def test_wordings_block(tmp_path: Path) -> None:
+    env = user_copy(tmp_path)
+    res = run_block(readme_block(WORDINGS), tmp_path, env, timeout=300)
+    _check(res, "the wordings block")
+    assert "profiles per wording (3 wordings" in res.stdout
+    summary = yaml.safe_load((tmp_path / "runs" / "wordings" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["wordings"]["wordings"] == ["default", "reflective", "plain-spoken"]
+    assert (tmp_path / "runs" / "wordings" / "report" / "report.html").is_file()
 
 
 @pytest.mark.slow
@@ -215,6 +226,7 @@ def _load_couple(path: Path) -> Any:
 LOADERS = {
     "text_probes.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
+    "wordings.yaml": _load_run,
     "browse.yaml": _load_browse,
     "browse_steered.yaml": _load_browse,
     "dilemmas.yaml": _load_dilemmas,

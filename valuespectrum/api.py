@@ -37,6 +37,7 @@ _NESTED = {
     "ci": "scoring",
     "weight_threshold": "scoring",
     "weight_sign": "scoring",
+    "reducer": "scoring",
     "values": "probes",
     "limit_per_value": "probes",
 }
@@ -51,6 +52,8 @@ _TOP = {
     "max_failure_rate",
     "max_unparsed_rate",
     "personas_file",
+    "wordings",
+    "repeats",
 }
 
 
@@ -126,8 +129,8 @@ def evaluate(
     """Ask a model (or several: label -> backend or spec) the probes under the personas.
 
     ``settings`` are run-spec fields: ``reverse_labels``, ``n_boot``, ``use_logprobs``,
-    ``values``, ``limit_per_value``, ``generation``, ``prompt_style``, ``seed``, ``cache``
-    (default off), ``max_failure_rate`` ... With ``log_dir`` the run folder is kept there
+    ``values``, ``limit_per_value``, ``generation``, ``prompt_style``, ``wordings``,
+    ``repeats``, ``reducer``, ``seed``, ``cache`` (default off), ``max_failure_rate`` ... With ``log_dir`` the run folder is kept there
     (and resumed when run again); without, nothing is written.
     """
     from valuespectrum.manifest import parse_manifest

@@ -19,6 +19,7 @@ from valuespectrum.config import (
     load_yaml,
     validate_mapping,
 )
+from valuespectrum.probes.wordings import Wording, coerce_wording
 from valuespectrum.runs.spec import ModelSpec, RunSpecBase
 from valuespectrum.runs.spec import Strict as _Strict
 from valuespectrum.scoring.items import WeightSign
@@ -124,6 +125,9 @@ class Scoring(_Strict):
     (Value Portrait's headline table: ``positive`` with 0.3). Left out of dumps when ``both``."""
     n_boot: int = Field(default=1000, ge=0, le=100000)
     ci: float = Field(default=0.95, gt=0.5, lt=1.0)
+    reducer: Literal["mean", "mode"] = Field(default="mean", exclude_if=lambda v: v == "mean")
+    """How the answers of repeated samples (``repeats``) become one item score: their mean,
+    or the most frequent score (ties: the mean of the tied scores)."""
 
 
 class RunManifest(RunSpecBase):
@@ -141,6 +145,40 @@ class RunManifest(RunSpecBase):
     scoring: Scoring = Field(default_factory=Scoring)
     generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
     batch_size: int = Field(default=8, ge=1, le=4096)
+    wordings: list[Wording] = Field(default_factory=list, exclude_if=lambda v: not v)
+    """Ask every item in each of these wordings (built-in ids or mappings with id and texts,
+    see :mod:`valuespectrum.probes.wordings`), crossed with the label orders. Empty: the
+    default prompt only, as runs without this field."""
+    repeats: int = Field(default=1, ge=1, le=100, exclude_if=lambda v: v == 1)
+    """Samples per request, each with its own seed (``generation.seed`` or ``seed``, plus the
+    repeat index), reduced to one item score by ``scoring.reducer``."""
+
+    @field_validator("wordings", mode="before")
+    @classmethod
+    def _wordings(cls, raw: object) -> object:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise ValueError("wordings must be a list of built-in wording ids or mappings with an id")
+        return [coerce_wording(w) for w in raw]
+
+    @field_validator("wordings")
+    @classmethod
+    def _unique_wordings(cls, v: list[Wording]) -> list[Wording]:
+        ids = [w.id for w in v]
+        dups = sorted({i for i in ids if ids.count(i) > 1})
+        if dups:
+            raise ValueError(f"wording ids must be unique; repeated: {dups}")
+        return v
+
+    def wording(self, wording_id: str) -> Wording | None:
+        """The wording a record names ("" in runs with no wordings: the default prompt)."""
+        if not wording_id:
+            return self.wordings[0] if len(self.wordings) == 1 else None
+        for w in self.wordings:
+            if w.id == wording_id:
+                return w
+        raise KeyError(wording_id)
 
     @field_validator("modalities")
     @classmethod
@@ -152,6 +190,19 @@ class RunManifest(RunSpecBase):
         if not self.scoring.use_logprobs and self.generation.score_options:
             # answers are parsed from text: no request asks for option scores it will not use
             self.generation = self.generation.model_copy(update={"score_options": False})
+        if self.repeats > 1:
+            if self.generation.temperature == 0.0:
+                raise ValueError(
+                    f"repeats: {self.repeats} with generation.temperature 0 would ask the same greedy "
+                    "question several times for one answer; set generation.temperature above 0 "
+                    "(e.g. 0.7) or repeats: 1"
+                )
+            if self.scoring.use_logprobs:
+                raise ValueError(
+                    f"repeats: {self.repeats} with scoring.use_logprobs: true reads every repeat from "
+                    "the same option log-likelihoods, which sampling does not change; set "
+                    "scoring.use_logprobs: false to score sampled answers, or repeats: 1"
+                )
         for m in self.models:
             unknown = sorted(set(m.personas or []) - set(self.personas))
             if unknown:

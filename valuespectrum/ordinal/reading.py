@@ -118,7 +118,10 @@ def read_runs(run_dirs: list[Path], *, by: By = "auto") -> OrdinalData:
                     keys=keys,
                     rating=int(value),
                     order=str(rec.get("order") or "fwd"),
-                    variant=str(rec.get("variant") or ""),
+                    # the modality and the prompt wording: both are covariates of the fit
+                    variant="/".join(
+                        x for x in (str(rec.get("variant") or ""), str(rec.get("wording") or "")) if x
+                    ),
                 ),
             )
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from valuespectrum.personas import Persona
 from valuespectrum.probes.schema import AnswerFormat, Option, Probe
+from valuespectrum.probes.wordings import Wording
 from valuespectrum.types import (
     AnswerValue,
     ContentPart,
@@ -69,7 +70,7 @@ def media_parts(probe: Probe) -> list[ContentPart]:
 
 
 def _likert(
-    probe: Probe, reverse: bool
+    probe: Probe, reverse: bool, wording: Wording | None = None
 ) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     fmt = probe.format
     lo, hi = fmt.scale_min, fmt.scale_max
@@ -78,6 +79,10 @@ def _likert(
     true_of = {p: (lo + hi - p if reverse else p) for p in points}
     labels = {p: fmt.labels[true_of[p]] for p in points if true_of[p] in fmt.labels}
     presented = probe.model_copy(update={"format": fmt.model_copy(update={"labels": labels})})
+    mapping: dict[AnswerValue, AnswerValue] = {float(p): float(true_of[p]) for p in points}
+    if wording is not None and wording.likert is not None:
+        prompt = _worded_likert(probe, wording, lo, hi, labels, reverse)
+        return prompt, presented, [float(p) for p in points], mapping
     if labels:
         legend = "\n".join(f"{p} = {labels[p]}" for p in points if p in labels)
         scale = f"Answer with one number from {lo} to {hi}:\n{legend}"
@@ -90,14 +95,50 @@ def _likert(
     body = f"Query: {probe.context}\nResponse: {probe.text}" if probe.context else probe.text
     lead = "Here is a response to a query." if probe.context else "Here is a description of a person."
     prompt = f"{lead}\n\n{body}\n\n{question} {scale}\nReply with the number only."
-    mapping: dict[AnswerValue, AnswerValue] = {float(p): float(true_of[p]) for p in points}
     return prompt, presented, [float(p) for p in points], mapping
 
 
+def _worded_likert(
+    probe: Probe, wording: Wording, lo: int, hi: int, labels: dict[int, str], reverse: bool
+) -> str:
+    """A Likert prompt in a wording's texts; items carrying their own question keep it."""
+    assert wording.likert is not None
+    w = wording.likert
+    question = str(probe.metadata.get("question") or "")
+    if not question:
+        question = (w.response_instruction or QUERY_RESPONSE_QUESTION) if probe.context else w.instruction
+    legend = "\n".join(f"{p} = {labels[p]}" for p in range(lo, hi + 1) if p in labels)
+    low_end, high_end = ("most", "least") if reverse else ("least", "most")
+    scale = w.scale.format(
+        lo=lo, hi=hi, legend=legend, low_end=labels.get(lo, low_end), high_end=labels.get(hi, high_end)
+    )
+    scale = "\n".join(line for line in scale.splitlines() if line.strip())
+    body = f"Query: {probe.context}\nResponse: {probe.text}" if probe.context else probe.text
+    lead = "Here is a response to a query." if probe.context else "Here is a description of a person."
+    return f"{lead}\n\n{body}\n\n{question} {scale}"
+
+
+_VQA_QUESTIONS = {f"Do you like the content of this {kind}?": kind for kind in ("image", "video")}
+"""The Value-Spectrum question of items built from a video index (ingestion.probe_sets)."""
+
+
 def _yes_no(
-    probe: Probe, reverse: bool, style: PromptStyle = "plain"
+    probe: Probe, reverse: bool, style: PromptStyle = "plain", wording: Wording | None = None
 ) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     first, second = ("No", "Yes") if reverse else ("Yes", "No")
+    if wording is not None and wording.yes_no is not None and style == "plain":
+        w = wording.yes_no
+        text = probe.text
+        if w.vqa_question is not None and probe.media and text in _VQA_QUESTIONS:
+            text = w.vqa_question.format(kind=_VQA_QUESTIONS[text])
+        own = probe.metadata.get("instruction")
+        if own:
+            instruction = str(own)  # an item's own instruction is part of the item
+        elif (probe.media or probe.metadata.get("ask_reason")) and w.reason is not None:
+            instruction = w.reason.format(first=first, second=second)
+        else:
+            instruction = w.instruction.format(first=first, second=second)
+        return f"{text}\n\n{instruction}", probe, [first.lower(), second.lower()], {}
     if style == "simple":
         instruction = _SIMPLE % (first, second)
     elif style == "isq":
@@ -112,7 +153,7 @@ def _yes_no(
 
 
 def _choice(
-    probe: Probe, reverse: bool
+    probe: Probe, reverse: bool, wording: Wording | None = None
 ) -> tuple[str, Probe, list[AnswerValue], dict[AnswerValue, AnswerValue]]:
     original = probe.format.options
     order = list(reversed(original)) if reverse else list(original)
@@ -120,12 +161,12 @@ def _choice(
     shown = [Option(label=letters[i], text=o.text, values=o.values) for i, o in enumerate(order)]
     presented = probe.model_copy(update={"format": AnswerFormat(kind="choice", options=shown)})
     lines = "\n".join(f"{o.label}. {o.text}" for o in shown)
-    prompt = f"{probe.text}\n\n{lines}\n\nAnswer with the letter of your choice only."
+    tail = "Answer with the letter of your choice only."
+    if wording is not None and wording.choice is not None:
+        tail = wording.choice.instruction
+    prompt = f"{probe.text}\n\n{lines}\n\n{tail}"
     mapping: dict[AnswerValue, AnswerValue] = {s.label: o.label for s, o in zip(shown, order, strict=True)}
     return prompt, presented, [s.label for s in shown], mapping
-
-
-_RENDERERS = {"likert": _likert, "yes_no": _yes_no, "choice": _choice}
 
 
 def render_probe(
@@ -137,18 +178,24 @@ def render_probe(
     request_id: str | None = None,
     text_only: bool = False,
     style: PromptStyle = "plain",
+    wording: Wording | None = None,
 ) -> RenderedProbe:
     """Build the request for one probe.
 
     ``persona`` is a Persona or a raw system prompt. ``text_only`` drops the media and puts
     a description in their place (the modality ablation: the same item as text): the one a
     model wrote from the frames (``metadata["description"]``, see ``probes.describe`` in the
-    manifest) when present, else the probe's caption.
+    manifest) when present, else the probe's caption. ``wording`` asks the item in that
+    wording's texts (see :mod:`valuespectrum.probes.wordings`; None = the default prompt;
+    JSON styles keep their own yes/no instructions).
     """
-    if probe.format.kind == "yes_no":
-        prompt, presented, option_values, mapping = _yes_no(probe, reverse_labels, style)
+    kind = probe.format.kind
+    if kind == "yes_no":
+        prompt, presented, option_values, mapping = _yes_no(probe, reverse_labels, style, wording)
+    elif kind == "likert":
+        prompt, presented, option_values, mapping = _likert(probe, reverse_labels, wording)
     else:
-        prompt, presented, option_values, mapping = _RENDERERS[probe.format.kind](probe, reverse_labels)
+        prompt, presented, option_values, mapping = _choice(probe, reverse_labels, wording)
     parts: list[ContentPart] = []
     if text_only:
         if probe.media:
@@ -173,6 +220,7 @@ def render_probe(
         options=None
         if style != "plain" and probe.format.kind == "yes_no"
         else [str(v).capitalize() if isinstance(v, str) else f"{int(v)}" for v in option_values],
-        metadata={"probe_id": probe.id, "persona": pid, "reverse_labels": reverse_labels, "style": style},
+        metadata={"probe_id": probe.id, "persona": pid, "reverse_labels": reverse_labels, "style": style}
+        | ({"wording": wording.id} if wording is not None else {}),
     )
     return RenderedProbe(request=request, presented=presented, option_values=option_values, to_true=mapping)

@@ -387,6 +387,12 @@ def item_sources_section(ctx: ReportContext) -> Section | None:
     )
 
 
+def _wordings_section(ctx: ReportContext) -> Section | None:
+    from valuespectrum.reports.wordings import wordings_section
+
+    return wordings_section(ctx)
+
+
 CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     profiles_section,
     higher_order_section,
@@ -395,6 +401,7 @@ CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     references_section,
     reliability_section,
     item_sources_section,
+    _wordings_section,
 )
 
 

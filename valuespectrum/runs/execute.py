@@ -1,6 +1,6 @@
 """Execute a text/VQA probe run from a manifest into a run folder, resumably.
 
-Every (model, persona, probe, variant, label order) becomes one request (see
+Every (model, persona, probe, variant, wording, label order, repeat) becomes one request (see
 :mod:`valuespectrum.runs.plan`); requests already answered in responses.jsonl are skipped
 and failed ones re-asked, so a killed run picks up where it stopped and ends with the same
 answers as an uninterrupted one. Failed requests are recorded (never dropped) and counted;
@@ -174,6 +174,16 @@ def _start_folder(
     folder.start(manifest, personas, write_more=lambda: folder.probes.write_text(text, encoding="utf-8"))
 
 
+def _config(
+    t: Trial, manifest: RunManifest, score_only: GenerateConfig, scores_options: bool
+) -> GenerateConfig:
+    """The generation settings of one request; a repeat carries its own seed (recorded)."""
+    config = (
+        manifest.generation if needs_text(t.probe, manifest, scores_options=scores_options) else score_only
+    )
+    return config if t.seed is None else config.model_copy(update={"seed": t.seed})
+
+
 def _ask(
     backend: Backend, batch: list[Trial], manifest: RunManifest, score_only: GenerateConfig
 ) -> list[RunRecord]:
@@ -184,12 +194,11 @@ def _ask(
             t.probe,
             t.persona,
             reverse_labels=(t.order == "rev"),
-            config=manifest.generation
-            if needs_text(t.probe, manifest, scores_options=scores_options)
-            else score_only,
+            config=_config(t, manifest, score_only, scores_options),
             request_id=t.record_id,
             text_only=(t.variant == "text"),
             style=manifest.prompt_style,
+            wording=t.wording,
         ).request
         for t in batch
     ]
@@ -207,6 +216,9 @@ def _ask(
             probe_id=t.probe.id,
             order=t.order,
             variant=t.variant,
+            wording=t.wording_id,
+            repeat=t.repeat,
+            seed=t.seed,
             messages=req.messages,
             options=req.options,
             request_key=req.key(backend.model_id, backend.revision),

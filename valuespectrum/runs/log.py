@@ -22,6 +22,7 @@ from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.records import RunRecord, record_id
+from valuespectrum.runs.wording_summary import WordingsSummary
 from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
@@ -65,6 +66,8 @@ class ScoreLine(_Lenient):
     probe_id: str
     order: Order
     variant: str = ""
+    wording: str = Field(default="", exclude_if=lambda v: v == "")
+    repeat: int = Field(default=0, exclude_if=lambda v: v == 0)
     answer: ParsedAnswer
     items: list[ItemScore] = Field(default_factory=list)
 
@@ -153,6 +156,8 @@ class RunSummary(_Lenient):
     n_missing: int = 0
     """Expected requests with no record: the run is incomplete when this is not 0."""
     groups: list[GroupSummary] = Field(default_factory=list)
+    wordings: WordingsSummary | None = None
+    """Per-wording profiles and their agreement (runs with several wordings or repeats)."""
 
     @property
     def complete(self) -> bool:

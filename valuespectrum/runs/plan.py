@@ -1,4 +1,5 @@
-"""What a probe run asks: one trial per (model, persona, probe, variant, label order).
+"""What a probe run asks: one trial per (model, persona, probe, variant, wording, label
+order, repeat).
 
 The plan is a pure function of the manifest, the probes and the personas, so the runner
 (what to ask), resume (what is still missing) and ``vspec score`` (is the run complete?)
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from valuespectrum.manifest import ModelEntry, RunManifest
 from valuespectrum.personas import NO_PERSONA, Persona
 from valuespectrum.probes.schema import Probe
+from valuespectrum.probes.wordings import Wording
 from valuespectrum.runs.records import record_id
 from valuespectrum.types import Order
 
@@ -28,6 +30,15 @@ class Trial:
     order: Order
     variant: str
     """``""`` for text probes; ``vision`` or ``text`` for probes with media."""
+    wording: Wording | None = None
+    """The wording asked (None: the default prompt of a run that names no wordings)."""
+    repeat: int = 0
+    seed: int | None = None
+    """The sampling seed of a repeated request (None: the manifest's generation settings)."""
+
+    @property
+    def wording_id(self) -> str:
+        return self.wording.id if self.wording else ""
 
     @property
     def persona_id(self) -> str:
@@ -44,6 +55,10 @@ def plan_trials(
 ) -> list[Trial]:
     """Every request the manifest asks, model by model, in a stable order."""
     orders: list[Order] = ["fwd", "rev"] if manifest.controls.reverse_labels else ["fwd"]
+    wordings: list[Wording | None] = list(manifest.wordings) or [None]
+    several = len(wordings) > 1  # ids name the wording only then (old ids stay valid)
+    repeats = manifest.repeats
+    base_seed = manifest.generation.seed if manifest.generation.seed is not None else manifest.seed
     out: list[Trial] = []
     for entry in manifest.models:
         for persona in personas:
@@ -53,9 +68,23 @@ def plan_trials(
             for probe in probes:
                 variants = list(entry.modalities or manifest.modalities) if probe.media else [""]
                 for variant in variants:
-                    for order in orders:
-                        rid = record_id(entry.name, pid, probe.id, order, variant)
-                        out.append(Trial(rid, entry, persona, probe, order, variant))
+                    for wording in wordings:
+                        wid = wording.id if wording is not None and several else ""
+                        for order in orders:
+                            for r in range(repeats):
+                                rid = record_id(
+                                    entry.name,
+                                    pid,
+                                    probe.id,
+                                    order,
+                                    variant,
+                                    wording=wid,
+                                    repeat=r if repeats > 1 else None,
+                                )
+                                seed = base_seed + r if repeats > 1 else None
+                                out.append(
+                                    Trial(rid, entry, persona, probe, order, variant, wording, r, seed)
+                                )
     return out
 
 

@@ -39,16 +39,18 @@ from valuespectrum.runs.log import (
     write_summary,
 )
 from valuespectrum.runs.plan import modality_of, plan_trials
+from valuespectrum.runs.wording_summary import WordingsSummary
 from valuespectrum.scoring.interpret import interpret
 from valuespectrum.scoring.items import ItemScore, score_item
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
 from valuespectrum.scoring.steerability import measure_of
+from valuespectrum.scoring.wordings import reduce_repeats, summarise_wordings
 from valuespectrum.values import CIRCUMPLEX, Value
 
 __all__ = ["RunState", "interpret", "load_state", "modality_gaps", "score_run"]
 
 
-_RECORD_KEYS = {"record_id", "model", "persona", "probe_id", "order", "variant"}
+_RECORD_KEYS = {"record_id", "model", "persona", "probe_id", "order", "variant", "wording", "repeat"}
 """What a score line repeats of its record."""
 
 
@@ -120,6 +122,7 @@ def score_folder(folder: RunFolder) -> RunSummary:
     records = latest_records(folder.responses)
     groups, lines = _read_answers(folder, state, records)
     write_scores(folder.scores, lines)
+    wordings = _wordings_block(manifest, groups, lines)
     summary_groups = [_summarise(key, g, manifest) for key, g in sorted(groups.items())]
     dumped = [g.model_dump(mode="json") for g in summary_groups]
     annotate_groups(dumped)
@@ -148,6 +151,7 @@ def score_folder(folder: RunFolder) -> RunSummary:
             "n_expected": len(expected),
             "n_missing": len(expected - set(records)),
             "groups": dumped,
+            "wordings": wordings,
         }
     )
     write_summary(folder.summary, summary)
@@ -176,6 +180,13 @@ def _read_answers(
                 f"{folder.personas.name}; run the manifest again with --fresh"
             )
         persona = personas.get(rec.persona) if rec.persona != NO_PERSONA else None
+        try:
+            wording = manifest.wording(rec.wording)
+        except KeyError:
+            raise ConfigError(
+                f"{folder.responses}: record {rec.record_id} names wording {rec.wording!r}, which is not "
+                f"among the manifest's wordings; run the manifest again with --fresh"
+            ) from None
         answer = interpret(
             probe,
             persona,
@@ -184,6 +195,7 @@ def _read_answers(
             use_logprobs=manifest.scoring.use_logprobs,
             variant=rec.variant,
             style=manifest.prompt_style,
+            wording=wording,
         )
         g = groups[(rec.model, rec.persona, modality_of(rec.variant))]
         g.cached += int(rec.response.cached)
@@ -207,6 +219,24 @@ def _read_answers(
             g.failed += 1
         lines.append(ScoreLine(**rec.model_dump(include=_RECORD_KEYS), answer=answer, items=items))
     return groups, lines
+
+
+def _wordings_block(
+    manifest: RunManifest, groups: dict[tuple[str, str, str], _Group], lines: list[ScoreLine]
+) -> WordingsSummary | None:
+    """Reduce repeats to one score per request (in place), then compare the wordings."""
+    if manifest.repeats > 1:
+        for g in groups.values():
+            g.items = reduce_repeats(g.items, manifest.scoring.reducer)
+            g.by_order = defaultdict(
+                list, {o: reduce_repeats(i, manifest.scoring.reducer) for o, i in g.by_order.items()}
+            )
+    if len(manifest.wordings) < 2 and manifest.repeats < 2:
+        return None
+    sc = manifest.scoring
+    return summarise_wordings(
+        lines, reducer=sc.reducer, repeats=manifest.repeats, n_boot=sc.n_boot, ci=sc.ci, seed=manifest.seed
+    )
 
 
 def _summarise(key: tuple[str, str, str], g: _Group, manifest: RunManifest) -> GroupSummary:

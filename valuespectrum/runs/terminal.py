@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from valuespectrum.runs.wording_terminal import print_wordings
 from valuespectrum.values import CIRCUMPLEX
 
 console = Console(stderr=True)
@@ -98,6 +99,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             table.add_row(label, *cells)
         out.print(table)
         _print_steerability(out, summary.get("steerability") or {})
+        print_wordings(out, summary.get("wordings"))
         _print_totals(out, summary)
         return
     table = Table(title=title)
@@ -127,6 +129,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     out.print(table)
     _print_steerability(out, summary.get("steerability") or {})
+    print_wordings(out, summary.get("wordings"))
     _print_totals(out, summary)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from valuespectrum.personas import Persona
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import Probe
+from valuespectrum.probes.wordings import Wording
 from valuespectrum.scoring.parse import ParsedAnswer, parse_answer
 from valuespectrum.types import ModelResponse, PromptStyle
 
@@ -24,10 +25,16 @@ def interpret(
     use_logprobs: bool,
     variant: str = "",
     style: PromptStyle = "plain",
+    wording: Wording | None = None,
 ) -> ParsedAnswer:
     """Parse a stored response as it was presented, then map it to the probe's own terms."""
     rendered = render_probe(
-        probe, persona, reverse_labels=(order == "rev"), text_only=(variant == "text"), style=style
+        probe,
+        persona,
+        reverse_labels=(order == "rev"),
+        text_only=(variant == "text"),
+        style=style,
+        wording=wording,
     )
     answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
     if answer.status == "parsed" and answer.value is not None:
