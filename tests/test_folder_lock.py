@@ -24,9 +24,9 @@ def test_exclusive_lock_refuses_a_second_writer_and_is_removed_after(tmp_path: P
     with hold_lock(lock, root=tmp_path, method="exclusive"):
         pid_file = tmp_path / ".lock.pid"
         assert pid_file.read_text(encoding="utf-8") == str(os.getpid())
-        with pytest.raises(RunLockedError, match=f"another run is writing this folder \\(pid {os.getpid()}\\)"):
-            with hold_lock(lock, root=tmp_path, method="exclusive"):
-                pass
+        busy = f"another run is writing this folder \\(pid {os.getpid()}\\)"
+        with pytest.raises(RunLockedError, match=busy), hold_lock(lock, root=tmp_path, method="exclusive"):
+            pass
         assert pid_file.is_file()  # the refused writer left the holder's file alone
     assert not pid_file.exists()
     with hold_lock(lock, root=tmp_path, method="exclusive"):  # free again
@@ -34,7 +34,9 @@ def test_exclusive_lock_refuses_a_second_writer_and_is_removed_after(tmp_path: P
 
 
 def test_a_lock_file_left_by_a_killed_writer_is_taken_over(tmp_path: Path) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(gone.stdout)
     (tmp_path / ".lock.pid").write_text(str(dead_pid), encoding="utf-8")
     with hold_lock(tmp_path / ".lock", root=tmp_path, method="exclusive"):
@@ -50,7 +52,9 @@ def test_vspec_run_with_the_forced_fallback_is_refused_while_a_live_writer_holds
     run.mkdir(parents=True)
     (run / ".lock.pid").write_text(str(os.getpid()), encoding="utf-8")  # this test process: alive
     monkeypatch.setenv("VSPEC_FOLDER_LOCK", "exclusive")
-    one_line_error(vspec("run", str(m), cwd=tmp_path), "another run is writing this folder", f"pid {os.getpid()}")
+    one_line_error(
+        vspec("run", str(m), cwd=tmp_path), "another run is writing this folder", f"pid {os.getpid()}"
+    )
     (run / ".lock.pid").unlink()
     res = vspec("run", str(m), cwd=tmp_path)
     assert res.returncode == 0, res.stderr

@@ -31,9 +31,10 @@ from typing import Any
 import yaml
 
 from valuespectrum.config import load_config
-from valuespectrum.errors import ConfigError, MediaChangedError, ValueSpectrumError
+from valuespectrum.errors import ConfigError, MediaChangedError
 from valuespectrum.personas import Persona
-from valuespectrum.runs.folder_lock import RunLockedError, hold_lock
+from valuespectrum.runs.folder_lock import RunLockedError as RunLockedError  # re-exported
+from valuespectrum.runs.folder_lock import hold_lock
 from valuespectrum.runs.header import build_header
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.spec import RunSpecBase
