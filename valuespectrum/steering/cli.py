@@ -85,6 +85,7 @@ def evaluate(
     so ``vspec report OUT`` builds the probe and steering sections.
     """
     from valuespectrum.backends.registry import create_backend
+    from valuespectrum.results import read_summary
     from valuespectrum.runs.setup import under
     from valuespectrum.runs.terminal import progress_bar
     from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_steering
@@ -93,8 +94,10 @@ def evaluate(
         effect_matrix,
         plot_matrix,
         rows_from_report,
+        write_interdependence,
     )
     from valuespectrum.steering.manifest import EvalManifest, load_manifest
+    from valuespectrum.steering.summary import write_steering_summary
     from valuespectrum.steering.vectors import SteeringVector
 
     m = load_manifest(manifest, EvalManifest)
@@ -142,17 +145,17 @@ def evaluate(
         backend.close()
     out = run_dir / STEERING_DIR
     (out / "manifest.yaml").write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")
-    (out / "report.json").write_text(report.model_dump_json(indent=2) + "\n")
+    write_steering_summary(out / "report.json", report)
     summary = report.summary_text()
     (out / "summary.txt").write_text(summary + "\n")
     inter = analyse_report(report)
-    (out / "interdependence.json").write_text(inter.model_dump_json(indent=2) + "\n")
+    write_interdependence(out / "interdependence.json", inter)
     rows, _ = rows_from_report(report)
     plot_matrix(effect_matrix(rows), out / "effects.png", title="Steering effects (points)", label="Δ score")
     typer.echo(summary)
     typer.echo(f"results: {out} (run folder {run_dir}: `vspec report {run_dir}`, `vspec score {run_dir}`)")
     failed = sum(c.n_failed for c in report.conditions)
-    total = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["n_records"]
+    total = read_summary(run_dir / "summary.json").n_records
     if total and failed / total > m.max_failure_rate:
         typer.secho(
             f"{failed} of {total} requests failed ({failed / total:.1%} > allowed {m.max_failure_rate:.1%}); "
