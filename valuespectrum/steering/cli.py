@@ -107,7 +107,7 @@ def evaluate(
     vectors = [SteeringVector.load(p) for p in files]
     detectors = _detectors(manifest, m, vectors) if m.gate is not None else None
     backend = create_backend(m.model.spec, base_dir=base, **m.model.options)
-    run_dir = under(base, m.out)
+    run_dir = m.run_dir(base)
     try:
         for p, vec in zip(m.vectors, vectors, strict=True):
             if vec.model_id != backend.model_id:
@@ -135,10 +135,11 @@ def evaluate(
                 label=m.model.name,
                 model_options=m.model.options,
                 vector_files=files,
-                cache=m.cache if isinstance(m.cache, bool) else str(under(base, m.cache)),
+                cache=m.cache_setting(base),
                 generation=m.generation,
                 batch_size=m.batch_size,
                 max_failure_rate=m.max_failure_rate,
+                max_unparsed_rate=m.max_unparsed_rate,
                 progress=on_progress,
             )
     finally:
@@ -155,7 +156,16 @@ def evaluate(
     typer.echo(summary)
     typer.echo(f"results: {out} (run folder {run_dir}: `vspec report {run_dir}`, `vspec score {run_dir}`)")
     failed = sum(c.n_failed for c in report.conditions)
-    total = read_summary(run_dir / "summary.json").n_records
+    run_summary = read_summary(run_dir / "summary.json")
+    total = run_summary.n_records
+    if run_summary.unparsed_rate > m.max_unparsed_rate:
+        typer.secho(
+            f"{run_summary.n_unparsed} of {total} answers could not be read "
+            f"({run_summary.unparsed_rate:.1%} > allowed {m.max_unparsed_rate:.1%}); see {run_dir / 'scores.jsonl'}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
     if total and failed / total > m.max_failure_rate:
         typer.secho(
             f"{failed} of {total} requests failed ({failed / total:.1%} > allowed {m.max_failure_rate:.1%}); "

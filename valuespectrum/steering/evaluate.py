@@ -108,6 +108,7 @@ def evaluate_steering(
     generation: GenerateConfig | None = None,
     batch_size: int = 8,
     max_failure_rate: float = 1.0,
+    max_unparsed_rate: float = 1.0,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> SteeringSummary:
     """Evaluate each vector at each strength (a multiplier, or p0 in ``mode="gated"``) as one probe run.
@@ -118,7 +119,7 @@ def evaluate_steering(
     steering results under ``out/steering/``), or to a temporary folder that is deleted when
     ``out`` is None. ``spec``/``label``/``model_options`` describe the base model in the stored
     manifest; ``vector_files`` are the vectors' files (default: saved into the run folder);
-    ``cache`` as in run manifests (False: none). ``detectors`` (gated mode only) maps each steered
+    ``cache`` as in run manifests (False: none; "refresh": the shared cache, asked again). ``detectors`` (gated mode only) maps each steered
     value to a whole-input detector that decides per request whether to steer it.
     """
     if not isinstance(backend, ActivationAccess):
@@ -145,7 +146,7 @@ def evaluate_steering(
                 fluency_tokens=fluency_tokens, detectors=detectors, out=Path(tmp) / "run", spec=spec,
                 label=label, model_options=model_options, vector_files=vector_files, cache=cache,
                 generation=generation, batch_size=batch_size, max_failure_rate=max_failure_rate,
-                progress=progress,
+                max_unparsed_rate=max_unparsed_rate, progress=progress,
             )  # fmt: skip
     folder = RunFolder(Path(out))
     steering_dir = folder.root / STEERING_DIR
@@ -177,15 +178,19 @@ def evaluate_steering(
         cache=cache,
         seed=seed,
         max_failure_rate=max_failure_rate,
+        max_unparsed_rate=max_unparsed_rate,
     )
+    refresh = cache == "refresh"
     cache_path = (
-        None if cache is False else str(data_dir() / "response-cache.sqlite" if cache is True else cache)
+        None
+        if cache is False
+        else str(data_dir() / "response-cache.sqlite" if cache is True or refresh else cache)
     )
     from valuespectrum.backends.cache import ResponseCache
 
     shared_cache = ResponseCache(cache_path) if cache_path is not None else None
     try:
-        factory = condition_backends(backend, plan, vectors, setup, shared_cache)
+        factory = condition_backends(backend, plan, vectors, setup, shared_cache, refresh=refresh)
         execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
         score_run(folder)
         checks = run_quality_checks(
