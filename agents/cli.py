@@ -24,7 +24,7 @@ def browse(
     """Let models browse an indexed corpus as a feed under personas; writes trajectories and metrics."""
     from agents.manifest import load_browse_manifest
     from agents.session import execute_browse
-    from valuespectrum.run_kit import progress_bar
+    from valuespectrum.run_kit import exit_if_over, over_threshold, progress_bar
 
     try:
         m = load_browse_manifest(manifest)
@@ -39,14 +39,11 @@ def browse(
         f"run folder: {root}  (summary: {outcome.folder.summary.resolve()}; report: vspec report {root})"
     )
     limit = m.max_failure_rate if max_failure_rate is None else max_failure_rate
-    if outcome.failure_rate > limit:
-        typer.secho(
-            f"{outcome.n_failed} of {outcome.n_requests} requests failed "
-            f"({outcome.failure_rate:.1%} > allowed {limit:.1%}); see {outcome.folder.trajectories}",
-            fg=typer.colors.RED,
-            err=True,
+    exit_if_over(
+        over_threshold(
+            outcome.n_failed, outcome.n_requests, limit, "requests failed", outcome.folder.trajectories
         )
-        raise typer.Exit(1)
+    )
 
 
 def _fmt(x: float | None, nd: int = 3) -> str:

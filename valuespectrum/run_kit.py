@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from valuespectrum.runs.folder import RunDir
 from valuespectrum.runs.folder_lock import RunLockedError
@@ -26,6 +27,8 @@ __all__ = [
     "Strict",
     "check_rate",
     "check_slug",
+    "exit_if_over",
+    "over_threshold",
     "progress_bar",
     "read_jsonl",
     "repair_tail",
@@ -39,3 +42,23 @@ def progress_bar() -> AbstractContextManager[Callable[[str, int, int], None]]:
     from valuespectrum.runs.terminal import progress_bar as bar  # rich loads only when shown
 
     return bar()
+
+
+def over_threshold(count: int, total: int, limit: float, what: str, see: Path) -> str | None:
+    """The one-line complaint when ``count`` of ``total`` exceeds the share ``limit`` (None within it)."""
+    rate = count / total if total else 0.0
+    if rate <= limit:
+        return None
+    return f"{count} of {total} {what} ({rate:.1%} > allowed {limit:.1%}); see {see}"
+
+
+def exit_if_over(*problems: str | None, code: int = 1) -> None:
+    """Print each complaint to stderr and exit ``code`` when there is one (a command's threshold check)."""
+    found = [p for p in problems if p]
+    if not found:
+        return
+    import typer
+
+    for line in found:
+        typer.secho(line, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)

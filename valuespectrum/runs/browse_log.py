@@ -18,8 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from valuespectrum.config import validate_value
-from valuespectrum.errors import ConfigError
+from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.runs.jsonl import JsonlWriter, write_json_atomic
 from valuespectrum.runs.log import _read_lines
 from valuespectrum.values import Value, parse_value
@@ -244,12 +243,9 @@ def write_browse_summary(path: Path, summary: BrowseSummary) -> None:
 
 
 def read_browse_summary(path: Path) -> BrowseSummary:
-    import json
-
-    if not path.is_file():
-        raise ConfigError(f"{path}: not found; run `vspec browse` on the manifest to finish the run")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc}); run `vspec browse` again to rewrite it") from exc
-    return validate_value(BrowseSummary, raw, str(path), fix="run `vspec browse` again to rewrite it")
+    return read_json_model(
+        BrowseSummary,
+        path,
+        fix="run `vspec browse` again to rewrite it",
+        missing="run `vspec browse` on the manifest to finish the run",
+    )

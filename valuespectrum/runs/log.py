@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from valuespectrum.config import validate_value
+from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.records import RunRecord, record_id
@@ -185,13 +185,12 @@ def write_summary(path: Path, summary: RunSummary) -> None:
 
 
 def read_summary(path: Path) -> RunSummary:
-    if not path.is_file():
-        raise ConfigError(f"{path}: not found; score the run first (`vspec score {path.parent}`)")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc}); re-score the run with `vspec score`") from exc
-    return validate_value(RunSummary, raw, str(path), fix="re-score the run with `vspec score`")
+    return read_json_model(
+        RunSummary,
+        path,
+        fix="re-score the run with `vspec score`",
+        missing=f"score the run first (`vspec score {path.parent}`)",
+    )
 
 
 def write_scores(path: Path, lines: Iterable[ScoreLine]) -> None:

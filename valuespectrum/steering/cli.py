@@ -86,9 +86,10 @@ def evaluate(
     """
     from valuespectrum.backends.registry import create_backend
     from valuespectrum.results import read_summary
+    from valuespectrum.run_kit import exit_if_over, over_threshold
     from valuespectrum.runs.setup import under
     from valuespectrum.runs.terminal import progress_bar
-    from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_steering
+    from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_manifest
     from valuespectrum.steering.interdependence import (
         analyse_report,
         effect_matrix,
@@ -116,31 +117,8 @@ def evaluate(
                     err=True,
                 )
         with progress_bar() as on_progress:
-            report = evaluate_steering(
-                backend,
-                probes,
-                vectors,
-                m.multipliers,
-                seed=m.seed,
-                n_random=m.n_random,
-                mode=m.mode,
-                layers=m.layers,
-                positions=m.positions,
-                fluency=m.fluency,
-                capability=m.capability,
-                detectors=detectors,
-                out=run_dir,
-                fresh=fresh,
-                spec=m.model.spec,
-                label=m.model.name,
-                model_options=m.model.options,
-                vector_files=files,
-                cache=m.cache_setting(base),
-                generation=m.generation,
-                batch_size=m.batch_size,
-                max_failure_rate=m.max_failure_rate,
-                max_unparsed_rate=m.max_unparsed_rate,
-                progress=on_progress,
+            report = evaluate_manifest(
+                m, base, backend, probes, vectors, detectors=detectors, fresh=fresh, progress=on_progress
             )
     finally:
         backend.close()
@@ -155,25 +133,24 @@ def evaluate(
     plot_matrix(effect_matrix(rows), out / "effects.png", title="Steering effects (points)", label="Δ score")
     typer.echo(summary)
     typer.echo(f"results: {out} (run folder {run_dir}: `vspec report {run_dir}`, `vspec score {run_dir}`)")
-    failed = sum(c.n_failed for c in report.conditions)
     run_summary = read_summary(run_dir / "summary.json")
     total = run_summary.n_records
-    if run_summary.unparsed_rate > m.max_unparsed_rate:
-        typer.secho(
-            f"{run_summary.n_unparsed} of {total} answers could not be read "
-            f"({run_summary.unparsed_rate:.1%} > allowed {m.max_unparsed_rate:.1%}); see {run_dir / 'scores.jsonl'}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
-    if total and failed / total > m.max_failure_rate:
-        typer.secho(
-            f"{failed} of {total} requests failed ({failed / total:.1%} > allowed {m.max_failure_rate:.1%}); "
-            f"see {run_dir / 'responses.jsonl'}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    exit_if_over(
+        over_threshold(
+            run_summary.n_unparsed,
+            total,
+            m.max_unparsed_rate,
+            "answers could not be read",
+            run_dir / "scores.jsonl",
+        ),
+        over_threshold(
+            sum(c.n_failed for c in report.conditions),
+            total,
+            m.max_failure_rate,
+            "requests failed",
+            run_dir / "responses.jsonl",
+        ),
+    )
 
 
 def _probes(manifest: Path, m: EvalManifest) -> ProbeSelection | list[Probe]:

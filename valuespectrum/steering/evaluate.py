@@ -30,6 +30,7 @@ import math
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from valuespectrum.runs.execute import execute_run
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.jsonl import read_jsonl
 from valuespectrum.runs.score import score_run
-from valuespectrum.runs.setup import data_dir
+from valuespectrum.runs.setup import data_dir, under
 from valuespectrum.steering import quality
 from valuespectrum.steering.apply import Mode, Positions
 from valuespectrum.steering.collect import text_tokenizer
@@ -56,6 +57,7 @@ from valuespectrum.steering.conditions import (
     run_manifest,
 )
 from valuespectrum.steering.detector import InputDetector, request_text
+from valuespectrum.steering.manifest import EvalManifest
 from valuespectrum.steering.quality_checks import run_quality_checks
 from valuespectrum.steering.readout import keyed_scores
 from valuespectrum.steering.summary import (
@@ -138,94 +140,142 @@ def evaluate_steering(
     missing = [v.value.value for v in vectors if detectors and v.value not in detectors]
     if missing:
         raise ConfigError(f"no detector given for the steered values {missing}")
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="vspec-steer-") as tmp:
-            return evaluate_steering(
-                backend, probes, vectors, multipliers, controls=controls, seed=seed, n_random=n_random,
-                mode=mode, layers=layers, positions=positions, fluency=fluency, capability=capability,
-                fluency_tokens=fluency_tokens, detectors=detectors, out=Path(tmp) / "run", spec=spec,
-                label=label, model_options=model_options, vector_files=vector_files, cache=cache,
-                generation=generation, batch_size=batch_size, max_failure_rate=max_failure_rate,
-                max_unparsed_rate=max_unparsed_rate, progress=progress,
-            )  # fmt: skip
-    folder = RunFolder(Path(out))
-    steering_dir = folder.root / STEERING_DIR
-    steering_dir.mkdir(parents=True, exist_ok=True)
-    label = label or str(backend.model_id)
-    plan = plan_conditions(label, vectors, multipliers, controls=controls, seed=seed, n_random=n_random)
-    files = (
-        [Path(f).resolve() for f in vector_files] if vector_files else _save_vectors(vectors, steering_dir)
-    )
-    if isinstance(probes, ProbeSelection):
-        selection = probes
-    else:
-        bank_file = save_probe_set(
-            ProbeBank(name="steering", probes=list(probes)), steering_dir / "probes.jsonl"
+    with ExitStack() as stack:
+        # without ``out`` the run goes to a temporary folder, removed when the results are read
+        root = (
+            Path(out)
+            if out is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vspec-steer-"))) / "run"
         )
-        selection = ProbeSelection(banks=[], probe_set=str(bank_file.resolve()))
-    setup = SteeringSetup(mode=mode, layers=layers, positions=positions, detectors=detectors)
-    manifest = run_manifest(
-        plan,
-        name=folder.root.name,
-        spec=spec or f"hf:{backend.model_id}",
-        model_options=model_options or {},
-        vector_files=files,
-        vectors=vectors,
-        setup=setup,
-        probes=selection,
-        generation=generation or GenerateConfig(max_new_tokens=16),
-        batch_size=batch_size,
-        cache=cache,
-        seed=seed,
-        max_failure_rate=max_failure_rate,
-        max_unparsed_rate=max_unparsed_rate,
-    )
-    refresh = cache == "refresh"
-    cache_path = (
-        None
-        if cache is False
-        else str(data_dir() / "response-cache.sqlite" if cache is True or refresh else cache)
-    )
-    from valuespectrum.backends.cache import ResponseCache
-
-    shared_cache = ResponseCache(cache_path) if cache_path is not None else None
-    try:
-        factory = condition_backends(backend, plan, vectors, setup, shared_cache, refresh=refresh)
-        execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
-        score_run(folder)
-        checks = run_quality_checks(
-            folder, plan, factory, fluency=fluency, capability=capability, tokens=fluency_tokens, fresh=fresh
+        folder = RunFolder(root)
+        steering_dir = folder.root / STEERING_DIR
+        steering_dir.mkdir(parents=True, exist_ok=True)
+        label = label or str(backend.model_id)
+        plan = plan_conditions(label, vectors, multipliers, controls=controls, seed=seed, n_random=n_random)
+        files = (
+            [Path(f).resolve() for f in vector_files]
+            if vector_files
+            else _save_vectors(vectors, steering_dir)
         )
-    finally:
-        if shared_cache is not None:
-            shared_cache.close()
-    conditions = read_conditions(folder, plan, backend, detectors)
-    for c in conditions:
-        cap, texts = checks.get(c.name, (None, None))
-        c.capability = cap
-        if texts is not None:
-            tok = text_tokenizer(text_reader(backend))
-            c.fluency = Fluency(
-                perplexity=quality.perplexity(backend.model, tok, texts),
-                repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts) if texts else 0.0,
-                samples=texts,
+        if isinstance(probes, ProbeSelection):
+            selection = probes
+        else:
+            bank_file = save_probe_set(
+                ProbeBank(name="steering", probes=list(probes)), steering_dir / "probes.jsonl"
             )
-    complete_conditions(conditions)
-    effects = [_effect(vec, m, conditions) for vec in vectors for m in multipliers]
-    return SteeringSummary(
-        format_version=STEERING_FORMAT_VERSION,
-        model_id=str(backend.model_id),
-        mode=mode,
-        seed=seed,
-        n_probes=sum(1 for _ in read_jsonl(folder.probes)),
-        n_random=n_random if controls else 0,
-        gates=[
-            GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
-            for v, d in detectors.items()
-        ],
-        conditions=conditions,
-        effects=effects,
-        run_dir=str(folder.root),
+            selection = ProbeSelection(banks=[], probe_set=str(bank_file.resolve()))
+        setup = SteeringSetup(mode=mode, layers=layers, positions=positions, detectors=detectors)
+        manifest = run_manifest(
+            plan,
+            name=folder.root.name,
+            spec=spec or f"hf:{backend.model_id}",
+            model_options=model_options or {},
+            vector_files=files,
+            vectors=vectors,
+            setup=setup,
+            probes=selection,
+            generation=generation or GenerateConfig(max_new_tokens=16),
+            batch_size=batch_size,
+            cache=cache,
+            seed=seed,
+            max_failure_rate=max_failure_rate,
+            max_unparsed_rate=max_unparsed_rate,
+        )
+        refresh = cache == "refresh"
+        cache_path = (
+            None
+            if cache is False
+            else str(data_dir() / "response-cache.sqlite" if cache is True or refresh else cache)
+        )
+        from valuespectrum.backends.cache import ResponseCache
+
+        shared_cache = ResponseCache(cache_path) if cache_path is not None else None
+        try:
+            factory = condition_backends(backend, plan, vectors, setup, shared_cache, refresh=refresh)
+            execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
+            score_run(folder)
+            checks = run_quality_checks(
+                folder,
+                plan,
+                factory,
+                fluency=fluency,
+                capability=capability,
+                tokens=fluency_tokens,
+                fresh=fresh,
+            )
+        finally:
+            if shared_cache is not None:
+                shared_cache.close()
+        conditions = read_conditions(folder, plan, backend, detectors)
+        for c in conditions:
+            cap, texts = checks.get(c.name, (None, None))
+            c.capability = cap
+            if texts is not None:
+                tok = text_tokenizer(text_reader(backend))
+                c.fluency = Fluency(
+                    perplexity=quality.perplexity(backend.model, tok, texts),
+                    repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts)
+                    if texts
+                    else 0.0,
+                    samples=texts,
+                )
+        complete_conditions(conditions)
+        effects = [_effect(vec, m, conditions) for vec in vectors for m in multipliers]
+        return SteeringSummary(
+            format_version=STEERING_FORMAT_VERSION,
+            model_id=str(backend.model_id),
+            mode=mode,
+            seed=seed,
+            n_probes=sum(1 for _ in read_jsonl(folder.probes)),
+            n_random=n_random if controls else 0,
+            gates=[
+                GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
+                for v, d in detectors.items()
+            ],
+            conditions=conditions,
+            effects=effects,
+            run_dir=str(folder.root),
+        )
+
+
+def evaluate_manifest(
+    m: EvalManifest,
+    base: Path,
+    backend: Backend,
+    probes: Sequence[Probe] | ProbeSelection,
+    vectors: Sequence[SteeringVector],
+    *,
+    detectors: Mapping[Value, InputDetector] | None = None,
+    fresh: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SteeringSummary:
+    """:func:`evaluate_steering` with the settings of a steering manifest read from folder ``base``
+    (``vspec steer eval``): the vectors and probes given are those the manifest names, loaded."""
+    return evaluate_steering(
+        backend,
+        probes,
+        vectors,
+        m.multipliers,
+        seed=m.seed,
+        n_random=m.n_random,
+        mode=m.mode,
+        layers=m.layers,
+        positions=m.positions,
+        fluency=m.fluency,
+        capability=m.capability,
+        detectors=detectors,
+        out=m.run_dir(base),
+        fresh=fresh,
+        spec=m.model.spec,
+        label=m.model.name,
+        model_options=m.model.options,
+        vector_files=[under(base, p) for p in m.vectors],
+        cache=m.cache_setting(base),
+        generation=m.generation,
+        batch_size=m.batch_size,
+        max_failure_rate=m.max_failure_rate,
+        max_unparsed_rate=m.max_unparsed_rate,
+        progress=progress,
     )
 
 

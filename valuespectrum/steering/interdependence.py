@@ -299,13 +299,6 @@ def write_interdependence(path: Path, result: InterdependenceResult) -> None:
 
 def read_interdependence(path: Path) -> InterdependenceResult:
     """Read ``steering/interdependence.json``; a malformed file is a one-line error naming the field."""
-    import json
+    from valuespectrum.config import read_json_model
 
-    from valuespectrum.config import validate_value
-
-    fix = "re-run `vspec steer eval` to rewrite it"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: could not be read ({exc}); {fix}") from exc
-    return validate_value(InterdependenceResult, raw, str(path), fix=fix)
+    return read_json_model(InterdependenceResult, path, fix="re-run `vspec steer eval` to rewrite it")

@@ -8,7 +8,6 @@ derived numbers produced from the stored profiles by the same functions that pro
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Sequence
@@ -17,7 +16,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from valuespectrum.errors import ConfigError
 from valuespectrum.values import Value
 
 STEERING_FORMAT_VERSION = 2
@@ -223,11 +221,6 @@ def write_steering_summary(path: Path, summary: SteeringSummary) -> None:
 
 def read_steering_summary(path: Path) -> SteeringSummary:
     """Read ``steering/report.json``; a malformed file is a one-line error naming file and field."""
-    from valuespectrum.config import validate_value
+    from valuespectrum.config import read_json_model
 
-    fix = "re-run `vspec steer eval` to rewrite it"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: could not be read ({exc}); {fix}") from exc
-    return validate_value(SteeringSummary, raw, str(path), fix=fix)
+    return read_json_model(SteeringSummary, path, fix="re-run `vspec steer eval` to rewrite it")
