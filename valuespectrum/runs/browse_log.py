@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.runs.jsonl import JsonlWriter, write_json_atomic
-from valuespectrum.runs.log import _read_lines
+from valuespectrum.runs.log import _read_lines, one_match
 from valuespectrum.values import Value, parse_value
 
 BROWSE_FORMAT_VERSION = 2
@@ -230,12 +230,11 @@ class BrowseSummary(_Lenient):
     def session(self, *, persona: str, model: str | None = None) -> SessionSummary:
         """The one session of ``persona`` (``model`` may be left out with one model)."""
         hits = [s for s in self.sessions if s.persona == persona and (model is None or s.model == model)]
-        if len(hits) != 1:
-            raise KeyError(
-                f"{len(hits)} sessions match model={model!r} persona={persona!r}; "
-                f"sessions: {[(s.model, s.persona) for s in self.sessions]}"
-            )
-        return hits[0]
+        return one_match(
+            hits,
+            f"sessions match model={model!r} persona={persona!r}",
+            [(s.model, s.persona) for s in self.sessions],
+        )
 
 
 def write_browse_summary(path: Path, summary: BrowseSummary) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,8 @@ from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
 from valuespectrum.types import Order
 from valuespectrum.values import CIRCUMPLEX, Value
+
+T = TypeVar("T")
 
 FORMAT_VERSION = 2
 """2: adds ``format_version``, completeness (``n_expected``, ``n_missing``) and
@@ -169,12 +171,18 @@ class RunSummary(_Lenient):
             and (model is None or g.model == model)
             and (modality is None or g.modality == modality)
         ]
-        if len(hits) != 1:
-            raise KeyError(
-                f"{len(hits)} groups match model={model!r} persona={persona!r} modality={modality!r}; "
-                f"groups: {[(g.model, g.persona, g.modality) for g in self.groups]}"
-            )
-        return hits[0]
+        return one_match(
+            hits,
+            f"groups match model={model!r} persona={persona!r} modality={modality!r}",
+            [(g.model, g.persona, g.modality) for g in self.groups],
+        )
+
+
+def one_match(hits: list[T], what: str, choices: list[Any]) -> T:
+    """The single element of ``hits``; else a KeyError saying how many matched and what there is."""
+    if len(hits) != 1:
+        raise KeyError(f"{len(hits)} {what}; there are: {choices}")
+    return hits[0]
 
 
 # -- write/read pairs -------------------------------------------------------------------
