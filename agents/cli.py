@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valuespectrum.errors import ValueSpectrumError
+
+if TYPE_CHECKING:
+    from valuespectrum.results import BrowseSummary
 
 
 def browse(
@@ -21,7 +24,7 @@ def browse(
     """Let models browse an indexed corpus as a feed under personas; writes trajectories and metrics."""
     from agents.manifest import load_browse_manifest
     from agents.session import execute_browse
-    from valuespectrum.runs.terminal import progress_bar
+    from valuespectrum.run_kit import exit_if_over, over_threshold, progress_bar
 
     try:
         m = load_browse_manifest(manifest)
@@ -36,14 +39,11 @@ def browse(
         f"run folder: {root}  (summary: {outcome.folder.summary.resolve()}; report: vspec report {root})"
     )
     limit = m.max_failure_rate if max_failure_rate is None else max_failure_rate
-    if outcome.failure_rate > limit:
-        typer.secho(
-            f"{outcome.n_failed} of {outcome.n_requests} requests failed "
-            f"({outcome.failure_rate:.1%} > allowed {limit:.1%}); see {outcome.folder.trajectories}",
-            fg=typer.colors.RED,
-            err=True,
+    exit_if_over(
+        over_threshold(
+            outcome.n_failed, outcome.n_requests, limit, "requests failed", outcome.folder.trajectories
         )
-        raise typer.Exit(1)
+    )
 
 
 def _fmt(x: float | None, nd: int = 3) -> str:
@@ -54,11 +54,11 @@ def _signed(x: float | None) -> str:
     return "-" if x is None else f"{x:+.3f}"
 
 
-def print_browse_summary(summary: dict[str, Any]) -> None:
+def print_browse_summary(summary: BrowseSummary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"browse run {summary['run']}: persona alignment (eval - training congruent share)")
+    table = Table(title=f"browse run {summary.run}: persona alignment (eval - training congruent share)")
     for col in (
         "model",
         "persona",
@@ -72,25 +72,24 @@ def print_browse_summary(summary: dict[str, Any]) -> None:
         "failed",
     ):
         table.add_column(col, justify="left" if col in ("model", "persona") else "right")
-    for s in summary["sessions"]:
-        ph = s["phases"]
+    for s in summary.sessions:
         table.add_row(
-            s["model"],
-            s["persona"],
-            str(s["n_steps"]),
-            _fmt(ph["training"]["congruent_share"], 2),
-            _fmt(ph["evaluation"]["congruent_share"], 2),
-            _signed(s["alignment"]),
-            _signed(s["drift"]["slope_per_100_steps"]),
-            _signed(s["agreement"]["engagement_congruence_r"]),
-            str(s["n_unparsed"]),
-            str(s["n_failed"]),
+            s.model,
+            s.persona,
+            str(s.n_steps),
+            _fmt(s.phase("training").congruent_share, 2),
+            _fmt(s.phase("evaluation").congruent_share, 2),
+            _signed(s.alignment),
+            _signed(s.drift.slope_per_100_steps),
+            _signed(s.agreement.engagement_congruence_r),
+            str(s.n_unparsed),
+            str(s.n_failed),
         )
     console = Console()
     if not console.is_terminal:  # logs and pipes: rich would assume 80 columns and cut cells
         console = Console(width=160)
     console.print(table)
     console.print(
-        f"steps {summary['n_steps']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
-        f"failed {summary['n_failed']} ({summary['failure_rate']:.1%})"
+        f"steps {summary.n_steps}, unparsed {summary.n_unparsed} ({summary.unparsed_rate:.1%}), "
+        f"failed {summary.n_failed} ({summary.failure_rate:.1%})"
     )

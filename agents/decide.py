@@ -19,16 +19,15 @@ import ast
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from agents.observe import Modality, Observation
 from valuespectrum.personas import Persona
+from valuespectrum.results import Action, StepDecision
 from valuespectrum.types import ContentPart, GenerateConfig, Message, ModelRequest, TextPart
 
-Action = Literal["watch", "like", "skip", "search"]
 ACTIONS: tuple[Action, ...] = ("watch", "like", "skip", "search")
 
 
@@ -84,7 +83,7 @@ def build_request(
     )
 
 
-def decision_from_likelihoods(logprobs: list[float] | None, max_dwell_s: float) -> ParsedDecision:
+def decision_from_likelihoods(logprobs: list[float] | None, max_dwell_s: float) -> StepDecision:
     """The decision of the ``likelihood`` mode (see the module doc)."""
     if (
         not logprobs
@@ -98,10 +97,10 @@ def decision_from_likelihoods(logprobs: list[float] | None, max_dwell_s: float) 
     action = max(LIKELIHOOD_OPTIONS, key=lambda o: probs[o])
     reason = "p(" + ", ".join(f"{o}={probs[o]:.3f}" for o in LIKELIHOOD_OPTIONS) + ")"
     if action == "like":
-        return ParsedDecision("like", max_dwell_s, reason=reason)
+        return _decided("like", max_dwell_s, reason=reason)
     if action == "skip":
-        return ParsedDecision("skip", 0.0, reason=reason)
-    return ParsedDecision("watch", round(max_dwell_s * (probs["like"] + probs["watch"]), 3), reason=reason)
+        return _decided("skip", 0.0, reason=reason)
+    return _decided("watch", round(max_dwell_s * (probs["like"] + probs["watch"]), 3), reason=reason)
 
 
 class Decision(BaseModel):
@@ -133,34 +132,20 @@ class Decision(BaseModel):
         return "" if raw is None else str(raw)
 
 
-@dataclass(frozen=True)
-class ParsedDecision:
-    """A decision ready to act on. Unreadable answers arrive as skips with ``parsed=False``."""
-
-    action: Action
-    dwell_s: float
-    query: str | None = None
-    reason: str = ""
-    parsed: bool = True
-    problem: str | None = None
-    """Why the answer was not usable (unparsed), or what was adjusted (clipped dwell)."""
-
-    def as_record(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "dwell_s": self.dwell_s,
-            "query": self.query,
-            "reason": self.reason,
-            "parsed": self.parsed,
-            "problem": self.problem,
-        }
+ParsedDecision = StepDecision
+"""A decision ready to act on (the typed step decision of the trajectory); unreadable answers
+arrive as skips with ``parsed=False`` and the reason in ``problem``."""
 
 
-def unparsed(problem: str) -> ParsedDecision:
-    return ParsedDecision(action="skip", dwell_s=0.0, parsed=False, problem=problem)
+def _decided(action: Action, dwell_s: float, **more: Any) -> StepDecision:
+    return StepDecision(action=action, dwell_s=dwell_s, **more)
 
 
-def parse_decision(text: str, max_dwell_s: float, *, allow_search: bool = True) -> ParsedDecision:
+def unparsed(problem: str) -> StepDecision:
+    return _decided("skip", 0.0, parsed=False, problem=problem)
+
+
+def parse_decision(text: str, max_dwell_s: float, *, allow_search: bool = True) -> StepDecision:
     """Read the first JSON object with an ``action`` from ``text`` (see the module doc)."""
     obj = first_object(text)
     if obj is None:
@@ -178,16 +163,16 @@ def parse_decision(text: str, max_dwell_s: float, *, allow_search: bool = True) 
         field = ".".join(str(x) for x in err["loc"]) or "answer"
         return unparsed(f"field '{field}': {err['msg']}")
     if d.action == "like":
-        return ParsedDecision("like", max_dwell_s, reason=d.reason)
+        return _decided("like", max_dwell_s, reason=d.reason)
     if d.action == "skip":
-        return ParsedDecision("skip", 0.0, reason=d.reason)
+        return _decided("skip", 0.0, reason=d.reason)
     if d.action == "search":
         if not allow_search:
             return unparsed("search is disabled for this session")
         query = (d.query or "").strip()
         if not query:
             return unparsed("a search needs a non-empty 'query'")
-        return ParsedDecision("search", 0.0, query=query[:200], reason=d.reason)
+        return _decided("search", 0.0, query=query[:200], reason=d.reason)
     if d.dwell_seconds is None:
         return unparsed("a watch needs 'dwell_seconds'")
     if not math.isfinite(d.dwell_seconds):
@@ -196,7 +181,7 @@ def parse_decision(text: str, max_dwell_s: float, *, allow_search: bool = True) 
     note = None
     if dwell != d.dwell_seconds:
         note = f"dwell_seconds {d.dwell_seconds:g} clipped to {dwell:g} (0 to the video's length)"
-    return ParsedDecision("watch", dwell, reason=d.reason, problem=note)
+    return _decided("watch", dwell, reason=d.reason, problem=note)
 
 
 _FENCE = re.compile(r"```(?:json|JSON)?")

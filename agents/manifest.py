@@ -14,8 +14,8 @@ from pydantic import Field
 
 from agents.feed import FeedConfig
 from valuespectrum.config import load_config, validate_mapping
-from valuespectrum.runs.spec import ModelSpec, RunSpecBase
-from valuespectrum.runs.spec import Strict as _Strict
+from valuespectrum.run_kit import ModelSpec, RunSpecBase
+from valuespectrum.run_kit import Strict as _Strict
 from valuespectrum.types import GenerateConfig
 
 

@@ -31,49 +31,46 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from valuespectrum.runs.jsonl import read_jsonl
-from valuespectrum.values import CIRCUMPLEX, Value, parse_value
+from valuespectrum.results import (
+    BROWSE_FORMAT_VERSION,
+    PHASES,
+    Agreement,
+    BrowseStep,
+    BrowseSummary,
+    Drift,
+    PhaseStats,
+    SessionMetrics,
+    SessionSummary,
+    read_steps,
+)
+from valuespectrum.values import CIRCUMPLEX, Value
 
 if TYPE_CHECKING:
     from agents.manifest import BrowseManifest
     from agents.session import BrowseFolder
     from valuespectrum.personas import Persona
 
-PHASES: tuple[str, ...] = ("training", "evaluation")
+__all__ = [
+    "PHASES",
+    "agreement",
+    "drift",
+    "phase_stats",
+    "session_metrics",
+    "summarise_run",
+    "value_distribution",
+]
 
 
-def _tags(rec: dict[str, Any]) -> list[Value]:
-    return [parse_value(v) for v in rec["shown"]["values"]]
-
-
-def engaged_seconds(rec: dict[str, Any], like_bonus: float) -> float:
-    d = rec.get("decision")
-    if rec.get("failed") or not d or not d["parsed"]:
-        return 0.0
-    if d["action"] == "like":
-        return float(rec["shown"]["duration_s"]) * (1.0 + like_bonus)
-    if d["action"] == "watch":
-        return float(d["dwell_s"])
-    return 0.0
-
-
-def engagement_score(rec: dict[str, Any], like_bonus: float) -> float:
-    """Engagement on a common scale: dwell fraction for a watch, 1 + like_bonus for a like."""
-    duration = float(rec["shown"]["duration_s"]) or 1.0
-    return engaged_seconds(rec, like_bonus) / duration
-
-
-def value_distribution(records: Sequence[dict[str, Any]], like_bonus: float) -> dict[str, float] | None:
+def value_distribution(steps: Sequence[BrowseStep], like_bonus: float) -> dict[str, float] | None:
     """Dwell-weighted shares per value (all 10, in circumplex order); None if nothing was engaged."""
     totals = dict.fromkeys(CIRCUMPLEX, 0.0)
-    for rec in records:
-        secs = engaged_seconds(rec, like_bonus)
-        tags = _tags(rec)
+    for st in steps:
+        secs = st.engaged_seconds(like_bonus)
+        tags = st.tags()
         if secs <= 0 or not tags:
             continue
         for v in tags:
@@ -84,10 +81,6 @@ def value_distribution(records: Sequence[dict[str, Any]], like_bonus: float) -> 
     return {v.value: round(totals[v] / total, 6) for v in CIRCUMPLEX}
 
 
-def is_congruent(rec: dict[str, Any], targets: Sequence[Value]) -> bool:
-    return bool(set(_tags(rec)) & set(targets))
-
-
 def _share(flags: Sequence[bool]) -> float | None:
     return round(sum(flags) / len(flags), 6) if flags else None
 
@@ -96,30 +89,21 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 6)
 
 
-def phase_stats(
-    records: Sequence[dict[str, Any]], targets: Sequence[Value], like_bonus: float
-) -> dict[str, Any]:
-    actions = Counter(
-        "failed"
-        if r.get("failed")
-        else ("unparsed" if not r["decision"]["parsed"] else r["decision"]["action"])
-        for r in records
+def phase_stats(steps: Sequence[BrowseStep], targets: Sequence[Value], like_bonus: float) -> PhaseStats:
+    actions = Counter(st.outcome() for st in steps)
+    secs = [st.engaged_seconds(like_bonus) for st in steps]
+    out = PhaseStats(
+        n_shown=len(steps),
+        actions=dict(sorted(actions.items())),
+        engaged_seconds=round(sum(secs), 3),
+        value_distribution=value_distribution(steps, like_bonus),
     )
-    secs = [engaged_seconds(r, like_bonus) for r in records]
-    out: dict[str, Any] = {
-        "n_shown": len(records),
-        "actions": dict(sorted(actions.items())),
-        "engaged_seconds": round(sum(secs), 3),
-        "value_distribution": value_distribution(records, like_bonus),
-        "congruent_share": None,
-        "congruent_engaged_share": None,
-    }
     if targets:
-        flags = [is_congruent(r, targets) for r in records]
-        out["congruent_share"] = _share(flags)
+        flags = [st.is_congruent(targets) for st in steps]
+        out.congruent_share = _share(flags)
         total = sum(secs)
         if total > 0:
-            out["congruent_engaged_share"] = round(
+            out.congruent_engaged_share = round(
                 sum(s for s, f in zip(secs, flags, strict=True) if f) / total, 6
             )
     return out
@@ -143,122 +127,107 @@ def _pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
     return round(float(np.corrcoef(a, b)[0, 1]), 6)
 
 
-def drift(records: Sequence[dict[str, Any]], targets: Sequence[Value], window: int) -> dict[str, Any]:
+def drift(steps: Sequence[BrowseStep], targets: Sequence[Value], window: int) -> Drift:
     if not targets:
-        return {
-            "window": window,
-            "windows": [],
-            "slope_per_100_steps": None,
-            "interest_start": None,
-            "interest_end": None,
-            "interest_change": None,
-        }
-    flags = [is_congruent(r, targets) for r in records]
-    windows = [_share(flags[i : i + window]) for i in range(0, len(flags), window)]
-    affinities = [r["feed"].get("target_affinity") for r in records]
-    known = [a for a in affinities if a is not None]
+        return Drift(window=window)
+    flags = [st.is_congruent(targets) for st in steps]
+    known = [st.feed.target_affinity for st in steps if st.feed.target_affinity is not None]
     start = known[0] if known else None
     end = known[-1] if known else None
-    return {
-        "window": window,
-        "windows": windows,
-        "slope_per_100_steps": _slope_per_100(flags),
-        "interest_start": start,
-        "interest_end": end,
-        "interest_change": _diff(end, start),
-    }
+    return Drift(
+        window=window,
+        windows=[_share(flags[i : i + window]) for i in range(0, len(flags), window)],
+        slope_per_100_steps=_slope_per_100(flags),
+        interest_start=start,
+        interest_end=end,
+        interest_change=_diff(end, start),
+    )
 
 
 def agreement(
-    records: Sequence[dict[str, Any]], targets: Sequence[Value], like_bonus: float, long_watch: float
-) -> dict[str, Any]:
+    steps: Sequence[BrowseStep], targets: Sequence[Value], like_bonus: float, long_watch: float
+) -> Agreement:
     if not targets:
-        return {
-            "engagement_congruence_r": None,
-            "engaged_congruent_share": None,
-            "shown_congruent_share": None,
-        }
-    answered = [r for r in records if not r.get("failed")]
-    eng = [engagement_score(r, like_bonus) for r in answered]
-    cong = [1.0 if is_congruent(r, targets) else 0.0 for r in answered]
+        return Agreement()
+    answered = [st for st in steps if not st.failed]
+    eng = [st.engagement_score(like_bonus) for st in answered]
+    cong = [1.0 if st.is_congruent(targets) else 0.0 for st in answered]
     engaged = [c for e, c in zip(eng, cong, strict=True) if e >= long_watch]
-    return {
-        "engagement_congruence_r": _pearson(eng, cong),
-        "engaged_congruent_share": _share([c > 0 for c in engaged]),
-        "n_engaged": len(engaged),
-        "shown_congruent_share": _share([c > 0 for c in cong]),
-    }
+    return Agreement(
+        engagement_congruence_r=_pearson(eng, cong),
+        engaged_congruent_share=_share([c > 0 for c in engaged]),
+        n_engaged=len(engaged),
+        shown_congruent_share=_share([c > 0 for c in cong]),
+    )
 
 
 def session_metrics(
-    records: Sequence[dict[str, Any]],
+    steps: Sequence[BrowseStep],
     targets: Sequence[Value],
     *,
     like_bonus: float = 0.5,
     window: int = 10,
     long_watch: float = 0.5,
-) -> dict[str, Any]:
-    """Everything above for one trajectory (records in step order)."""
-    by_phase = {p: [r for r in records if r["phase"] == p] for p in PHASES}
-    phases = {p: phase_stats(rs, targets, like_bonus) for p, rs in by_phase.items()}
-    n_failed = sum(1 for r in records if r.get("failed"))
-    n_unparsed = sum(1 for r in records if not r.get("failed") and not r["decision"]["parsed"])
-    return {
-        "n_steps": len(records),
-        "n_failed": n_failed,
-        "n_unparsed": n_unparsed,
-        "n_search": sum(1 for r in records if not r.get("failed") and r["decision"]["action"] == "search"),
-        "phases": phases,
-        "alignment": _diff(phases["evaluation"]["congruent_share"], phases["training"]["congruent_share"]),
-        "alignment_engaged": _diff(
-            phases["evaluation"]["congruent_engaged_share"], phases["training"]["congruent_engaged_share"]
+) -> SessionMetrics:
+    """Everything above for one trajectory (steps in order)."""
+    phases = {p: phase_stats([st for st in steps if st.phase == p], targets, like_bonus) for p in PHASES}
+    answered = [st for st in steps if not st.failed]
+    return SessionMetrics(
+        n_steps=len(steps),
+        n_failed=len(steps) - len(answered),
+        n_unparsed=sum(1 for st in answered if st.unparsed),
+        n_search=sum(1 for st in answered if st.outcome() == "search"),
+        phases=dict(phases),
+        alignment=_diff(phases["evaluation"].congruent_share, phases["training"].congruent_share),
+        alignment_engaged=_diff(
+            phases["evaluation"].congruent_engaged_share, phases["training"].congruent_engaged_share
         ),
-        "drift": drift(records, targets, window),
-        "agreement": agreement(records, targets, like_bonus, long_watch),
-    }
+        drift=drift(steps, targets, window),
+        agreement=agreement(steps, targets, like_bonus, long_watch),
+    )
 
 
 def summarise_run(
     folder: BrowseFolder, manifest: BrowseManifest, personas: Sequence[Persona | None]
-) -> dict[str, Any]:
-    """``browse/summary.json``: per-session metrics plus run totals (top-level scalars first)."""
+) -> BrowseSummary:
+    """``browse/summary.json``: per-session metrics plus run totals."""
     sessions = []
     for entry in manifest.models:
         for p in personas:
             pid = p.id if p else "none"
-            path: Path = folder.trajectory(entry.name, pid)
-            records = list(read_jsonl(path))
+            path = folder.trajectory(entry.name, pid)
             targets = list(p.targets) if p else []
             m = session_metrics(
-                records,
+                list(read_steps(path)),
                 targets,
                 like_bonus=manifest.feed.like_bonus,
                 window=manifest.metrics.window,
                 long_watch=manifest.agent.long_watch,
             )
             sessions.append(
-                {
-                    "model": entry.name,
-                    "persona": pid,
-                    "targets": [v.value for v in targets],
-                    "modality": entry.modality,
-                    "trajectory": str(path.relative_to(folder.root)),
-                    **m,
-                }
+                SessionSummary(
+                    model=entry.name,
+                    persona=pid,
+                    targets=[v.value for v in targets],
+                    modality=entry.modality,
+                    trajectory=str(path.relative_to(folder.root)),
+                    **dict(m),
+                )
             )
-    n_steps = sum(s["n_steps"] for s in sessions)
-    n_failed = sum(s["n_failed"] for s in sessions)
-    n_unparsed = sum(s["n_unparsed"] for s in sessions)
-    aligned = [s["alignment"] for s in sessions if s["alignment"] is not None]
-    return {
-        "run": manifest.name,
-        "n_sessions": len(sessions),
-        "n_steps": n_steps,
-        "n_failed": n_failed,
-        "failure_rate": round(n_failed / n_steps, 6) if n_steps else 0.0,
-        "n_unparsed": n_unparsed,
-        "unparsed_rate": round(n_unparsed / n_steps, 6) if n_steps else 0.0,
-        "mean_alignment": round(sum(aligned) / len(aligned), 6) if aligned else None,
-        "phases": {"training": manifest.phases.training, "evaluation": manifest.phases.evaluation},
-        "sessions": sessions,
-    }
+    n_steps = sum(s.n_steps for s in sessions)
+    n_failed = sum(s.n_failed for s in sessions)
+    n_unparsed = sum(s.n_unparsed for s in sessions)
+    aligned = [s.alignment for s in sessions if s.alignment is not None]
+    return BrowseSummary(
+        format_version=BROWSE_FORMAT_VERSION,
+        run=manifest.name,
+        n_sessions=len(sessions),
+        n_steps=n_steps,
+        n_failed=n_failed,
+        failure_rate=round(n_failed / n_steps, 6) if n_steps else 0.0,
+        n_unparsed=n_unparsed,
+        unparsed_rate=round(n_unparsed / n_steps, 6) if n_steps else 0.0,
+        mean_alignment=round(sum(aligned) / len(aligned), 6) if aligned else None,
+        phases={"training": manifest.phases.training, "evaluation": manifest.phases.evaluation},
+        sessions=sessions,
+    )

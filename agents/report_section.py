@@ -8,11 +8,11 @@ share of the feed per window of steps.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
+from valuespectrum.errors import ConfigError
 from valuespectrum.reports.page import Cell, Figure, Section, Table
+from valuespectrum.results import PHASES, SessionSummary, read_browse_summary
 from valuespectrum.values import CIRCUMPLEX
 
 SUMMARY = Path("browse") / "summary.json"
@@ -24,23 +24,21 @@ def browsing_section(run_dir: Path) -> Section | None:
     if not path.is_file():
         return None
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        sessions: list[dict[str, Any]] = list(summary["sessions"])
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        summary = read_browse_summary(path)
+    except (OSError, ConfigError) as exc:
         return Section(
             id="browsing", title="Browsing drift", notes=[f"{SUMMARY}: could not be read ({exc})."]
         )
+    sessions = summary.sessions
     figures = []
-    curves = [s for s in sessions if s["drift"]["windows"]]
+    curves = [s for s in sessions if s.drift.windows]
     if curves:
         figures.append(drift_figure(curves, run_dir / "report"))
     notes = []
-    if summary.get("n_failed"):
-        notes.append(
-            f"{summary['n_failed']} of {summary['n_steps']} requests failed; failed steps engage nothing."
-        )
-    if summary.get("n_unparsed"):
-        notes.append(f"{summary['n_unparsed']} answers could not be read and were treated as skips.")
+    if summary.n_failed:
+        notes.append(f"{summary.n_failed} of {summary.n_steps} requests failed; failed steps engage nothing.")
+    if summary.n_unparsed:
+        notes.append(f"{summary.n_unparsed} answers could not be read and were treated as skips.")
     return Section(
         id="browsing",
         title="Browsing drift",
@@ -55,29 +53,29 @@ def browsing_section(run_dir: Path) -> Section | None:
     )
 
 
-def alignment_table(sessions: list[dict[str, Any]]) -> Table:
+def alignment_table(sessions: list[SessionSummary]) -> Table:
     rows: list[list[Cell]] = []
     classes: dict[tuple[int, int], str] = {}
     for i, s in enumerate(sessions):
-        ph, dr, ag = s["phases"], s["drift"], s["agreement"]
+        dr = s.drift
         rows.append(
             [
-                s["model"],
-                s["persona"],
-                ", ".join(s["targets"]) or "-",
-                s["n_steps"],
-                ph["training"]["congruent_share"],
-                ph["evaluation"]["congruent_share"],
-                s["alignment"],
-                dr["slope_per_100_steps"],
-                dr["interest_start"],
-                dr["interest_end"],
-                ag["engagement_congruence_r"],
-                s["n_unparsed"],
-                s["n_failed"],
+                s.model,
+                s.persona,
+                ", ".join(s.targets) or "-",
+                s.n_steps,
+                s.phase("training").congruent_share,
+                s.phase("evaluation").congruent_share,
+                s.alignment,
+                dr.slope_per_100_steps,
+                dr.interest_start,
+                dr.interest_end,
+                s.agreement.engagement_congruence_r,
+                s.n_unparsed,
+                s.n_failed,
             ]
         )
-        if s["n_failed"]:
+        if s.n_failed:
             classes[(i, 12)] = "bad"
     headers = [
         "model",
@@ -97,12 +95,12 @@ def alignment_table(sessions: list[dict[str, Any]]) -> Table:
     return Table(headers, rows, caption="Persona alignment and drift", classes=classes)
 
 
-def distribution_table(sessions: list[dict[str, Any]]) -> Table:
+def distribution_table(sessions: list[SessionSummary]) -> Table:
     rows: list[list[Cell]] = []
     for s in sessions:
-        for phase in ("training", "evaluation"):
-            dist = s["phases"][phase]["value_distribution"] or {}
-            rows.append([s["model"], s["persona"], phase, *[dist.get(v.value) for v in CIRCUMPLEX]])
+        for phase in PHASES:
+            dist = s.phase(phase).value_distribution or {}
+            rows.append([s.model, s.persona, phase, *[dist.get(v.value) for v in CIRCUMPLEX]])
     return Table(
         ["model", "persona", "phase", *[v.short for v in CIRCUMPLEX]],
         rows,
@@ -110,7 +108,7 @@ def distribution_table(sessions: list[dict[str, Any]]) -> Table:
     )
 
 
-def drift_figure(sessions: list[dict[str, Any]], out_dir: Path) -> Figure:
+def drift_figure(sessions: list[SessionSummary], out_dir: Path) -> Figure:
     """Congruent share of shown videos per window, one line per session; the phase boundary dashed."""
     from valuespectrum.errors import require
     from valuespectrum.reports.figures import save
@@ -123,12 +121,12 @@ def drift_figure(sessions: list[dict[str, Any]], out_dir: Path) -> Figure:
 
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     for i, s in enumerate(sessions[:12]):
-        ys = [float("nan") if y is None else y for y in s["drift"]["windows"]]
-        (line,) = ax.plot(range(1, len(ys) + 1), ys, marker="o", ms=3, label=f"{s['model']} / {s['persona']}")
+        ys = [float("nan") if y is None else y for y in s.drift.windows]
+        (line,) = ax.plot(range(1, len(ys) + 1), ys, marker="o", ms=3, label=f"{s.model} / {s.persona}")
         line.set_gid(f"browse-drift-trace-{i}")
-    window = sessions[0]["drift"].get("window")
+    window = sessions[0].drift.window
     if window:
-        train_steps = int(sessions[0]["phases"]["training"]["n_shown"])
+        train_steps = sessions[0].phase("training").n_shown
         ax.axvline(train_steps / window + 0.5, color="grey", ls="--", lw=1)  # end of the training phase
     ax.set_xlabel(f"window of {window or '?'} steps")
     ax.set_ylabel("persona-congruent share shown")

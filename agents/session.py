@@ -25,7 +25,6 @@ Run folder::
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -37,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 
 from agents.catalog import Catalog
-from agents.decide import ParsedDecision, build_request, decision_from_likelihoods, parse_decision
+from agents.decide import build_request, decision_from_likelihoods, parse_decision
 from agents.feed import EmbeddingFeed, Engagement, FeedSimulator
 from agents.manifest import BrowseManifest, BrowseModel
 from agents.observe import observe
@@ -45,12 +44,20 @@ from agents.search import Searcher
 from valuespectrum.backends.base import Backend
 from valuespectrum.errors import ConfigError
 from valuespectrum.personas import NO_PERSONA, Persona, load_personas_file, resolve_personas
-from valuespectrum.runs.folder import RunDir
-from valuespectrum.runs.jsonl import JsonlWriter, read_jsonl, repair_tail, write_json_atomic
-from valuespectrum.runs.setup import BackendFactory, ModelSource, under
+from valuespectrum.results import (
+    BrowseStep,
+    BrowseSummary,
+    FeedState,
+    ShownVideo,
+    StepDecision,
+    read_steps,
+    write_browse_summary,
+    write_step,
+)
+from valuespectrum.run_kit import BackendFactory, JsonlWriter, ModelSource, RunDir, repair_tail, under
 from valuespectrum.types import stable_hash
 
-StepHook = Callable[[dict[str, Any]], None]
+StepHook = Callable[[BrowseStep], None]
 #: Fields that vary between identical runs (timing, cache hits); left out of comparisons.
 VOLATILE_FIELDS: tuple[str, ...] = ("latency_s", "cached")
 
@@ -140,7 +147,7 @@ class Session:
         return min(self.total_steps, len(self.catalog))
 
     def is_complete(self) -> bool:
-        return len(_without_failed_tail(list(read_jsonl(self.path)))) >= self.expected_steps
+        return len(_without_failed_tail(list(read_steps(self.path)))) >= self.expected_steps
 
     @property
     def decision_mode(self) -> Literal["json", "likelihood"]:
@@ -154,14 +161,16 @@ class Session:
     def run(self, backend: Backend | None, *, on_step: StepHook | None = None) -> SessionResult:
         """Replay what the trajectory holds, then run the remaining steps with ``backend``."""
         repair_tail(self.path)
-        recorded = list(read_jsonl(self.path))
+        recorded = list(read_steps(self.path))
         done = _without_failed_tail(recorded)
         if len(done) < len(recorded):
             # failed requests at the end (e.g. a server down when the run stopped) are asked
             # again: exact, since a failed step changed the feed only by showing its video,
             # and the replayed feed offers that same video again
             tmp = self.path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in done), encoding="utf-8")
+            with JsonlWriter(tmp) as rewrite:
+                for st in done:
+                    write_step(rewrite, st)
             tmp.replace(self.path)
         result = SessionResult(self.model.name, self.persona_id, self.path)
         feed = self.new_feed()
@@ -184,7 +193,7 @@ class Session:
                 if backend is None:
                     raise RuntimeError("a backend is needed to continue this session")
                 rec = self._step(feed, backend, step, pick.video_id, pick.mode, pick.score)
-                writer.write(rec)
+                write_step(writer, rec)
                 writer.flush()  # each step reaches the file at once: a killed process loses nothing
                 result.n_new += 1
                 _count(result, rec)
@@ -200,7 +209,7 @@ class Session:
 
     def _step(
         self, feed: FeedSimulator, backend: Backend, step: int, video_id: str, mode: str, score: float | None
-    ) -> dict[str, Any]:
+    ) -> BrowseStep:
         m = self.manifest
         phase = "training" if step < m.phases.training else "evaluation"
         feed_state = {"mode": mode, "score": score, **feed.state(), **self._affinity(feed)}
@@ -220,7 +229,7 @@ class Session:
         if len(responses) != 1:
             raise RuntimeError(f"backend {self.model.spec} returned {len(responses)} responses for 1 request")
         resp = responses[0]
-        decision: ParsedDecision | None = None
+        decision: StepDecision | None = None
         results: list[str] = []
         if resp.error is None:
             if self.decision_mode == "likelihood":
@@ -229,30 +238,30 @@ class Session:
                 decision = parse_decision(resp.text, obs.duration_s, allow_search=m.agent.allow_search)
             if decision.action == "search" and self.searcher is not None and decision.query:
                 results = self.searcher.search(decision.query, m.agent.search_k)
-        rec: dict[str, Any] = {
-            "step": step,
-            "phase": phase,
-            "model": self.model.name,
-            "persona": self.persona_id,
-            "video_id": video_id,
-            "shown": {
-                "platform": obs.platform,
-                "caption": obs.caption,
-                "duration_s": obs.duration_s,
-                "values": [v.value for v in obs.values],
-                "frames": [f.path for f in obs.frames],
-            },
-            "feed": feed_state,
-            "request_key": req.key(backend.model_id, backend.revision),
-            "prompt": [msg.model_dump(mode="json") for msg in req.messages],
-            "raw": resp.text,
-            "error": resp.error,
-            "failed": resp.error is not None,
-            "decision": decision.as_record() if decision is not None else None,
-            "search_results": results,
-            "latency_s": round(resp.latency_s if resp.latency_s is not None else latency, 6),
-            "cached": resp.cached,
-        }
+        rec = BrowseStep(
+            step=step,
+            phase=phase,
+            model=self.model.name,
+            persona=self.persona_id,
+            video_id=video_id,
+            shown=ShownVideo(
+                platform=obs.platform,
+                caption=obs.caption,
+                duration_s=obs.duration_s,
+                values=[v.value for v in obs.values],
+                frames=[f.path for f in obs.frames],
+            ),
+            feed=FeedState.model_validate(feed_state),
+            request_key=req.key(backend.model_id, backend.revision),
+            prompt=[msg.model_dump(mode="json") for msg in req.messages],
+            raw=resp.text,
+            error=resp.error,
+            failed=resp.error is not None,
+            decision=decision,
+            search_results=results,
+            latency_s=round(resp.latency_s if resp.latency_s is not None else latency, 6),
+            cached=resp.cached,
+        )
         _apply(feed, rec)
         return rec
 
@@ -265,9 +274,9 @@ class Session:
         target = round(float(self._target @ u), 6) if self._target is not None else None
         return {"affinity": aff, "target_affinity": target}
 
-    def _replay(self, feed: FeedSimulator, rec: dict[str, Any], i: int) -> None:
+    def _replay(self, feed: FeedSimulator, rec: BrowseStep, i: int) -> None:
         pick = feed.next()
-        if rec.get("step") != i or pick is None or pick.video_id != rec.get("video_id"):
+        if rec.step != i or pick is None or pick.video_id != rec.video_id:
             raise ConfigError(
                 f"{self.path}: step {i} of the trajectory does not match what the feed shows on replay "
                 "(the index, the seed or the feed settings changed); pass --fresh to start over"
@@ -275,33 +284,32 @@ class Session:
         _apply(feed, rec)
 
 
-def _without_failed_tail(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _without_failed_tail(records: list[BrowseStep]) -> list[BrowseStep]:
     end = len(records)
-    while end and records[end - 1].get("failed"):
+    while end and records[end - 1].failed:
         end -= 1
     return records[:end]
 
 
-def engagement_of(rec: dict[str, Any]) -> Engagement:
+def engagement_of(rec: BrowseStep) -> Engagement:
     """The feed's reading of a recorded step (failed requests: no engagement)."""
-    d = rec.get("decision")
-    if rec.get("failed") or d is None:
+    d = rec.decision
+    if rec.failed or d is None:
         return Engagement("none")
-    duration = float(rec["shown"]["duration_s"]) or 1.0
-    return Engagement(d["action"], min(1.0, float(d["dwell_s"]) / duration))
+    return Engagement(d.action, min(1.0, d.dwell_s / (rec.shown.duration_s or 1.0)))
 
 
-def _apply(feed: FeedSimulator, rec: dict[str, Any]) -> None:
+def _apply(feed: FeedSimulator, rec: BrowseStep) -> None:
     eng = engagement_of(rec)
-    feed.update(rec["video_id"], eng)
+    feed.update(rec.video_id, eng)
     if eng.kind == "search":
-        feed.add_search_results(rec.get("search_results") or [])
+        feed.add_search_results(rec.search_results)
 
 
-def _count(result: SessionResult, rec: dict[str, Any]) -> None:
-    if rec.get("failed"):
+def _count(result: SessionResult, rec: BrowseStep) -> None:
+    if rec.failed:
         result.n_failed += 1
-    elif rec.get("decision") and not rec["decision"]["parsed"]:
+    elif rec.decision is not None and not rec.decision.parsed:
         result.n_unparsed += 1
 
 
@@ -311,8 +319,8 @@ def _count(result: SessionResult, rec: dict[str, Any]) -> None:
 @dataclass
 class BrowseOutcome:
     folder: BrowseFolder
-    sessions: list[SessionResult] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    sessions: list[SessionResult]
+    summary: BrowseSummary
 
     @property
     def n_requests(self) -> int:
@@ -419,7 +427,7 @@ def execute_browse(
             "index": str(under(base, manifest.index.data_dir)) if store is not None else None,
         },
     )
-    outcome = BrowseOutcome(folder)
+    results: list[SessionResult] = []
     for entry in manifest.models:
         sessions = [
             Session(
@@ -442,12 +450,12 @@ def execute_browse(
                 if progress is not None:
                     total = s.expected_steps
 
-                    def hook(rec: dict[str, Any], _label: str = label, _total: int = total) -> None:
-                        progress(_label, rec["step"] + 1, _total)
+                    def hook(rec: BrowseStep, _label: str = label, _total: int = total) -> None:
+                        progress(_label, rec.step + 1, _total)
                         if on_step is not None:
                             on_step(rec)
 
-                outcome.sessions.append(s.run(backend, on_step=hook))
-    outcome.summary = summarise_run(folder, manifest, personas)
-    write_json_atomic(folder.summary, outcome.summary)
-    return outcome
+                results.append(s.run(backend, on_step=hook))
+    summary = summarise_run(folder, manifest, personas)
+    write_browse_summary(folder.summary, summary)
+    return BrowseOutcome(folder, results, summary)

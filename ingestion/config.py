@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from valuespectrum.errors import ConfigError
 
@@ -109,12 +109,9 @@ def load_index_config(path: Path, **overrides: object) -> IndexConfig:
 
     Keys set in ``overrides`` (non-None) win over the file.
     """
-    import yaml
+    from valuespectrum.config import load_yaml
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the manifest ({exc})") from exc
+    raw = load_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of IndexConfig fields at the top level")
     raw = raw.get("index", raw)
@@ -127,8 +124,6 @@ def load_index_config(path: Path, **overrides: object) -> IndexConfig:
 
 def build_config(raw: dict[str, object], source: str = "options") -> IndexConfig:
     """Validate a dict into an IndexConfig, turning pydantic errors into one ConfigError per field."""
-    try:
-        return IndexConfig.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{source}: field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()]
-        raise ConfigError("invalid index settings:\n  " + "\n  ".join(lines)) from exc
+    from valuespectrum.config import validate_value
+
+    return validate_value(IndexConfig, raw, source, fix="fix the index settings")

@@ -190,7 +190,7 @@ def test_browse_alignment_follows_the_persona_and_not_chance(browse_index: Path,
         out = execute_browse(
             manifest, out=tmp_path / name, backend_factory=lambda *a, f=agent: MockBackend(f)
         )
-        alignments[name] = [s["alignment"] for s in out.summary["sessions"]]
+        alignments[name] = [s.alignment for s in out.summary.sessions]
     mean = {k: sum(v) / len(v) for k, v in alignments.items()}
     print(f"browse alignments per persona {BROWSE_PERSONAS}: {alignments}; means {mean}")
     assert len(set(alignments["persona"])) > 1  # personas are told apart, not one order-driven figure

@@ -121,7 +121,7 @@ def _drift_run(catalog: Catalog, kind: str, tmp_path: Path) -> dict:
         searcher=KeywordSearcher(catalog),
         backend_factory=lambda *a: backend,
     )
-    return outcome.summary["sessions"][0]
+    return outcome.summary.sessions[0].model_dump()
 
 
 def _drifted_toward_persona(s: dict) -> bool:

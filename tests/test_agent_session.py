@@ -16,6 +16,7 @@ from agents.session import VOLATILE_FIELDS, BrowseFolder, execute_browse
 from agents.synthetic import synthetic_catalog
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.errors import ConfigError
+from valuespectrum.results import BrowseStep
 from valuespectrum.runs.jsonl import read_jsonl
 from valuespectrum.types import ModelRequest, ModelResponse
 from valuespectrum.values import Value
@@ -96,7 +97,7 @@ def test_killed_session_resumes_to_the_identical_trajectory(tmp_path: Path) -> N
         a = stable(BrowseFolder(tmp_path / "whole").trajectory("m", persona))
         b = stable(folder.trajectory("m", persona))
         assert len(a) == 45 and a == b
-    assert resumed.summary["sessions"] == whole.summary["sessions"]
+    assert resumed.summary.sessions == whole.summary.sessions
     # a finished run re-run makes no calls at all
     idle = MockBackend(script)
     run(tmp_path / "cut", idle)
@@ -145,8 +146,8 @@ def test_failed_requests_are_counted_and_leave_the_feed_alone(tmp_path: Path) ->
     out = run(tmp_path / "r", backend)
     assert out.n_failed == 3 and out.n_requests == 90
     assert out.failure_rate == pytest.approx(3 / 90)
-    s = out.summary["sessions"][0]
-    assert s["n_failed"] == 3 and out.summary["n_failed"] == 3
+    s = out.summary.sessions[0]
+    assert s.n_failed == 3 and out.summary.n_failed == 3
     recs = list(read_jsonl(BrowseFolder(tmp_path / "r").trajectory("m", "value-tradition")))
     assert recs[8]["failed"] and recs[8]["error"] == "scripted failure" and recs[8]["decision"] is None
     assert recs[9]["feed"]["n_updates"] == recs[8]["feed"]["n_updates"]  # no update from a failure
@@ -154,14 +155,20 @@ def test_failed_requests_are_counted_and_leave_the_feed_alone(tmp_path: Path) ->
 
 def test_metrics_by_hand() -> None:
     def rec(step: int, phase: str, tags: list[str], action: str, dwell: float, failed: bool = False):
-        return {
-            "step": step,
-            "phase": phase,
-            "shown": {"values": tags, "duration_s": 10.0},
-            "feed": {"target_affinity": None if step == 0 else 0.1 * step},
-            "failed": failed,
-            "decision": None if failed else {"action": action, "dwell_s": dwell, "parsed": True},
-        }
+        return BrowseStep.model_validate(
+            {
+                "step": step,
+                "phase": phase,
+                "model": "m",
+                "persona": "value-power",
+                "video_id": f"v{step}",
+                "request_key": "k",
+                "shown": {"values": tags, "duration_s": 10.0},
+                "feed": {"mode": "diverse", "target_affinity": None if step == 0 else 0.1 * step},
+                "failed": failed,
+                "decision": None if failed else {"action": action, "dwell_s": dwell, "parsed": True},
+            }
+        )
 
     recs = [
         rec(0, "training", ["Power"], "watch", 4.0),
@@ -172,7 +179,7 @@ def test_metrics_by_hand() -> None:
         rec(5, "evaluation", ["Security"], "watch", 6.0),
         rec(6, "evaluation", ["Power"], "watch", 8.0, failed=True),
     ]
-    m = session_metrics(recs, [Value.POWER], like_bonus=0.5, window=2, long_watch=0.5)
+    m = session_metrics(recs, [Value.POWER], like_bonus=0.5, window=2, long_watch=0.5).model_dump()
     tr, ev = m["phases"]["training"], m["phases"]["evaluation"]
     # training: engaged seconds Power 4 + 15/2, Security 15/2, Universalism 2; total 21
     assert tr["value_distribution"]["Power"] == pytest.approx(11.5 / 21, abs=1e-6)
@@ -196,7 +203,7 @@ def test_metrics_by_hand() -> None:
     assert a["engagement_congruence_r"] == pytest.approx(r, abs=1e-6)
     assert a["n_engaged"] == 3 and a["engaged_congruent_share"] == pytest.approx(2 / 3, abs=1e-6)
     assert value_distribution([recs[2]], 0.5) is None
-    untargeted = session_metrics(recs, [])
+    untargeted = session_metrics(recs, []).model_dump()
     assert (
         untargeted["alignment"] is None and untargeted["phases"]["training"]["value_distribution"] is not None
     )

@@ -34,6 +34,11 @@ _LAZY: dict[str, str] = {
     "GroupSummary": "valuespectrum.runs.log:GroupSummary",
     "RunRecord": "valuespectrum.runs.log:RunRecord",
     "ScoreLine": "valuespectrum.runs.log:ScoreLine",
+    "BrowseStep": "valuespectrum.runs.browse_log:BrowseStep",
+    "BrowseSummary": "valuespectrum.runs.browse_log:BrowseSummary",
+    "read_browse_summary": "valuespectrum.runs.browse_log:read_browse_summary",
+    "SteeringSummary": "valuespectrum.steering.summary:SteeringSummary",
+    "read_steering_summary": "valuespectrum.steering.summary:read_steering_summary",
     # items and answers
     "load_bank": "valuespectrum.probes.bank:load_bank",
     "list_banks": "valuespectrum.probes.bank:list_banks",
@@ -49,13 +54,15 @@ _LAZY: dict[str, str] = {
     "CIRCUMPLEX": "valuespectrum.values:CIRCUMPLEX",
     "parse_value": "valuespectrum.values:parse_value",
 }
-_SUBMODULES = {"steering", "scoring", "probes", "backends", "runs", "reports"}
+_SUBMODULES = {"steering", "scoring", "probes", "backends", "runs", "reports", "results", "run_kit"}
 
 __all__ = [
     "CIRCUMPLEX",
     "NO_PERSONA",
     "ActivationAccess",
     "Backend",
+    "BrowseStep",
+    "BrowseSummary",
     "GroupSummary",
     "HigherOrder",
     "Persona",
@@ -64,6 +71,7 @@ __all__ = [
     "RunResult",
     "RunSummary",
     "ScoreLine",
+    "SteeringSummary",
     "Value",
     "__version__",
     "activation_access",
@@ -76,7 +84,9 @@ __all__ = [
     "load_bank",
     "load_items",
     "parse_value",
+    "read_browse_summary",
     "read_run",
+    "read_steering_summary",
     "register_backend",
     "score",
 ]
@@ -89,8 +99,10 @@ if TYPE_CHECKING:
     from valuespectrum.probes.bank import list_banks, load_bank
     from valuespectrum.probes.importers import load_items
     from valuespectrum.probes.schema import Probe
+    from valuespectrum.runs.browse_log import BrowseStep, BrowseSummary, read_browse_summary
     from valuespectrum.runs.log import GroupSummary, RunRecord, RunSummary, ScoreLine
     from valuespectrum.scoring.interpret import interpret
+    from valuespectrum.steering.summary import SteeringSummary, read_steering_summary
     from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value, parse_value
 
 

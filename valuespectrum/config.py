@@ -11,6 +11,7 @@ file cannot blow up into a huge document.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TypeVar
 
@@ -123,3 +124,15 @@ def validate_value(cls: type[ModelT], raw: object, source: str, *, fix: str | No
 def load_config(cls: type[ModelT], path: str | Path) -> ModelT:
     """Read a YAML file with the safe loader and validate it into ``cls``."""
     return validate_mapping(cls, load_yaml(path), str(path))
+
+
+def read_json_model(cls: type[ModelT], path: Path, *, fix: str, missing: str | None = None) -> ModelT:
+    """A JSON result file validated into ``cls``; a missing file, bad JSON or a bad field is a
+    one-line error naming the file (and the field) and the fix (``missing``: the fix for no file)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found; {missing or fix}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc}); {fix}") from exc
+    return validate_value(cls, raw, str(path), fix=fix)

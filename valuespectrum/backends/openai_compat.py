@@ -43,8 +43,6 @@ plus every setting that changes an answer (``extra_body``, ``top_logprobs``).
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import math
 import random
 import sys
@@ -52,24 +50,33 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from valuespectrum.backends.openai_http import (
+    MAX_ERROR_CHARS,
+    Outcome,
+    Secret,
+    public_url,
+    redact,
+    retry_after_s,
+    server_message,
+)
+from valuespectrum.backends.openai_logprobs import bound_absent, first_token_top, option_logprobs_from_top
+from valuespectrum.backends.openai_media import (
+    MediaEncodingError,
+    encode_messages,
+    image_data_url,
+    sniff_image_mime,
+)
 from valuespectrum.backends.spec import BackendSpec
-from valuespectrum.errors import ConfigError, MediaChangedError
+from valuespectrum.errors import ConfigError
 from valuespectrum.types import (
-    ImagePart,
-    MediaRef,
-    Message,
     ModelRequest,
     ModelResponse,
-    TextPart,
-    VideoPart,
     stable_hash,
 )
 
@@ -77,17 +84,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 TOP_LOGPROBS = 20
 _RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 60.0
-_MAX_ERROR_CHARS = 400
-
-# Magic bytes of the image formats that chat APIs accept; sniffing the bytes (not the file
-# name) catches a renamed or truncated file before it reaches the server.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"BM", "image/bmp"),
-)
 
 
 class OpenAIOptions(BaseModel):
@@ -109,161 +105,6 @@ class OpenAIOptions(BaseModel):
     """Extra JSON fields merged into every request body (e.g. ``{"max_completion_tokens": 64}``)."""
     revision: str | None = None
     """Weights revision served, when known; enters cache keys."""
-
-
-class MediaEncodingError(ValueError):
-    """A media file cannot be sent: missing, changed, or not an image format."""
-
-
-def sniff_image_mime(data: bytes) -> str | None:
-    """MIME type from an image's leading bytes, or None if it is not a known format."""
-    for magic, mime in _MAGIC:
-        if data.startswith(magic):
-            return mime
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def image_data_url(ref: MediaRef, root: str | Path | None = None) -> str:
-    """Read, verify and encode one image as ``data:<mime>;base64,<bytes>``."""
-    path = ref.resolve(root)
-    try:
-        ref.verify(root)
-        data = path.read_bytes()
-    except MediaChangedError as exc:
-        raise MediaEncodingError(str(exc)) from exc
-    except OSError as exc:
-        raise MediaEncodingError(f"{path}: cannot read image ({exc.strerror or exc})") from exc
-    mime = sniff_image_mime(data)
-    if mime is None:
-        raise MediaEncodingError(
-            f"{path}: not a PNG, JPEG, GIF, WEBP or BMP image (unrecognised or truncated bytes); "
-            "re-export the frame as PNG or JPEG"
-        )
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def encode_messages(messages: Sequence[Message], root: str | Path | None = None) -> list[dict[str, Any]]:
-    """Messages in the chat-completions format. Text-only messages use a plain string
-    (accepted by every server); messages with media use a list of typed parts."""
-    out: list[dict[str, Any]] = []
-    for msg in messages:
-        if all(isinstance(p, TextPart) for p in msg.content):
-            out.append({"role": msg.role, "content": msg.plain_text()})
-            continue
-        parts: list[dict[str, Any]] = []
-        for part in msg.content:
-            if isinstance(part, TextPart):
-                parts.append({"type": "text", "text": part.text})
-            elif isinstance(part, ImagePart):
-                parts.append({"type": "image_url", "image_url": {"url": image_data_url(part.image, root)}})
-            elif isinstance(part, VideoPart):
-                # Chat APIs take no video type; frames go in order as images.
-                for frame in part.frames:
-                    parts.append({"type": "image_url", "image_url": {"url": image_data_url(frame, root)}})
-        out.append({"role": msg.role, "content": parts})
-    return out
-
-
-def _logaddexp(a: float, b: float) -> float:
-    hi, lo = max(a, b), min(a, b)
-    if hi == -math.inf:
-        return -math.inf
-    return hi + math.log1p(math.exp(lo - hi))
-
-
-def _norm_token(token: str) -> str:
-    # Byte-level BPE ("Ġ") and SentencePiece ("▁") markers stand for a leading space.
-    return token.replace("Ġ", " ").replace("▁", " ").strip().casefold()
-
-
-def option_logprobs_from_top(top: Sequence[tuple[str, float]], options: Sequence[str]) -> list[float] | None:
-    """Map options to first-token log-probabilities (see the module docstring).
-
-    ``top`` holds (token, logprob) pairs for the first generated token. Tokens that
-    normalise to the same text (" Yes", "Yes", "yes") are pooled. An option with no
-    matching top token gets ``-inf``. Returns None when no option matches or two options
-    match the same token (the approximation cannot separate them).
-    """
-    pooled: dict[str, float] = {}
-    for token, lp in top:
-        key = _norm_token(token)
-        if key:
-            pooled[key] = _logaddexp(pooled[key], lp) if key in pooled else float(lp)
-    chosen: list[str | None] = []
-    for option in options:
-        target = option.strip().casefold()
-        matches = [k for k in pooled if target.startswith(k)]
-        chosen.append(max(matches, key=len) if matches else None)
-    picked = [c for c in chosen if c is not None]
-    if not picked or len(set(picked)) != len(picked):
-        return None
-    return [pooled[c] if c is not None else -math.inf for c in chosen]
-
-
-class _Secret:
-    """Holds the API key; prints as *** so it cannot slip into reprs or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value or None
-
-    def get(self) -> str | None:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(***)" if self._value else "Secret(unset)"
-
-    __str__ = __repr__
-
-
-@dataclass
-class _Outcome:
-    body: dict[str, Any] | None = None
-    error: str | None = None
-    unreachable: bool = False
-
-
-def _public_url(url: str) -> str:
-    """The base URL without credentials or query string (safe to show and to hash)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
-
-
-def _retry_after_s(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _server_message(resp: httpx.Response) -> str:
-    try:
-        data = resp.json()
-    except ValueError:
-        return resp.text.strip()[:_MAX_ERROR_CHARS]
-    if isinstance(data, dict):
-        err = data.get("error")
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])[:_MAX_ERROR_CHARS]
-        if err:
-            return str(err)[:_MAX_ERROR_CHARS]
-        if data.get("detail"):
-            return str(data["detail"])[:_MAX_ERROR_CHARS]
-    return str(data)[:_MAX_ERROR_CHARS]
 
 
 class OpenAIBackend:
@@ -295,9 +136,9 @@ class OpenAIBackend:
             raise ConfigError("openai backend: max_concurrency must be at least 1")
         self._model = model
         self._base_url = base_url.rstrip("/")
-        self._public_base = _public_url(base_url)
+        self._public_base = public_url(base_url)
         self._api_key_env = api_key_env
-        self._api_key = _Secret(os.environ.get(api_key_env))
+        self._api_key = Secret(os.environ.get(api_key_env))
         self._timeout_s = float(timeout_s)
         self._max_retries = int(max_retries)
         self._backoff_s = float(backoff_s)
@@ -517,7 +358,7 @@ class OpenAIBackend:
             choice = body["choices"][0]
             text = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
-            snippet = self._redact(str(body)[:_MAX_ERROR_CHARS])
+            snippet = self._redact(str(body)[:MAX_ERROR_CHARS])
             return ModelResponse(
                 request_id=request.request_id,
                 model_id=self.model_id,
@@ -526,7 +367,7 @@ class OpenAIBackend:
         option_lps: list[float] | None = None
         bounded: list[bool] | None = None
         if ask_lp and request.options:
-            top = _first_token_top(choice)
+            top = first_token_top(choice)
             if top is None:
                 self._server_logprobs = False
             else:
@@ -545,9 +386,9 @@ class OpenAIBackend:
             usage=usage,
         )
 
-    def _post(self, payload: dict[str, Any]) -> _Outcome:
+    def _post(self, payload: dict[str, Any]) -> Outcome:
         if self._down_error is not None:
-            return _Outcome(error=self._down_error, unreachable=True)
+            return Outcome(error=self._down_error, unreachable=True)
         url = f"{self._base_url}/chat/completions"
         client = self._http()
         last = ""
@@ -573,21 +414,21 @@ class OpenAIBackend:
                     try:
                         data = resp.json()
                     except ValueError:
-                        return _Outcome(
+                        return Outcome(
                             error=self._redact(
                                 f"server at {self._public_base} answered with non-JSON: {resp.text[:200]!r}"
                             )
                         )
                     if not isinstance(data, dict):
-                        return _Outcome(
+                        return Outcome(
                             error=f"server at {self._public_base} answered with a JSON {type(data).__name__}, not an object"
                         )
-                    return _Outcome(body=data)
-                message = self._redact(_server_message(resp))
+                    return Outcome(body=data)
+                message = self._redact(server_message(resp))
                 if resp.status_code not in _RETRY_STATUS:
-                    return _Outcome(error=self._client_error(resp.status_code, message))
+                    return Outcome(error=self._client_error(resp.status_code, message))
                 last, detail = f"HTTP {resp.status_code}", message
-                wait = _retry_after_s(resp)
+                wait = retry_after_s(resp)
             if attempt == self._max_retries:
                 break
             delay = self._backoff_s * (2**attempt) * (1.0 + 0.25 * random.random())
@@ -609,11 +450,11 @@ class OpenAIBackend:
                     f"vspec: {error}; failing the remaining requests to this server without retrying",
                     file=sys.stderr,
                 )
-            return _Outcome(error=error, unreachable=True)
+            return Outcome(error=error, unreachable=True)
         error = (
             f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
         )
-        return _Outcome(error=error + (f" (last message: {detail})" if detail else ""))
+        return Outcome(error=error + (f" (last message: {detail})" if detail else ""))
 
     def _client_error(self, status: int, message: str) -> str:
         hint = ""
@@ -624,53 +465,6 @@ class OpenAIBackend:
         elif status == 400 and "model" in message.lower():
             hint = f"; check the model name {self._model!r} (the part after 'openai:' in the spec)"
         return f"server at {self._public_base} rejected the request: HTTP {status}: {message}{hint}"
-
-
-def bound_absent(
-    lps: list[float] | None, top: Sequence[tuple[str, float]]
-) -> tuple[list[float] | None, list[bool] | None]:
-    """Replace -inf (an option outside the top-k) by the k-th alternative's log-probability,
-    an upper bound of the option's own; returns the scores and which ones are bounds."""
-    if lps is None or all(math.isfinite(x) for x in lps):
-        return lps, None
-    floor = min(lp for _, lp in top)
-    flags = [not math.isfinite(x) for x in lps]
-    return [floor if f else x for x, f in zip(lps, flags, strict=True)], flags
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret (raw or URL-encoded) replaced by ***."""
-    from urllib.parse import quote, unquote
-
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in {secret, unquote(secret), quote(unquote(secret), safe="")}:
-            if form and form in text:
-                text = text.replace(form, "***")
-    return text
-
-
-def _first_token_top(choice: dict[str, Any]) -> list[tuple[str, float]] | None:
-    """(token, logprob) alternatives for the first generated token, or None if absent."""
-    lp = choice.get("logprobs")
-    if not isinstance(lp, dict):
-        return None
-    content = lp.get("content")
-    if not isinstance(content, list) or not content:
-        return None
-    first = content[0]
-    if not isinstance(first, dict):
-        return None
-    top = first.get("top_logprobs") or []
-    pairs = [
-        (str(t["token"]), float(t["logprob"]))
-        for t in top
-        if isinstance(t, dict) and "token" in t and isinstance(t.get("logprob"), int | float)
-    ]
-    if not pairs and "token" in first and isinstance(first.get("logprob"), int | float):
-        pairs = [(str(first["token"]), float(first["logprob"]))]
-    return pairs or None
 
 
 __all__ = [

@@ -31,16 +31,14 @@ from typing import Any
 import yaml
 
 from valuespectrum.config import load_config
-from valuespectrum.errors import ConfigError, MediaChangedError, ValueSpectrumError
+from valuespectrum.errors import ConfigError, MediaChangedError
 from valuespectrum.personas import Persona
+from valuespectrum.runs.folder_lock import RunLockedError as RunLockedError  # re-exported
+from valuespectrum.runs.folder_lock import hold_lock
 from valuespectrum.runs.header import build_header
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.spec import RunSpecBase
 from valuespectrum.types import stable_hash
-
-
-class RunLockedError(ValueSpectrumError):
-    """Another run is writing the same folder."""
 
 
 def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -136,29 +134,8 @@ class RunDir:
     def locked(self) -> Iterator[None]:
         """Hold the folder's lock; a second run on the same folder gets a clear error."""
         self.make()
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not on POSIX: no lock
+        with hold_lock(self.lock_path, root=self.root):
             yield
-            return
-        fh = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - closed below
-        try:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
-                raise RunLockedError(
-                    f"{self.root}: another run is writing this folder (pid {holder}); wait for it to "
-                    "finish, or give this run another 'name' or --out"
-                ) from exc
-            fh.seek(0)
-            fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
-            yield
-        finally:
-            fh.close()
 
     def make(self) -> None:
         try:

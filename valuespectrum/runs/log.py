@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from valuespectrum.config import validate_value
+from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.records import RunRecord, record_id
@@ -28,6 +28,8 @@ from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
 from valuespectrum.types import Order
 from valuespectrum.values import CIRCUMPLEX, Value
+
+T = TypeVar("T")
 
 FORMAT_VERSION = 2
 """2: adds ``format_version``, completeness (``n_expected``, ``n_missing``) and
@@ -174,12 +176,18 @@ class RunSummary(_Lenient):
             and (model is None or g.model == model)
             and (modality is None or g.modality == modality)
         ]
-        if len(hits) != 1:
-            raise KeyError(
-                f"{len(hits)} groups match model={model!r} persona={persona!r} modality={modality!r}; "
-                f"groups: {[(g.model, g.persona, g.modality) for g in self.groups]}"
-            )
-        return hits[0]
+        return one_match(
+            hits,
+            f"groups match model={model!r} persona={persona!r} modality={modality!r}",
+            [(g.model, g.persona, g.modality) for g in self.groups],
+        )
+
+
+def one_match(hits: list[T], what: str, choices: list[Any]) -> T:
+    """The single element of ``hits``; else a KeyError saying how many matched and what there is."""
+    if len(hits) != 1:
+        raise KeyError(f"{len(hits)} {what}; there are: {choices}")
+    return hits[0]
 
 
 # -- write/read pairs -------------------------------------------------------------------
@@ -190,13 +198,12 @@ def write_summary(path: Path, summary: RunSummary) -> None:
 
 
 def read_summary(path: Path) -> RunSummary:
-    if not path.is_file():
-        raise ConfigError(f"{path}: not found; score the run first (`vspec score {path.parent}`)")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc}); re-score the run with `vspec score`") from exc
-    return validate_value(RunSummary, raw, str(path), fix="re-score the run with `vspec score`")
+    return read_json_model(
+        RunSummary,
+        path,
+        fix="re-score the run with `vspec score`",
+        missing=f"score the run first (`vspec score {path.parent}`)",
+    )
 
 
 def write_scores(path: Path, lines: Iterable[ScoreLine]) -> None:

@@ -85,16 +85,20 @@ def evaluate(
     so ``vspec report OUT`` builds the probe and steering sections.
     """
     from valuespectrum.backends.registry import create_backend
+    from valuespectrum.results import read_summary
+    from valuespectrum.run_kit import exit_if_over, over_threshold
     from valuespectrum.runs.setup import under
     from valuespectrum.runs.terminal import progress_bar
-    from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_steering
+    from valuespectrum.steering.evaluate import STEERING_DIR, evaluate_manifest
     from valuespectrum.steering.interdependence import (
         analyse_report,
         effect_matrix,
         plot_matrix,
         rows_from_report,
+        write_interdependence,
     )
     from valuespectrum.steering.manifest import EvalManifest, load_manifest
+    from valuespectrum.steering.summary import write_steering_summary
     from valuespectrum.steering.vectors import SteeringVector
 
     m = load_manifest(manifest, EvalManifest)
@@ -104,7 +108,7 @@ def evaluate(
     vectors = [SteeringVector.load(p) for p in files]
     detectors = _detectors(manifest, m, vectors) if m.gate is not None else None
     backend = create_backend(m.model.spec, base_dir=base, **m.model.options)
-    run_dir = under(base, m.out)
+    run_dir = m.run_dir(base)
     try:
         for p, vec in zip(m.vectors, vectors, strict=True):
             if vec.model_id != backend.model_id:
@@ -113,54 +117,40 @@ def evaluate(
                     err=True,
                 )
         with progress_bar() as on_progress:
-            report = evaluate_steering(
-                backend,
-                probes,
-                vectors,
-                m.multipliers,
-                seed=m.seed,
-                n_random=m.n_random,
-                mode=m.mode,
-                layers=m.layers,
-                positions=m.positions,
-                fluency=m.fluency,
-                capability=m.capability,
-                detectors=detectors,
-                out=run_dir,
-                fresh=fresh,
-                spec=m.model.spec,
-                label=m.model.name,
-                model_options=m.model.options,
-                vector_files=files,
-                cache=m.cache if isinstance(m.cache, bool) else str(under(base, m.cache)),
-                generation=m.generation,
-                batch_size=m.batch_size,
-                max_failure_rate=m.max_failure_rate,
-                progress=on_progress,
+            report = evaluate_manifest(
+                m, base, backend, probes, vectors, detectors=detectors, fresh=fresh, progress=on_progress
             )
     finally:
         backend.close()
     out = run_dir / STEERING_DIR
     (out / "manifest.yaml").write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")
-    (out / "report.json").write_text(report.model_dump_json(indent=2) + "\n")
+    write_steering_summary(out / "report.json", report)
     summary = report.summary_text()
     (out / "summary.txt").write_text(summary + "\n")
     inter = analyse_report(report)
-    (out / "interdependence.json").write_text(inter.model_dump_json(indent=2) + "\n")
+    write_interdependence(out / "interdependence.json", inter)
     rows, _ = rows_from_report(report)
     plot_matrix(effect_matrix(rows), out / "effects.png", title="Steering effects (points)", label="Δ score")
     typer.echo(summary)
     typer.echo(f"results: {out} (run folder {run_dir}: `vspec report {run_dir}`, `vspec score {run_dir}`)")
-    failed = sum(c.n_failed for c in report.conditions)
-    total = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["n_records"]
-    if total and failed / total > m.max_failure_rate:
-        typer.secho(
-            f"{failed} of {total} requests failed ({failed / total:.1%} > allowed {m.max_failure_rate:.1%}); "
-            f"see {run_dir / 'responses.jsonl'}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    run_summary = read_summary(run_dir / "summary.json")
+    total = run_summary.n_records
+    exit_if_over(
+        over_threshold(
+            run_summary.n_unparsed,
+            total,
+            m.max_unparsed_rate,
+            "answers could not be read",
+            run_dir / "scores.jsonl",
+        ),
+        over_threshold(
+            sum(c.n_failed for c in report.conditions),
+            total,
+            m.max_failure_rate,
+            "requests failed",
+            run_dir / "responses.jsonl",
+        ),
+    )
 
 
 def _probes(manifest: Path, m: EvalManifest) -> ProbeSelection | list[Probe]:

@@ -127,6 +127,7 @@ def run_manifest(
     cache: bool | str,
     seed: int,
     max_failure_rate: float,
+    max_unparsed_rate: float = 1.0,
 ) -> RunManifest:
     """The ordinary run manifest of a plan: the base model with its personas, one steered model per condition."""
     base = plan[0].model
@@ -155,6 +156,7 @@ def run_manifest(
         batch_size=batch_size,
         cache=cache,
         max_failure_rate=max_failure_rate,
+        max_unparsed_rate=max_unparsed_rate,
     )
 
 
@@ -190,12 +192,15 @@ def condition_backends(
     vectors: Sequence[SteeringVector],
     setup: SteeringSetup,
     cache: ResponseCache | None,
+    *,
+    refresh: bool = False,
 ) -> Callable[[str, dict[str, object], str | None], Backend]:
     """A run's backend factory lending ``base`` to every condition (steered where planned).
 
     Built from the in-memory vectors and detectors (random controls drawn once per condition);
     no backend it returns closes ``base``, and every condition shares the one response cache
-    ``cache`` (the caller's to close), so no condition leaves a database connection open.
+    ``cache`` (the caller's to close), so no condition leaves a database connection open;
+    ``refresh`` asks every request again and overwrites the stored answers.
     """
     by_label = {c.model: c for c in plan}
     randoms: dict[tuple[int, int], SteeringVector] = {}
@@ -225,6 +230,6 @@ def condition_backends(
             return backend
         from valuespectrum.backends.cache import CachedBackend
 
-        return CachedBackend(backend, cache)
+        return CachedBackend(backend, cache, refresh=refresh)
 
     return make

@@ -30,10 +30,9 @@ import math
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from valuespectrum.backends.base import ActivationAccess, Backend, text_reader
 from valuespectrum.errors import ConfigError
@@ -46,7 +45,7 @@ from valuespectrum.runs.execute import execute_run
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.jsonl import read_jsonl
 from valuespectrum.runs.score import score_run
-from valuespectrum.runs.setup import data_dir
+from valuespectrum.runs.setup import data_dir, under
 from valuespectrum.steering import quality
 from valuespectrum.steering.apply import Mode, Positions
 from valuespectrum.steering.collect import text_tokenizer
@@ -58,8 +57,20 @@ from valuespectrum.steering.conditions import (
     run_manifest,
 )
 from valuespectrum.steering.detector import InputDetector, request_text
+from valuespectrum.steering.manifest import EvalManifest
 from valuespectrum.steering.quality_checks import run_quality_checks
 from valuespectrum.steering.readout import keyed_scores
+from valuespectrum.steering.summary import (
+    STEERING_FORMAT_VERSION,
+    Condition,
+    Effect,
+    Fluency,
+    GateInfo,
+    SteeringSummary,
+    complete_conditions,
+    persona_changes,
+    persona_side_effect,
+)
 from valuespectrum.steering.vectors import SteeringVector
 from valuespectrum.types import GenerateConfig, ModelRequest, ModelResponse
 from valuespectrum.values import Value
@@ -69,122 +80,8 @@ Z_THRESHOLD = 2.0
 STEERING_DIR = "steering"
 
 
-class Fluency(BaseModel):
-    perplexity: float | None
-    """Perplexity of this condition's generated text under the unsteered model."""
-    repetition_rate: float
-    """Mean share of repeated word 3-grams in the generated texts."""
-    samples: list[str]
-
-
-class Condition(BaseModel):
-    """One way of running the probe set and what came out."""
-
-    name: str
-    kind: Literal["baseline", "neutral_persona", "persona", "steer", "random"]
-    target: Value | None = None
-    strength: float | None = None
-    """Multiplier (add mode) or p0 (gated mode)."""
-    seed: int | None = None
-    profile: dict[Value, float]
-    """Order-averaged score per value, 0-100."""
-    order_r: float | None
-    """Pearson r between the item scores of the two label orders (negative = answers by position)."""
-    capability: float | None = None
-    fluency: Fluency | None = None
-    steered_share: float | None = None
-    """Share of probe requests a whole-input detector let through (gated mode with a detector)."""
-    method: str | None = None
-    """The vector's method (steer and random conditions)."""
-    model: str | None = None
-    """The run's model label whose rows this condition is."""
-    persona: str | None = None
-    """The run's persona id whose rows this condition is."""
-    n_failed: int = 0
-    """Requests without option log-likelihoods (failed), left out of the profile."""
-
-
-class Effect(BaseModel):
-    """What steering toward ``target`` at ``strength`` did, relative to baseline and controls."""
-
-    target: Value
-    method: str
-    strength: float
-    target_delta: float
-    """Change of the target value's score versus baseline (points)."""
-    side_effects: dict[Value, float]
-    """Change of each other value's score versus baseline."""
-    mean_abs_side_effect: float
-    random_deltas: list[float]
-    """Target-value change under each same-norm random vector."""
-    random_mean: float | None
-    random_sd: float | None
-    z_vs_random: float | None
-    persona_delta: float | None
-    """Target-value change under the value persona versus the neutral persona."""
-    capability_delta: float | None
-    perplexity_ratio: float | None
-    """Perplexity of steered text / perplexity of baseline text (both under the unsteered model)."""
-    verdict: str
-
-
-class GateInfo(BaseModel):
-    """The whole-input detector that gated one value's steering."""
-
-    value: Value
-    source: str
-    layer: int
-    pooling: str
-    threshold: float
-
-
-class SteeringReport(BaseModel):
-    model_id: str
-    mode: str
-    seed: int
-    n_probes: int
-    n_random: int
-    label_orders: list[str] = Field(default_factory=lambda: ["forward", "reversed"])
-    gates: list[GateInfo] = Field(default_factory=list)
-    """Detectors used in gated mode (empty: every request was steered)."""
-    conditions: list[Condition]
-    effects: list[Effect]
-    run_dir: str | None = None
-    """The probe run holding every condition's responses (responses.jsonl)."""
-
-    def condition(self, name: str) -> Condition:
-        for c in self.conditions:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    def summary_text(self) -> str:
-        base = self.condition("baseline")
-        lines = [
-            f"Steering evaluation of {self.model_id} ({self.mode} mode, {self.n_probes} probes, "
-            f"both label orders averaged, {self.n_random} random vectors per strength).",
-            f"Label-order consistency at baseline: r = {_fmt(base.order_r)} "
-            "(near -1 means the model answers by position, not content).",
-        ]
-        for g in self.gates:
-            shares = [c.steered_share for c in self.conditions if c.kind == "steer" and c.target is g.value]
-            got = ", ".join(f"{x:.0%}" for x in shares if x is not None) or "n/a"
-            lines.append(
-                f"Gate for {g.value.value}: {g.pooling}-pooled probe at layer {g.layer} > {g.threshold:g} "
-                f"({g.source}); share of probe requests steered: {got}."
-            )
-        for e in self.effects:
-            lines.append(
-                f"- {e.target.value} x{e.strength:g} ({e.method}): target {e.target_delta:+.2f} pts; "
-                f"random {_fmt(e.random_mean, '+.2f')} ± {_fmt(e.random_sd, '.2f')}, z = {_fmt(e.z_vs_random, '+.2f')}; "
-                f"side effects mean |Δ| {e.mean_abs_side_effect:.2f}; persona {_fmt(e.persona_delta, '+.2f')}. "
-                f"{e.verdict}"
-            )
-        return "\n".join(lines)
-
-
-def _fmt(x: float | None, spec: str = ".2f") -> str:
-    return "n/a" if x is None or math.isnan(x) else format(x, spec)
+SteeringReport = SteeringSummary
+"""The name 0.1 code used for :class:`~valuespectrum.steering.summary.SteeringSummary`."""
 
 
 def evaluate_steering(
@@ -213,8 +110,9 @@ def evaluate_steering(
     generation: GenerateConfig | None = None,
     batch_size: int = 8,
     max_failure_rate: float = 1.0,
+    max_unparsed_rate: float = 1.0,
     progress: Callable[[str, int, int], None] | None = None,
-) -> SteeringReport:
+) -> SteeringSummary:
     """Evaluate each vector at each strength (a multiplier, or p0 in ``mode="gated"``) as one probe run.
 
     ``backend`` must expose its activations (:class:`~valuespectrum.backends.base.ActivationAccess`,
@@ -223,7 +121,7 @@ def evaluate_steering(
     steering results under ``out/steering/``), or to a temporary folder that is deleted when
     ``out`` is None. ``spec``/``label``/``model_options`` describe the base model in the stored
     manifest; ``vector_files`` are the vectors' files (default: saved into the run folder);
-    ``cache`` as in run manifests (False: none). ``detectors`` (gated mode only) maps each steered
+    ``cache`` as in run manifests (False: none; "refresh": the shared cache, asked again). ``detectors`` (gated mode only) maps each steered
     value to a whole-input detector that decides per request whether to steer it.
     """
     if not isinstance(backend, ActivationAccess):
@@ -242,88 +140,142 @@ def evaluate_steering(
     missing = [v.value.value for v in vectors if detectors and v.value not in detectors]
     if missing:
         raise ConfigError(f"no detector given for the steered values {missing}")
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="vspec-steer-") as tmp:
-            return evaluate_steering(
-                backend, probes, vectors, multipliers, controls=controls, seed=seed, n_random=n_random,
-                mode=mode, layers=layers, positions=positions, fluency=fluency, capability=capability,
-                fluency_tokens=fluency_tokens, detectors=detectors, out=Path(tmp) / "run", spec=spec,
-                label=label, model_options=model_options, vector_files=vector_files, cache=cache,
-                generation=generation, batch_size=batch_size, max_failure_rate=max_failure_rate,
-                progress=progress,
-            )  # fmt: skip
-    folder = RunFolder(Path(out))
-    steering_dir = folder.root / STEERING_DIR
-    steering_dir.mkdir(parents=True, exist_ok=True)
-    label = label or str(backend.model_id)
-    plan = plan_conditions(label, vectors, multipliers, controls=controls, seed=seed, n_random=n_random)
-    files = (
-        [Path(f).resolve() for f in vector_files] if vector_files else _save_vectors(vectors, steering_dir)
-    )
-    if isinstance(probes, ProbeSelection):
-        selection = probes
-    else:
-        bank_file = save_probe_set(
-            ProbeBank(name="steering", probes=list(probes)), steering_dir / "probes.jsonl"
+    with ExitStack() as stack:
+        # without ``out`` the run goes to a temporary folder, removed when the results are read
+        root = (
+            Path(out)
+            if out is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vspec-steer-"))) / "run"
         )
-        selection = ProbeSelection(banks=[], probe_set=str(bank_file.resolve()))
-    setup = SteeringSetup(mode=mode, layers=layers, positions=positions, detectors=detectors)
-    manifest = run_manifest(
-        plan,
-        name=folder.root.name,
-        spec=spec or f"hf:{backend.model_id}",
-        model_options=model_options or {},
-        vector_files=files,
-        vectors=vectors,
-        setup=setup,
-        probes=selection,
-        generation=generation or GenerateConfig(max_new_tokens=16),
-        batch_size=batch_size,
-        cache=cache,
-        seed=seed,
-        max_failure_rate=max_failure_rate,
-    )
-    cache_path = (
-        None if cache is False else str(data_dir() / "response-cache.sqlite" if cache is True else cache)
-    )
-    from valuespectrum.backends.cache import ResponseCache
-
-    shared_cache = ResponseCache(cache_path) if cache_path is not None else None
-    try:
-        factory = condition_backends(backend, plan, vectors, setup, shared_cache)
-        execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
-        score_run(folder)
-        checks = run_quality_checks(
-            folder, plan, factory, fluency=fluency, capability=capability, tokens=fluency_tokens, fresh=fresh
+        folder = RunFolder(root)
+        steering_dir = folder.root / STEERING_DIR
+        steering_dir.mkdir(parents=True, exist_ok=True)
+        label = label or str(backend.model_id)
+        plan = plan_conditions(label, vectors, multipliers, controls=controls, seed=seed, n_random=n_random)
+        files = (
+            [Path(f).resolve() for f in vector_files]
+            if vector_files
+            else _save_vectors(vectors, steering_dir)
         )
-    finally:
-        if shared_cache is not None:
-            shared_cache.close()
-    conditions = read_conditions(folder, plan, backend, detectors)
-    for c in conditions:
-        cap, texts = checks.get(c.name, (None, None))
-        c.capability = cap
-        if texts is not None:
-            tok = text_tokenizer(text_reader(backend))
-            c.fluency = Fluency(
-                perplexity=quality.perplexity(backend.model, tok, texts),
-                repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts) if texts else 0.0,
-                samples=texts,
+        if isinstance(probes, ProbeSelection):
+            selection = probes
+        else:
+            bank_file = save_probe_set(
+                ProbeBank(name="steering", probes=list(probes)), steering_dir / "probes.jsonl"
             )
-    effects = [_effect(vec, m, conditions) for vec in vectors for m in multipliers]
-    return SteeringReport(
-        model_id=str(backend.model_id),
-        mode=mode,
-        seed=seed,
-        n_probes=sum(1 for _ in read_jsonl(folder.probes)),
-        n_random=n_random if controls else 0,
-        gates=[
-            GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
-            for v, d in detectors.items()
-        ],
-        conditions=conditions,
-        effects=effects,
-        run_dir=str(folder.root),
+            selection = ProbeSelection(banks=[], probe_set=str(bank_file.resolve()))
+        setup = SteeringSetup(mode=mode, layers=layers, positions=positions, detectors=detectors)
+        manifest = run_manifest(
+            plan,
+            name=folder.root.name,
+            spec=spec or f"hf:{backend.model_id}",
+            model_options=model_options or {},
+            vector_files=files,
+            vectors=vectors,
+            setup=setup,
+            probes=selection,
+            generation=generation or GenerateConfig(max_new_tokens=16),
+            batch_size=batch_size,
+            cache=cache,
+            seed=seed,
+            max_failure_rate=max_failure_rate,
+            max_unparsed_rate=max_unparsed_rate,
+        )
+        refresh = cache == "refresh"
+        cache_path = (
+            None
+            if cache is False
+            else str(data_dir() / "response-cache.sqlite" if cache is True or refresh else cache)
+        )
+        from valuespectrum.backends.cache import ResponseCache
+
+        shared_cache = ResponseCache(cache_path) if cache_path is not None else None
+        try:
+            factory = condition_backends(backend, plan, vectors, setup, shared_cache, refresh=refresh)
+            execute_run(manifest, out=folder.root, fresh=fresh, backend_factory=factory, progress=progress)
+            score_run(folder)
+            checks = run_quality_checks(
+                folder,
+                plan,
+                factory,
+                fluency=fluency,
+                capability=capability,
+                tokens=fluency_tokens,
+                fresh=fresh,
+            )
+        finally:
+            if shared_cache is not None:
+                shared_cache.close()
+        conditions = read_conditions(folder, plan, backend, detectors)
+        for c in conditions:
+            cap, texts = checks.get(c.name, (None, None))
+            c.capability = cap
+            if texts is not None:
+                tok = text_tokenizer(text_reader(backend))
+                c.fluency = Fluency(
+                    perplexity=quality.perplexity(backend.model, tok, texts),
+                    repetition_rate=statistics.fmean(quality.repetition_rate(t) for t in texts)
+                    if texts
+                    else 0.0,
+                    samples=texts,
+                )
+        complete_conditions(conditions)
+        effects = [_effect(vec, m, conditions) for vec in vectors for m in multipliers]
+        return SteeringSummary(
+            format_version=STEERING_FORMAT_VERSION,
+            model_id=str(backend.model_id),
+            mode=mode,
+            seed=seed,
+            n_probes=sum(1 for _ in read_jsonl(folder.probes)),
+            n_random=n_random if controls else 0,
+            gates=[
+                GateInfo(value=v, source=d.source, layer=d.layer, pooling=d.pooling, threshold=d.threshold)
+                for v, d in detectors.items()
+            ],
+            conditions=conditions,
+            effects=effects,
+            run_dir=str(folder.root),
+        )
+
+
+def evaluate_manifest(
+    m: EvalManifest,
+    base: Path,
+    backend: Backend,
+    probes: Sequence[Probe] | ProbeSelection,
+    vectors: Sequence[SteeringVector],
+    *,
+    detectors: Mapping[Value, InputDetector] | None = None,
+    fresh: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SteeringSummary:
+    """:func:`evaluate_steering` with the settings of a steering manifest read from folder ``base``
+    (``vspec steer eval``): the vectors and probes given are those the manifest names, loaded."""
+    return evaluate_steering(
+        backend,
+        probes,
+        vectors,
+        m.multipliers,
+        seed=m.seed,
+        n_random=m.n_random,
+        mode=m.mode,
+        layers=m.layers,
+        positions=m.positions,
+        fluency=m.fluency,
+        capability=m.capability,
+        detectors=detectors,
+        out=m.run_dir(base),
+        fresh=fresh,
+        spec=m.model.spec,
+        label=m.model.name,
+        model_options=m.model.options,
+        vector_files=[under(base, p) for p in m.vectors],
+        cache=m.cache_setting(base),
+        generation=m.generation,
+        batch_size=m.batch_size,
+        max_failure_rate=m.max_failure_rate,
+        max_unparsed_rate=m.max_unparsed_rate,
+        progress=progress,
     )
 
 
@@ -432,13 +384,14 @@ def _iter_kind(
 
 
 def _effect(vec: SteeringVector, strength: float, conditions: list[Condition]) -> Effect:
-    base = next(c for c in conditions if c.kind == "baseline")
     steered = next(_iter_kind(conditions, "steer", vec.value, strength, vec.method))
     t = vec.value
-    delta = {v: steered.profile[v] - base.profile[v] for v in steered.profile if v in base.profile}
+    delta = steered.changes or {}
     if t not in delta:
         raise ConfigError(f"no probe in the set scores {t.value}; add probes keyed to the steered value")
-    rand = [c.profile[t] - base.profile[t] for c in _iter_kind(conditions, "random", t, strength, vec.method)]
+    rand = [
+        (c.changes or {})[t] for c in _iter_kind(conditions, "random", t, strength, vec.method) if c.changes
+    ]
     r_mean = statistics.fmean(rand) if rand else None
     r_sd = statistics.stdev(rand) if len(rand) >= 2 else None
     z = None
@@ -448,16 +401,8 @@ def _effect(vec: SteeringVector, strength: float, conditions: list[Condition]) -
             if r_sd > 0
             else (math.copysign(math.inf, delta[t] - r_mean) if delta[t] != r_mean else 0.0)
         )
-    persona = next((c for c in conditions if c.kind == "persona" and c.target is t), None)
-    neutral = next((c for c in conditions if c.kind == "neutral_persona"), None)
-    persona_delta = persona.profile[t] - neutral.profile[t] if persona and neutral else None
+    persona_delta = (persona_changes(conditions, t) or {}).get(t)
     side = {v: d for v, d in delta.items() if v is not t}
-    cap_delta = None
-    if steered.capability is not None and base.capability is not None:
-        cap_delta = steered.capability - base.capability
-    ppl = None
-    if steered.fluency and base.fluency and steered.fluency.perplexity and base.fluency.perplexity:
-        ppl = steered.fluency.perplexity / base.fluency.perplexity
     return Effect(
         target=t,
         method=vec.method,
@@ -470,8 +415,9 @@ def _effect(vec: SteeringVector, strength: float, conditions: list[Condition]) -
         random_sd=r_sd,
         z_vs_random=z,
         persona_delta=persona_delta,
-        capability_delta=cap_delta,
-        perplexity_ratio=ppl,
+        persona_mean_abs_side_effect=persona_side_effect(conditions, t),
+        capability_delta=steered.capability_delta,
+        perplexity_ratio=steered.perplexity_ratio,
         verdict=_verdict(delta[t], z),
     )
 

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,8 @@ from valuespectrum.values import CIRCUMPLEX, Value, circular_distance
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from valuespectrum.steering.summary import SteeringSummary
 
 
 @dataclass(frozen=True)
@@ -170,15 +172,13 @@ def plot_matrix(matrix: np.ndarray, path: str | Path, *, title: str = "", label:
     return out
 
 
-def rows_from_report(report: Any) -> tuple[list[EffectRow], list[dict[Value, float]]]:
-    """Effect rows (steering and persona runs) and all profiles from a SteeringReport."""
-    base = report.condition("baseline").profile
-    neutral = next((c.profile for c in report.conditions if c.kind == "neutral_persona"), base)
-    rows: list[EffectRow] = []
-    for c in report.conditions:
-        if c.kind in ("steer", "persona") and c.target is not None:
-            ref = neutral if c.kind == "persona" else base
-            rows.append(EffectRow(c.target, {v: c.profile[v] - ref[v] for v in c.profile if v in ref}))
+def rows_from_report(report: SteeringSummary) -> tuple[list[EffectRow], list[dict[Value, float]]]:
+    """Effect rows (steering and persona runs: their stored changes) and all profiles of a summary."""
+    rows = [
+        EffectRow(c.target, dict(c.changes))
+        for c in report.conditions
+        if c.kind in ("steer", "persona") and c.target is not None and c.changes is not None
+    ]
     return rows, [c.profile for c in report.conditions]
 
 
@@ -235,8 +235,8 @@ def effect_by_distance(matrix: np.ndarray) -> dict[int, float | None]:
     return {d: (float(np.mean(xs)) if xs else None) for d, xs in by.items()}
 
 
-def analyse_report(report: Any, *, alpha: float = 0.05) -> InterdependenceResult:
-    """Effect matrix, correlations, PC graph and circumplex checks from one SteeringReport.
+def analyse_report(report: SteeringSummary, *, alpha: float = 0.05) -> InterdependenceResult:
+    """Effect matrix, correlations, PC graph and circumplex checks from one steering summary.
 
     Correlations and the graph need more runs than values (baseline, personas, steered and
     random runs all count); with fewer, only the effect matrix is given and a note says why.
@@ -291,3 +291,14 @@ def _cells(m: np.ndarray) -> list[list[float | None]]:
     import numpy as np
 
     return [[float(x) if np.isfinite(x) else None for x in row] for row in m]
+
+
+def write_interdependence(path: Path, result: InterdependenceResult) -> None:
+    path.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def read_interdependence(path: Path) -> InterdependenceResult:
+    """Read ``steering/interdependence.json``; a malformed file is a one-line error naming the field."""
+    from valuespectrum.config import read_json_model
+
+    return read_json_model(InterdependenceResult, path, fix="re-run `vspec steer eval` to rewrite it")

@@ -3,6 +3,11 @@
 The model is a model entry like those of run manifests (``spec``, ``options``, ``label``; a bare
 string is a spec, and a bare path means ``hf:PATH``). Every other path (vectors, pairs,
 probe files, detectors, ``out``, a cache file) is relative to the manifest's folder.
+
+An evaluation is a run, so its manifest is a run spec (:class:`~valuespectrum.runs.spec.RunSpecBase`):
+``name``/``output_dir`` (or ``out``), ``seed``, ``generation``, ``cache``, ``max_failure_rate`` and
+``max_unparsed_rate`` mean what they mean in run manifests. Its personas are chosen by the
+evaluation itself (none, the neutral persona, each steered value's persona).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from valuespectrum.manifest import ModelEntry, ProbeSelection
+from valuespectrum.manifest import ProbeSelection
+from valuespectrum.runs.setup import under
+from valuespectrum.runs.spec import ModelSpec, Rate, RunSpecBase
 from valuespectrum.steering.apply import Positions
-from valuespectrum.types import GenerateConfig
 
 
 def _model_entry(raw: Any) -> Any:
@@ -28,7 +34,7 @@ class ExtractManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: ModelEntry
+    model: ModelSpec
     """The model to read activations from: ``{spec: hf:PATH, options: {...}}`` or a spec string."""
     layers: list[int] = Field(min_length=1)
     """Decoder layers to read and steer (negative = from the end)."""
@@ -69,12 +75,10 @@ class GateSpec(BaseModel):
     from ``steer extract`` with ``detector_layer``); values not listed use the steering vector's own probe."""
 
 
-class EvalManifest(BaseModel):
-    """Evaluate saved vectors on a probe bank with the standard controls."""
+class EvalManifest(RunSpecBase):
+    """Evaluate saved vectors on a probe bank with the standard controls (a run spec)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    model: ModelEntry
+    model: ModelSpec
     """The base model, loaded once and lent to every condition: ``{spec, options, label}`` or a spec."""
     vectors: list[str] = Field(min_length=1)
     """Saved vectors (.safetensors or .json paths)."""
@@ -87,22 +91,19 @@ class EvalManifest(BaseModel):
     gate: GateSpec | None = None
     """Gated mode only: decide once per request with a whole-input detector (omit: steer every request)."""
     n_random: int = Field(default=3, ge=2)
-    seed: int = 0
     layers: list[int] | None = None
     """Decoder layers to steer (default: every layer each vector has)."""
     positions: Positions = "all"
     """Token positions steered: all, prompt or generated (decoding steps only)."""
     fluency: bool = True
     capability: bool = True
-    out: str
-    """Run folder: an ordinary probe run (responses.jsonl, summary.json...) whose steering/
-    subfolder holds report.json, summary.txt, effects.png and interdependence.json."""
-    cache: bool | str = True
-    """As in run manifests: True the shared response cache, a path that SQLite file, False none."""
-    generation: GenerateConfig = Field(default_factory=lambda: GenerateConfig(max_new_tokens=16))
+    out: str | None = None
+    """Run folder (default: ``output_dir/name``, as in run manifests): an ordinary probe run
+    (responses.jsonl, summary.json...) whose steering/ subfolder holds report.json, summary.txt,
+    effects.png and interdependence.json."""
     batch_size: int = Field(default=8, ge=1, le=4096)
-    max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    """An evaluation whose failed-request share exceeds this exits non-zero."""
+    max_unparsed_rate: float = Rate(default=1.0)
+    """As in run manifests, but off by default: steering reads option likelihoods, not answer text."""
 
     @field_validator("model", mode="before")
     @classmethod
@@ -117,7 +118,22 @@ class EvalManifest(BaseModel):
             raise ValueError(
                 "in mode: gated the multipliers are p0 targets and must lie strictly between 0 and 1"
             )
+        if self.personas != ["none"] or self.personas_file is not None:
+            raise ValueError(
+                "'personas'/'personas_file' are chosen by the evaluation (none, neutral and each steered "
+                "value's persona, the texts `vspec run` uses); remove them"
+            )
         return self
+
+    def run_dir(self, base: Path) -> Path:
+        """The run folder: ``out``, else ``output_dir/name``, relative to the manifest's folder ``base``."""
+        return under(base, self.out) if self.out is not None else under(base, self.output_dir) / self.name
+
+    def cache_setting(self, base: Path) -> bool | str:
+        """``cache`` with a file path resolved against the manifest's folder."""
+        if isinstance(self.cache, bool) or self.cache == "refresh":
+            return self.cache
+        return str(under(base, self.cache))
 
 
 M = TypeVar("M", bound=BaseModel)

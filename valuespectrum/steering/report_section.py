@@ -9,17 +9,13 @@ and returns ``None`` when there is no such file. Figures and CSV/Parquet tables 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from valuespectrum.errors import ConfigError
 from valuespectrum.reports import figures, tables
 from valuespectrum.reports.page import Cell, Figure, Section, Table
-from valuespectrum.steering.evaluate import Condition, Effect, SteeringReport
-from valuespectrum.steering.interdependence import InterdependenceResult
+from valuespectrum.steering.interdependence import InterdependenceResult, read_interdependence
+from valuespectrum.steering.summary import Condition, Effect, SteeringSummary, read_steering_summary
 from valuespectrum.values import CIRCUMPLEX
 
 REPORT_FILE = "steering/report.json"
@@ -27,28 +23,15 @@ INTERDEPENDENCE_FILE = "steering/interdependence.json"
 Z_SUCCESS = 2.0
 
 
-def load_steering(run_dir: Path) -> tuple[SteeringReport, InterdependenceResult | None] | None:
+def load_steering(run_dir: Path) -> tuple[SteeringSummary, InterdependenceResult | None] | None:
     """The steering results of a run folder, or None when it has none; malformed files raise ConfigError."""
     path = Path(run_dir) / REPORT_FILE
     if not path.is_file():
         return None
-    report = _read(path, SteeringReport)
+    report = read_steering_summary(path)
     inter_path = Path(run_dir) / INTERDEPENDENCE_FILE
-    inter = _read(inter_path, InterdependenceResult) if inter_path.is_file() else None
+    inter = read_interdependence(inter_path) if inter_path.is_file() else None
     return report, inter
-
-
-def _read(path: Path, cls: Any) -> Any:
-    try:
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(
-            f"{path}: field '{where}': {first['msg']}; re-run `vspec steer eval` to rewrite it"
-        ) from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: could not be read ({exc})") from exc
 
 
 def effect_label(e: Effect) -> str:
@@ -114,7 +97,7 @@ def _num(x: float | None) -> str:
     return "n/a" if x is None else f"{x:+.2f}"
 
 
-def _control_bars(report: SteeringReport, out: Path) -> Figure:
+def _control_bars(report: SteeringSummary, out: Path) -> Figure:
     effects = report.effects
     return figures.grouped_bars(
         [effect_label(e) for e in effects],
@@ -130,11 +113,11 @@ def _control_bars(report: SteeringReport, out: Path) -> Figure:
     )
 
 
-def _deltas(report: SteeringReport, e: Effect) -> list[float | None]:
+def _deltas(report: SteeringSummary, e: Effect) -> list[float | None]:
     return [e.target_delta if v is e.target else e.side_effects.get(v) for v in CIRCUMPLEX]
 
 
-def _side_effect_heatmap(report: SteeringReport, out: Path) -> Figure:
+def _side_effect_heatmap(report: SteeringSummary, out: Path) -> Figure:
     return figures.heatmap(
         [effect_label(e) for e in report.effects],
         [v.value for v in CIRCUMPLEX],
@@ -146,7 +129,7 @@ def _side_effect_heatmap(report: SteeringReport, out: Path) -> Figure:
     )
 
 
-def _control_table(report: SteeringReport) -> Table:
+def _control_table(report: SteeringSummary) -> Table:
     rows: list[list[Cell]] = []
     classes: dict[tuple[int, int], str] = {}
     for i, e in enumerate(report.effects):
@@ -190,7 +173,7 @@ def _control_table(report: SteeringReport) -> Table:
     )
 
 
-def _steered(report: SteeringReport, e: Effect) -> Condition | None:
+def _steered(report: SteeringSummary, e: Effect) -> Condition | None:
     return next(
         (
             c
@@ -201,22 +184,19 @@ def _steered(report: SteeringReport, e: Effect) -> Condition | None:
     )
 
 
-def _quality_table(report: SteeringReport) -> Table:
-    base = report.condition("baseline")
+def _quality_table(report: SteeringSummary) -> Table:
     rows: list[list[Cell]] = []
     for c in report.conditions:
         if c.kind == "random":
             continue
-        ppl = c.fluency.perplexity if c.fluency else None
-        base_ppl = base.fluency.perplexity if base.fluency else None
         rows.append(
             [
                 c.name,
                 c.kind,
                 c.capability,
-                None if c.capability is None or base.capability is None else c.capability - base.capability,
-                ppl,
-                None if ppl is None or not base_ppl else ppl / base_ppl,
+                c.capability_delta,
+                c.fluency.perplexity if c.fluency else None,
+                c.perplexity_ratio,
                 c.fluency.repetition_rate if c.fluency else None,
                 c.order_r,
             ]
@@ -238,15 +218,9 @@ def _quality_table(report: SteeringReport) -> Table:
     )
 
 
-def _persona_vs_vector_table(report: SteeringReport) -> Table:
-    neutral = next((c for c in report.conditions if c.kind == "neutral_persona"), None)
+def _persona_vs_vector_table(report: SteeringSummary) -> Table:
     rows: list[list[Cell]] = []
     for e in report.effects:
-        persona = next((c for c in report.conditions if c.kind == "persona" and c.target is e.target), None)
-        p_side: float | None = None
-        if persona is not None and neutral is not None:
-            side = [persona.profile[v] - neutral.profile[v] for v in persona.profile if v is not e.target]
-            p_side = sum(abs(x) for x in side) / len(side) if side else None
         rows.append(
             [
                 e.target.value,
@@ -254,7 +228,7 @@ def _persona_vs_vector_table(report: SteeringReport) -> Table:
                 e.target_delta,
                 e.mean_abs_side_effect,
                 e.persona_delta,
-                p_side,
+                e.persona_mean_abs_side_effect,
             ]
         )
     return Table(
@@ -316,7 +290,7 @@ def _interdependence_tables(inter: InterdependenceResult) -> list[Table]:
     return out
 
 
-def _effect_rows(report: SteeringReport) -> list[dict[str, Any]]:
+def _effect_rows(report: SteeringSummary) -> list[dict[str, Any]]:
     return [
         {
             "target": e.target.value,
@@ -335,7 +309,7 @@ def _effect_rows(report: SteeringReport) -> list[dict[str, Any]]:
     ]
 
 
-def _condition_rows(report: SteeringReport) -> list[dict[str, Any]]:
+def _condition_rows(report: SteeringSummary) -> list[dict[str, Any]]:
     return [
         {
             "condition": c.name,
