@@ -130,13 +130,15 @@ def test_a_run_with_unmatched_answers_stops_listing_them(tmp_path: Path) -> None
         {**manifest("mock").model_dump(mode="json"), "models": [{"spec": f"replay:{answers}", "label": "m"}]}
     )
     with pytest.raises(ConfigError) as exc:
-        execute_run(run.model_copy(update={"batch_size": 64}), out=tmp_path / "replayed")
+        # one request per batch: the gaps are still listed together, before anything is asked
+        execute_run(run.model_copy(update={"batch_size": 1}), out=tmp_path / "replayed")
     assert str(exc.value) == (
         f"{answers}: no recorded answer for 2 request(s): "
         "item 'portrait-PO-01', persona 'value-power', order 'fwd'; "
         "item 'portrait-PO-01', persona 'value-power', order 'rev'; "
         "add rows for them or leave these items out of the run"
     )
+    assert not (tmp_path / "replayed" / "responses.jsonl").exists()
 
 
 def test_answer_files_with_a_byte_order_mark_and_numeric_answers(tmp_path: Path) -> None:

@@ -160,9 +160,10 @@ class ReplayBackend:
     def supports_images(self) -> bool:
         return True
 
-    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
+    def check_requests(self, requests: Sequence[ModelRequest]) -> None:
+        """Refuse, before anything is asked, requests the file has no answer for (all listed)."""
         keys = [self.key_of(r) for r in requests]
-        missing = [k for k in keys if k not in self._answers]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._answers))
         if missing:
             listed = "; ".join(self._describe(k) for k in missing[:_MAX_LISTED])
             more = f" and {len(missing) - _MAX_LISTED} more" if len(missing) > _MAX_LISTED else ""
@@ -170,6 +171,10 @@ class ReplayBackend:
                 f"{self.path}: no recorded answer for {len(missing)} request(s): {listed}{more}; "
                 "add rows for them or leave these items out of the run"
             )
+
+    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
+        self.check_requests(requests)
+        keys = [self.key_of(r) for r in requests]
         return [
             ModelResponse(request_id=r.request_id, text=self._answers[k], model_id=self.model_id)
             for r, k in zip(requests, keys, strict=True)

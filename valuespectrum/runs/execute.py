@@ -26,7 +26,7 @@ from valuespectrum.runs.log import latest_records
 from valuespectrum.runs.plan import Trial, batches, modality_of, plan_trials
 from valuespectrum.runs.records import RunRecord
 from valuespectrum.runs.setup import BackendFactory, ModelSource, under
-from valuespectrum.types import GenerateConfig
+from valuespectrum.types import GenerateConfig, ModelRequest
 
 __all__ = ["RunOutcome", "execute_run", "modality_of", "needs_text", "resolve_probes", "resolve_run_personas"]
 
@@ -184,12 +184,11 @@ def _config(
     return config if t.seed is None else config.model_copy(update={"seed": t.seed})
 
 
-def _ask(
+def _requests(
     backend: Backend, batch: list[Trial], manifest: RunManifest, score_only: GenerateConfig
-) -> list[RunRecord]:
-    """Send one batch to a backend; the records to append, one per trial."""
+) -> list[ModelRequest]:
     scores_options = backend.supports_option_logprobs
-    requests = [
+    return [
         render_probe(
             t.probe,
             t.persona,
@@ -202,6 +201,27 @@ def _ask(
         ).request
         for t in batch
     ]
+
+
+def _preflight(
+    backend: Backend, trials: list[Trial], manifest: RunManifest, score_only: GenerateConfig
+) -> None:
+    """Backends that can tell in advance which requests they cannot answer (a replay file) check
+    every request of the run at once, so the user sees all the gaps in one error."""
+    b: object = backend
+    while b is not None:
+        check = getattr(b, "check_requests", None)
+        if callable(check):
+            check(_requests(backend, trials, manifest, score_only))
+            return
+        b = getattr(b, "inner", None)
+
+
+def _ask(
+    backend: Backend, batch: list[Trial], manifest: RunManifest, score_only: GenerateConfig
+) -> list[RunRecord]:
+    """Send one batch to a backend; the records to append, one per trial."""
+    requests = _requests(backend, batch, manifest, score_only)
     responses = backend.generate(requests)
     if len(responses) != len(requests):
         raise BackendError(
@@ -284,11 +304,12 @@ def execute_run(
     with ExitStack() as run, ExitStack() as model:
         for i, entry in enumerate(asking):
             backend = model.enter_context(source.open(entry.spec, entry.options, entry.label))
+            mine = [t for t in todo if t.model is entry]
+            _preflight(backend, mine, manifest, score_only)
             if i == 0:  # the first model is up: the run can start
                 run.enter_context(folder.locked())
                 _start_folder(manifest, folder, probes, personas, fresh=fresh)
                 writer = run.enter_context(JsonlWriter(folder.responses))
-            mine = [t for t in todo if t.model is entry]
             for done_n, batch in enumerate(batches(mine, manifest.batch_size), 1):
                 records = _ask(backend, batch, manifest, score_only)
                 writer.write_many(r.model_dump(mode="json") for r in records)
