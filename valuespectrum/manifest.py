@@ -119,6 +119,11 @@ class Scoring(_Strict):
     weight_threshold: float = Field(default=0.0, ge=0.0)
     n_boot: int = Field(default=1000, ge=0, le=100000)
     ci: float = Field(default=0.95, gt=0.5, lt=1.0)
+    readout: Literal["argmax", "expected"] = Field(default="argmax", exclude_if=lambda v: v == "argmax")
+    """The headline reading of option log-likelihoods: ``argmax`` (the most likely option) or
+    ``expected`` (expected rating, P(yes), probability-weighted option value; centred scores
+    compared). Both are computed; ``vspec score RUN --readout`` switches without a model.
+    Left out of dumps when ``argmax``, so folders written before it keep their digests."""
 
 
 class RunManifest(RunSpecBase):

@@ -9,7 +9,7 @@ presented and maps it back to the probe's own answer space.
 from __future__ import annotations
 
 from valuespectrum.personas import Persona
-from valuespectrum.probes.render import render_probe
+from valuespectrum.probes.render import RenderedProbe, render_probe
 from valuespectrum.probes.schema import Probe
 from valuespectrum.scoring.parse import ParsedAnswer, parse_answer
 from valuespectrum.types import ModelResponse, PromptStyle
@@ -26,10 +26,26 @@ def interpret(
     style: PromptStyle = "plain",
 ) -> ParsedAnswer:
     """Parse a stored response as it was presented, then map it to the probe's own terms."""
+    return interpret_rendered(
+        probe, persona, order, response, use_logprobs=use_logprobs, variant=variant, style=style
+    )[0]
+
+
+def interpret_rendered(
+    probe: Probe,
+    persona: Persona | None,
+    order: str,
+    response: ModelResponse,
+    *,
+    use_logprobs: bool,
+    variant: str = "",
+    style: PromptStyle = "plain",
+) -> tuple[ParsedAnswer, RenderedProbe]:
+    """:func:`interpret`, also returning the re-rendered prompt (its options and their meaning)."""
     rendered = render_probe(
         probe, persona, reverse_labels=(order == "rev"), text_only=(variant == "text"), style=style
     )
     answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
     if answer.status == "parsed" and answer.value is not None:
         answer = answer.model_copy(update={"value": rendered.true_value(answer.value)})
-    return answer
+    return answer, rendered
