@@ -13,7 +13,7 @@ An answer read from text has no distribution: its expected readout is its argmax
 Pooling both label orders' item scores averages the orders (each record weighs the same), which
 for these linear readings equals reading the order-averaged distribution.
 
-Per group (:func:`readout_profiles`): the profile under each readout; yes/no profiles get
+Per group (:func:`profile_of`): the profile under each readout; expected yes/no profiles get
 centred scores (each item's endorsement minus the mean endorsement of the group's items, see
 ``scoring.readout.centred_yes_scores``), as MRAT centres ratings. :func:`group_bias` gives the
 bias figures and verdict (``scoring.bias``) under each readout.
@@ -223,7 +223,7 @@ def profile_of(
         items, n_parsed=n_parsed, n_unparsed=n_unparsed, n_failed=n_failed, n_boot=n_boot, ci=ci, seed=seed
     )
     update: dict[str, object] = {"readout": readout}
-    if prof.scale == "endorse":
+    if prof.scale == "endorse" and readout == "expected":  # argmax profiles stay as 0.1 wrote them
         update["centred"] = centred_endorsement(items)
     return prof.model_copy(update=update)
 
