@@ -229,3 +229,33 @@ def test_vspec_score_switches_the_readout_without_a_model(tmp_path: Path) -> Non
         cwd=ROOT,
     )
     assert bad.returncode == 2 and "expected argmax or expected" in bad.stderr
+
+
+CHOICE = Probe(
+    id="c1",
+    text="Which would you do?",
+    format=AnswerFormat.choice(
+        [("Help a friend", {Value.BENEVOLENCE: 1}), ("Follow the rule", {Value.CONFORMITY: 1})]
+    ),
+)
+
+
+def choice_scores(req: ModelRequest) -> list[float]:
+    """Prefers the first-presented letter: 0.7 forward, 0.6 reversed."""
+    first = 0.6 if req.metadata["reverse_labels"] else 0.7
+    return [LOG(first), LOG(1 - first)]
+
+
+def test_choice_expected_value_is_probability_weighted_through_both_orders(tmp_path: Path) -> None:
+    folder = run(tmp_path, MockBackend(option_scores=choice_scores), [CHOICE])
+    summary = score_folder(folder)
+    lines = {ln.order: ln for ln in read_scores(folder.scores)}
+    # reversed, letter A shows the second option: P(B) = 0.6 in the probe's own labels
+    assert lines["rev"].distribution == pytest.approx({"B": 0.6, "A": 0.4})
+    g = summary.group()
+    # argmax: A forward (Benevolence 1), B reversed (Conformity 1) -> 0.5 each
+    assert g.profiles["argmax"].scores[Value.BENEVOLENCE] == pytest.approx(0.5)
+    # expected: Benevolence (0.7 + 0.4) / 2 = 0.55, Conformity (0.3 + 0.6) / 2 = 0.45
+    assert g.profiles["expected"].scores[Value.BENEVOLENCE] == pytest.approx(0.55)
+    assert g.profiles["expected"].scores[Value.CONFORMITY] == pytest.approx(0.45)
+    assert g.bias["argmax"].verdict == "position" and g.bias["argmax"].position_variance_share == 1.0
