@@ -17,9 +17,11 @@ import pytest
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.manifest import parse_manifest
 from valuespectrum.probes.schema import AnswerFormat, Probe
+from valuespectrum.reports.build import build_report
 from valuespectrum.runs.execute import execute_run
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.log import read_scores, read_summary
+from valuespectrum.runs.readout_view import finding_line
 from valuespectrum.runs.score import score_folder
 from valuespectrum.types import ModelRequest, ModelResponse
 from valuespectrum.values import CIRCUMPLEX, Value
@@ -181,6 +183,16 @@ def test_yes_no_centring_acquiescence_and_the_chance_test(tmp_path: Path) -> Non
     verdict = summary.chance.verdicts[0]
     assert not verdict.distinguishable and verdict.n_target_effects == 0
     assert verdict.message.startswith("no persona effect distinguishable from chance")
+
+    # the report and the demo's one line read the same summary
+    html = build_report(folder.root).html.read_text()
+    for sid in ("chance", "readout", "bias"):
+        assert f'<section id="{sid}">' in html
+    assert "no persona effect distinguishable from chance" in html
+    assert "acquiescent: P(yes) 0.81 or more for every value" in html
+    found = finding_line(summary.model_dump(mode="json"))
+    assert found.startswith("found: t, expected readout; argmax: acquiescent")
+    assert "no persona effect distinguishable from chance" in found
 
     # the argmax headline of the same folder: like-rates, all 100, no change; chance p = 1
     again = score_folder(folder, readout="argmax")
