@@ -118,6 +118,9 @@ def test_first_run_block(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "text-probes" / "summary.json").is_file()
     assert not (tmp_path / "manifests" / "runs").exists()
     assert "Universalism" in res.stdout  # vspec values
+    # the bias verdict the README describes, and the expected readout beside argmax
+    assert "answers follow label position" in res.stdout
+    assert "argmax and expected readouts side by side (headline: expected)" in res.stdout
     # the ordinal comparison of the same run (mock model, three personas)
     res = run_block(readme_block(ORDINAL), tmp_path, env, timeout=300)
     _check(res, "the ordinal-models block")

@@ -131,11 +131,20 @@ def score(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
     max_failure_rate: FailureRate = None,
     max_unparsed_rate: UnparsedRate = None,
+    readout: Annotated[
+        str | None,
+        typer.Option(
+            help="Headline readout: argmax (most likely option) or expected (option distribution; "
+            "centred scores compared). Default: the manifest's scoring.readout."
+        ),
+    ] = None,
 ) -> None:
     """Re-score a run folder from its stored responses, without calling any model.
 
     Exit codes: 0 ok, 1 too many failed or unparsed, 2 bad input, 3 incomplete.
     """
+    if readout not in (None, "argmax", "expected"):
+        _fail(ValueError(f"--readout {readout!r}: expected argmax or expected"))
     from valuespectrum.runs.folder import RunFolder
     from valuespectrum.runs.score import score_folder
     from valuespectrum.runs.terminal import print_summary
@@ -145,7 +154,7 @@ def score(
     if not folder.exists():
         _fail(ValueError(f"{run_dir}: not a run folder (no header.json); give the folder `vspec run` wrote"))
     try:
-        summary = score_folder(folder)
+        summary = score_folder(folder, readout=readout)  # type: ignore[arg-type]
     except ValueSpectrumError as exc:
         _fail(exc)
         return

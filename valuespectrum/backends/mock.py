@@ -3,7 +3,9 @@
 Answers come from a script: a callable ``(request) -> str`` or a mapping from a
 request's ``metadata["probe_id"]`` (or request_id) to a fixed answer, with a default.
 Option log-likelihoods, when requested, put all mass on the option that the scripted
-text names, so logprob scoring and text parsing agree.
+text names, so logprob scoring and text parsing agree; ``option_scores`` instead scripts the
+log-likelihoods themselves (``(request) -> one per option``), and the answer text is then the
+most likely option.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
 
 Script = Callable[[ModelRequest], str] | Mapping[str, str]
+OptionScores = Callable[[ModelRequest], Sequence[float]]
 
 
 class MockBackend:
@@ -30,11 +33,13 @@ class MockBackend:
         fail_ids: Sequence[str] = (),
         delay_s: float = 0.0,
         images: bool = True,
+        option_scores: OptionScores | None = None,
     ) -> None:
         self._script = script
+        self._option_scores = option_scores
         self._default = default
         self._model_id = model_id
-        self._logprobs = logprobs
+        self._logprobs = logprobs or option_scores is not None
         self._fail_ids = set(fail_ids)
         self._delay_s = delay_s
         self._images = images
@@ -71,6 +76,7 @@ class MockBackend:
                     "default": self._default,
                     "fail": sorted(self._fail_ids),
                     "lp": self._logprobs,
+                    "scores": _code_identity(self._option_scores),
                 }
             )[:16]
         )
@@ -107,7 +113,10 @@ class MockBackend:
                 continue
             text = self.answer(req)
             lps: list[float] | None = None
-            if self._logprobs and req.options:
+            if self._option_scores is not None and req.options:
+                lps = [float(x) for x in self._option_scores(req)]
+                text = req.options[max(range(len(lps)), key=lps.__getitem__)]
+            elif self._logprobs and req.options:
                 hit = [o.strip().lower() == text.strip().lower() for o in req.options]
                 lps = [0.0 if h else -math.inf for h in hit] if any(h for h in hit) else None
             out.append(
@@ -119,3 +128,15 @@ class MockBackend:
 
     def close(self) -> None:
         return None
+
+
+def _code_identity(fn: object) -> list[str] | None:
+    if fn is None:
+        return None
+    code = getattr(fn, "__code__", None)
+    return [
+        getattr(fn, "__module__", ""),
+        getattr(fn, "__qualname__", type(fn).__qualname__),
+        code.co_code.hex() if code is not None else "",
+        repr(code.co_consts) if code is not None else "",
+    ]

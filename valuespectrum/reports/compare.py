@@ -132,7 +132,10 @@ def compare_runs(
         r: [compare_profiles(g.scores, dict(get_reference(r).scores)).rho for g in groups] for r in references
     }
 
-    items = {label: load_item_scores(Path(d)) for label, d in zip(labels, run_dirs, strict=True)}
+    items = {
+        label: load_item_scores(Path(d), readout=run.summary.readout if run.summary else "argmax")
+        for label, d, run in zip(labels, run_dirs, runs, strict=True)
+    }
     diffs: list[PairDifference] = []
     for i, j in itertools.combinations(range(n), 2):
         a, b = keys[i], keys[j]

@@ -128,12 +128,15 @@ def load_run(run_dir: Path) -> RunData:
 ItemTable = dict[tuple[str, str], dict[str, dict[Value, tuple[float, int]]]]
 
 
-def load_item_scores(run_dir: Path) -> ItemTable:
+def load_item_scores(run_dir: Path, *, readout: str = "argmax") -> ItemTable:
     """Item scores from ``scores.jsonl``, summed per (group, probe, value).
 
     Several records of one probe (label orders, variants) add up under the same probe, so a
-    bootstrap that resamples probes keeps them together, as the profile CIs do.
+    bootstrap that resamples probes keeps them together, as the profile CIs do. ``readout``
+    ``expected`` reads the expected readout's item scores (the run's headline, see
+    ``summary.readout``), so differences agree with the profiles they compare.
     """
+    field = "expected_items" if readout == "expected" else "items"
     path = RunFolder(Path(run_dir)).scores
     if not path.is_file():
         raise ConfigError(f"{path}: not found; score the run first (`vspec score {Path(run_dir)}`)")
@@ -147,7 +150,7 @@ def load_item_scores(run_dir: Path) -> ItemTable:
             try:
                 rec = json.loads(line)
                 key = (str(rec["model"]), str(rec["persona"]), modality_of(str(rec.get("variant") or "")))
-                for item in rec.get("items") or []:
+                for item in rec.get(field) or []:
                     cell = acc[key][str(item["probe_id"])][Value(item["value"])]
                     cell[0] += float(item["score"])
                     cell[1] += 1

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from valuespectrum.personas import NO_PERSONA
-from valuespectrum.reports import figures
+from valuespectrum.reports import figures, readout_sections
 from valuespectrum.reports.loading import Group, RunData, load_run, model_label
 from valuespectrum.reports.page import Cell, Section, Table
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
@@ -272,14 +272,7 @@ def steerability_section(ctx: ReportContext) -> Section | None:
             ["model", "persona", *[v.short for v in CIRCUMPLEX]],
             [[r.model, r.persona, *[r.changes.get(v) for v in CIRCUMPLEX]] for r in rows],
             caption="Change vs the 'none' persona, on each group's measure as in summary.json ("
-            + ", ".join(
-                sorted(
-                    {
-                        "like-rate, points of 100" if r.measure == "like_rate" else "mean item score"
-                        for r in rows
-                    }
-                )
-            )
+            + ", ".join(sorted({readout_sections.MEASURES.get(r.measure, "mean item score") for r in rows}))
             + ")",
         )
     ]
@@ -399,6 +392,9 @@ CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
     parse_quality_section,
     steerability_section,
     references_section,
+    readout_sections.chance_section,
+    readout_sections.readout_section,
+    readout_sections.bias_section,
     reliability_section,
     item_sources_section,
     _wordings_section,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
+from valuespectrum.runs.readout_log import BiasSummary, ChanceSummary, Readout
 from valuespectrum.runs.records import RunRecord, record_id
 from valuespectrum.runs.wording_summary import WordingsSummary
 from valuespectrum.scoring.items import ItemScore
@@ -37,6 +38,8 @@ FORMAT_VERSION = 2
 
 __all__ = [
     "FORMAT_VERSION",
+    "BiasSummary",
+    "ChanceSummary",
     "GroupSummary",
     "OrderAgreement",
     "RunRecord",
@@ -72,6 +75,16 @@ class ScoreLine(_Lenient):
     repeat: int = Field(default=0, exclude_if=lambda v: v == 0)
     answer: ParsedAnswer
     items: list[ItemScore] = Field(default_factory=list)
+    # -- option-distribution readout
+    distribution: dict[str, float] | None = None
+    """Probability of each answer in the probe's own keying (ratings as "1".."6", yes/no,
+    option labels), from the option log-likelihoods; None when the answer was read from text."""
+    position: int | None = None
+    """Presented position (0 = first shown) of the argmax answer."""
+    expected_items: list[ItemScore] = Field(default_factory=list)
+    """Item scores of the expected readout (from ``distribution``; the argmax answer when None)."""
+    bounded: bool = False
+    """Some option scores were upper bounds (a server's top_logprobs did not list them)."""
 
 
 class OrderAgreement(_Lenient):
@@ -105,10 +118,22 @@ class GroupSummary(_Lenient):
     """The profile field analyses compare: ``like_rate`` (0-100) for yes/no items, else ``scores``."""
     rank_order: list[list[str]] = Field(default_factory=list)
     references: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # -- option-distribution readout and answer bias
+    readout: Readout = "argmax"
+    """Which readout ``profile`` (and every analysis) uses."""
+    profiles: dict[str, ValueProfile] = Field(default_factory=dict)
+    """The profile under each readout (``argmax``, ``expected``), side by side."""
+    bias: dict[str, BiasSummary] = Field(default_factory=dict)
+    """Answer-bias figures and verdict under each readout."""
+    n_distribution: int = 0
+    """Parsed answers read from option log-likelihoods (the rest: text, one-hot in ``expected``)."""
+    n_bounded: int = 0
+    """Records whose option scores were partly upper bounds (server top_logprobs)."""
 
     def values_on_measure(self) -> dict[Value, float | None]:
-        """The per-value numbers on this group's measure (like-rate or mean score)."""
-        raw = self.profile.like_rate if self.profile.scale == "endorse" else self.profile.scores
+        """The per-value numbers on this group's measure (like-rate, centred or mean score)."""
+        default = "like_rate" if self.profile.scale == "endorse" else "scores"
+        raw = getattr(self.profile, self.measure or default, None) or self.profile.scores
         return {v: raw.get(v) for v in CIRCUMPLEX}
 
 
@@ -160,6 +185,13 @@ class RunSummary(_Lenient):
     groups: list[GroupSummary] = Field(default_factory=list)
     wordings: WordingsSummary | None = None
     """Per-wording profiles and their agreement (runs with several wordings or repeats)."""
+    # -- option-distribution readout and chance tests
+    readout: Readout = "argmax"
+    """The headline readout every analysis above uses (``vspec score --readout`` switches)."""
+    chance: ChanceSummary = Field(default_factory=ChanceSummary)
+    """Persona effects against chance: target-rank permutation tests, per-value tests."""
+    n_bounded: int = 0
+    """Records whose option scores were partly upper bounds (server top_logprobs)."""
 
     @property
     def complete(self) -> bool:

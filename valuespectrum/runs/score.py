@@ -27,6 +27,7 @@ from valuespectrum.runs.analysis import (
     value_reliability,
     write_comparison_csv,
 )
+from valuespectrum.runs.chance import chance_summary
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.log import (
     FORMAT_VERSION,
@@ -39,8 +40,17 @@ from valuespectrum.runs.log import (
     write_summary,
 )
 from valuespectrum.runs.plan import modality_of, plan_trials
+from valuespectrum.runs.readout_log import READOUTS, Readout
+from valuespectrum.runs.readout_summary import (
+    BiasObservation,
+    answer_label,
+    group_bias,
+    item_measure_values,
+    profile_of,
+    read_record,
+)
 from valuespectrum.runs.wording_summary import WordingsSummary
-from valuespectrum.scoring.interpret import interpret
+from valuespectrum.scoring.interpret import interpret, interpret_rendered
 from valuespectrum.scoring.items import ItemScore, score_item
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
 from valuespectrum.scoring.steerability import measure_of
@@ -54,14 +64,29 @@ _RECORD_KEYS = {"record_id", "model", "persona", "probe_id", "order", "variant",
 """What a score line repeats of its record."""
 
 
+def _by_order() -> dict[str, list[ItemScore]]:
+    return defaultdict(list)
+
+
 @dataclass
 class _Group:
     items: list[ItemScore] = field(default_factory=list)
-    by_order: dict[str, list[ItemScore]] = field(default_factory=lambda: defaultdict(list))
+    by_order: dict[str, list[ItemScore]] = field(default_factory=_by_order)
+    expected: list[ItemScore] = field(default_factory=list)
+    expected_by_order: dict[str, list[ItemScore]] = field(default_factory=_by_order)
+    observations: list[BiasObservation] = field(default_factory=list)
+    n_distribution: int = 0
+    n_bounded: int = 0
     parsed: int = 0
     unparsed: int = 0
     failed: int = 0
     cached: int = 0
+
+    def items_of(self, readout: Readout) -> list[ItemScore]:
+        return self.items if readout == "argmax" else self.expected
+
+    def by_order_of(self, readout: Readout) -> dict[str, list[ItemScore]]:
+        return self.by_order if readout == "argmax" else self.expected_by_order
 
 
 @dataclass(frozen=True)
@@ -110,23 +135,35 @@ def load_state(folder: RunFolder) -> RunState:
     return RunState(manifest, probes, personas)
 
 
-def score_run(folder: RunFolder) -> dict[str, Any]:
+def score_run(folder: RunFolder, *, readout: Readout | None = None) -> dict[str, Any]:
     """Write scores.jsonl, summary.json and summary.csv; return the summary's JSON."""
-    return score_folder(folder).model_dump(mode="json")
+    return score_folder(folder, readout=readout).model_dump(mode="json")
 
 
-def score_folder(folder: RunFolder) -> RunSummary:
-    """Score every request's latest record; the typed summary (also written to the folder)."""
+def score_folder(folder: RunFolder, *, readout: Readout | None = None) -> RunSummary:
+    """Score every request's latest record; the typed summary (also written to the folder).
+
+    ``readout`` overrides the manifest's ``scoring.readout`` (the headline every analysis uses;
+    both readouts are computed either way).
+    """
     state = load_state(folder)
     manifest, personas = state.manifest, state.personas
+    headline: Readout = readout or manifest.scoring.readout
     records = latest_records(folder.responses)
     groups, lines = _read_answers(folder, state, records)
     write_scores(folder.scores, lines)
     wordings = _wordings_block(manifest, groups, lines)
-    summary_groups = [_summarise(key, g, manifest) for key, g in sorted(groups.items())]
+    summary_groups = [_summarise(key, g, manifest, headline) for key, g in sorted(groups.items())]
     dumped = [g.model_dump(mode="json") for g in summary_groups]
     annotate_groups(dumped)
     steer = steerability_summary(dumped, {pid: p.targets for pid, p in personas.items()})
+    tables = {
+        (sg.model, sg.persona, sg.modality): item_measure_values(
+            groups[(sg.model, sg.persona, sg.modality)].items_of(headline), sg.profile, str(sg.measure)
+        )
+        for sg in (GroupSummary.model_validate(d) for d in dumped)
+    }
+    chance = chance_summary(steer["personas"], tables, ci=manifest.scoring.ci)
     total = sum(g.n_records for g in summary_groups)
     failed = sum(g.n_failed for g in summary_groups)
     unparsed = sum(g.n_unparsed for g in summary_groups)
@@ -139,7 +176,7 @@ def score_folder(folder: RunFolder) -> RunSummary:
             "modality_gap": modality_gaps(dumped),
             "steerability": steer,
             "model_agreement": model_agreement(dumped),
-            "reliability": value_reliability({k: g.by_order for k, g in groups.items()}),
+            "reliability": value_reliability({k: g.by_order_of(headline) for k, g in groups.items()}),
             "comparison": comparison_rows(dumped, steer),
             "n_records": total,
             "n_failed": failed,
@@ -152,6 +189,9 @@ def score_folder(folder: RunFolder) -> RunSummary:
             "n_missing": len(expected - set(records)),
             "groups": dumped,
             "wordings": wordings,
+            "readout": headline,
+            "chance": chance.model_dump(mode="json"),
+            "n_bounded": sum(g.n_bounded for g in summary_groups),
         }
     )
     write_summary(folder.summary, summary)
@@ -187,7 +227,7 @@ def _read_answers(
                 f"{folder.responses}: record {rec.record_id} names wording {rec.wording!r}, which is not "
                 f"among the manifest's wordings; run the manifest again with --fresh"
             ) from None
-        answer = interpret(
+        answer, rendered = interpret_rendered(
             probe,
             persona,
             rec.order,
@@ -200,6 +240,17 @@ def _read_answers(
         g = groups[(rec.model, rec.persona, modality_of(rec.variant))]
         g.cached += int(rec.response.cached)
         items: list[ItemScore] = []
+        reading = read_record(
+            probe,
+            rendered,
+            answer,
+            rec.response,
+            order=rec.order,
+            answer_id=rec.record_id,
+            weight_threshold=manifest.scoring.weight_threshold,
+            weight_sign=manifest.scoring.weight_sign,
+        )
+        g.n_bounded += int(reading.bounded)
         if answer.status == "parsed":
             g.parsed += 1
             items = [
@@ -213,11 +264,28 @@ def _read_answers(
             ]
             g.items.extend(items)
             g.by_order[rec.order].extend(items)
+            g.expected.extend(reading.expected_items)
+            g.expected_by_order[rec.order].extend(reading.expected_items)
+            g.n_distribution += int(reading.distribution is not None)
+            if reading.observation is not None:
+                g.observations.append(reading.observation)
         elif answer.status == "unparsed":
             g.unparsed += 1
         else:
             g.failed += 1
-        lines.append(ScoreLine(**rec.model_dump(include=_RECORD_KEYS), answer=answer, items=items))
+        lines.append(
+            ScoreLine(
+                **rec.model_dump(include=_RECORD_KEYS),
+                answer=answer,
+                items=items,
+                distribution=None
+                if reading.distribution is None
+                else {answer_label(a): p for a, p in reading.distribution.items()},
+                position=reading.position,
+                expected_items=reading.expected_items,
+                bounded=reading.bounded,
+            )
+        )
     return groups, lines
 
 
@@ -231,6 +299,10 @@ def _wordings_block(
             g.by_order = defaultdict(
                 list, {o: reduce_repeats(i, manifest.scoring.reducer) for o, i in g.by_order.items()}
             )
+            g.expected = reduce_repeats(g.expected, manifest.scoring.reducer)
+            g.expected_by_order = defaultdict(
+                list, {o: reduce_repeats(i, manifest.scoring.reducer) for o, i in g.expected_by_order.items()}
+            )
     if len(manifest.wordings) < 2 and manifest.repeats < 2:
         return None
     sc = manifest.scoring
@@ -239,20 +311,27 @@ def _wordings_block(
     )
 
 
-def _summarise(key: tuple[str, str, str], g: _Group, manifest: RunManifest) -> GroupSummary:
+def _summarise(
+    key: tuple[str, str, str], g: _Group, manifest: RunManifest, headline: Readout
+) -> GroupSummary:
     model, persona_id, modality = key
-    prof = build_profile(
-        g.items,
-        n_parsed=g.parsed,
-        n_unparsed=g.unparsed,
-        n_failed=g.failed,
-        n_boot=manifest.scoring.n_boot,
-        ci=manifest.scoring.ci,
-        seed=manifest.seed,
-    )
+    profiles = {
+        r: profile_of(
+            g.items_of(r),
+            r,
+            n_parsed=g.parsed,
+            n_unparsed=g.unparsed,
+            n_failed=g.failed,
+            n_boot=manifest.scoring.n_boot,
+            ci=manifest.scoring.ci,
+            seed=manifest.seed,
+        )
+        for r in READOUTS
+    }
+    prof = profiles[headline]
     by_order: dict[str, ValueProfile] = {
         o: build_profile(items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed)
-        for o, items in sorted(g.by_order.items())
+        for o, items in sorted(g.by_order_of(headline).items())
     }
     agreement = None
     if {"fwd", "rev"} <= set(by_order):
@@ -271,6 +350,11 @@ def _summarise(key: tuple[str, str, str], g: _Group, manifest: RunManifest) -> G
             "profile": prof,
             "by_order": {o: p.model_dump(mode="json")["scores"] for o, p in by_order.items()},
             "order_agreement": agreement,
+            "readout": headline,
+            "profiles": profiles,
+            "bias": {r: group_bias(g.observations, r) for r in READOUTS} if g.observations else {},
+            "n_distribution": g.n_distribution,
+            "n_bounded": g.n_bounded,
         }
     )
 

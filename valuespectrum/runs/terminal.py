@@ -78,7 +78,10 @@ def _group_name(g: dict[str, Any], modalities: int) -> str:
 def print_summary(summary: dict[str, Any]) -> None:
     out = _summary_console()
     groups = summary["groups"]
-    title = f"run {summary['run']}: value profiles (like-rate for yes/no items; pooled over label orders)"
+    title = (
+        f"run {summary['run']}: value profiles, {summary.get('readout', 'argmax')} readout "
+        f"({_measure_note(groups)}; pooled over label orders)"
+    )
     n_mod = len({g.get("modality", "") for g in groups})
     wide_needed = 40 + 9 * (len(CIRCUMPLEX) + 5)
     if out.width < wide_needed and len(groups) <= 6:
@@ -100,6 +103,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         out.print(table)
         _print_steerability(out, summary.get("steerability") or {})
         print_wordings(out, summary.get("wordings"))
+        print_readout_blocks(out, summary)
         _print_totals(out, summary)
         return
     table = Table(title=title)
@@ -130,6 +134,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     out.print(table)
     _print_steerability(out, summary.get("steerability") or {})
     print_wordings(out, summary.get("wordings"))
+    print_readout_blocks(out, summary)
     _print_totals(out, summary)
 
 
@@ -138,10 +143,18 @@ def _scores(g: dict[str, Any]) -> dict[str, Any]:
     return dict(prof.get(g.get("measure") or "scores") or prof["scores"])
 
 
+def _measure_note(groups: list[dict[str, Any]]) -> str:
+    names = {"like_rate": "like-rate for yes/no items", "centred": "centred scores", "scores": "mean scores"}
+    used = sorted({str(g.get("measure") or "scores") for g in groups}) or ["scores"]
+    return ", ".join(names.get(m, m) for m in used)
+
+
 def _print_totals(out: Console, summary: dict[str, Any]) -> None:
+    bounded = summary.get("n_bounded") or 0
     out.print(
         f"records {summary['n_records']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
-        f"failed {summary['n_failed']} ({summary['failure_rate']:.1%})"
+        f"failed {summary['n_failed']} ({summary['failure_rate']:.1%}), "
+        f"bounded readings {bounded} (option scores partly upper bounds from a server's top_logprobs)"
     )
 
 
@@ -163,6 +176,41 @@ def _print_steerability(out: Console, steer: dict[str, Any]) -> None:
             f"{r['chance_share_single_target']:.0%}" if r.get("chance_share_single_target") else "-",
         )
     out.print(table)
+
+
+def print_readout_blocks(out: Console, summary: dict[str, Any]) -> None:
+    """Both readouts side by side, the bias verdicts and the persona effects against chance."""
+    from valuespectrum.runs.readout_view import bias_lines, chance_lines, readout_rows
+
+    groups = summary["groups"]
+    rows = readout_rows(groups)
+    if rows:
+        table = Table(
+            title=f"argmax and expected readouts side by side (headline: {summary.get('readout', 'argmax')})"
+        )
+        for col in (
+            "group",
+            "readout",
+            "measure",
+            *[v.short for v in CIRCUMPLEX],
+            "spread",
+            "from distribution",
+        ):
+            table.add_column(col, justify="left" if col in ("group", "readout", "measure") else "right")
+        for r in rows:
+            table.add_row(
+                r.group,
+                r.readout,
+                r.measure,
+                *[_fmt(r.values.get(v.value), 3) for v in CIRCUMPLEX],
+                _fmt(r.spread, 3),
+                r.from_distribution,
+            )
+        out.print(table)
+    for line in bias_lines(groups, str(summary.get("readout") or "argmax")):
+        out.print(line)
+    for line in chance_lines(summary.get("chance") or {}):
+        out.print(line)
 
 
 def print_outcome(outcome: Any, summary: dict[str, Any]) -> None:

@@ -37,6 +37,8 @@ POSITION_SHARE_MIN = 0.5
 FIRST_OPTION_MIN = 0.8
 ACQUIESCENCE_MIN = 0.8
 NAYSAYING_MAX = 0.2
+_NO_VARIANCE = 1e-18
+"""Sums of squares at or below this (per answer) count as no variance: float noise only."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def order_agreement(
     sxy = sum((x - mx) * (y - my) for x, y in pairs)
     sxx = sum((x - mx) ** 2 for x in xs)
     syy = sum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
+    if sxx <= _NO_VARIANCE * len(xs) or syy <= _NO_VARIANCE * len(ys):
         return None
     return sxy / math.sqrt(sxx * syy)
 
@@ -118,8 +120,8 @@ def position_variance_share(
     values = [x for p in pairs for x in p]
     grand = sum(values) / len(values)
     total = sum((x - grand) ** 2 for x in values)
-    if total == 0:
-        return None
+    if total <= _NO_VARIANCE * max(1.0, grand * grand) * len(values):
+        return None  # float noise (0.6 vs 0.6000000000000001) is not variance to explain
     n = len(pairs)
     between = sum(n * (sum(p[i] for p in pairs) / n - grand) ** 2 for i in range(2))
     return between / total

@@ -9,7 +9,7 @@ presented and maps it back to the probe's own answer space.
 from __future__ import annotations
 
 from valuespectrum.personas import Persona
-from valuespectrum.probes.render import render_probe
+from valuespectrum.probes.render import RenderedProbe, render_probe
 from valuespectrum.probes.schema import Probe
 from valuespectrum.probes.wordings import Wording
 from valuespectrum.scoring.parse import ParsedAnswer, parse_answer
@@ -28,6 +28,30 @@ def interpret(
     wording: Wording | None = None,
 ) -> ParsedAnswer:
     """Parse a stored response as it was presented, then map it to the probe's own terms."""
+    return interpret_rendered(
+        probe,
+        persona,
+        order,
+        response,
+        use_logprobs=use_logprobs,
+        variant=variant,
+        style=style,
+        wording=wording,
+    )[0]
+
+
+def interpret_rendered(
+    probe: Probe,
+    persona: Persona | None,
+    order: str,
+    response: ModelResponse,
+    *,
+    use_logprobs: bool,
+    variant: str = "",
+    style: PromptStyle = "plain",
+    wording: Wording | None = None,
+) -> tuple[ParsedAnswer, RenderedProbe]:
+    """:func:`interpret`, also returning the re-rendered prompt (its options and their meaning)."""
     rendered = render_probe(
         probe,
         persona,
@@ -39,4 +63,4 @@ def interpret(
     answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
     if answer.status == "parsed" and answer.value is not None:
         answer = answer.model_copy(update={"value": rendered.true_value(answer.value)})
-    return answer
+    return answer, rendered

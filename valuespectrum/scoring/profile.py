@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from valuespectrum.probes.schema import Probe
 from valuespectrum.scoring.items import ItemScore, WeightSign, score_item
@@ -62,6 +62,9 @@ class ValueProfile(BaseModel):
     n_parsed: int
     n_unparsed: int
     n_failed: int
+    readout: Literal["argmax", "expected"] = Field(default="argmax", exclude_if=lambda v: v == "argmax")
+    """How the answers were read: the most likely option, or the option distribution's
+    expectation (then analyses compare ``centred`` scores; see ``scoring.steerability.measure_of``)."""
 
     @property
     def n_answers(self) -> int:

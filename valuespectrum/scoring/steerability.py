@@ -94,7 +94,11 @@ class PersonaEffect:
 
 def measure_of(profile: Mapping[str, Any]) -> str:
     """The field a summary profile is compared on: ``like_rate`` (0-100) for yes/no items,
-    else ``scores``."""
+    else ``scores``; under the expected readout, ``centred`` for rating and yes/no profiles
+    (score - MRAT; P(yes) - the mean P(yes) of the group), so a uniform shift under a persona
+    (acquiescence) is not read as a value change."""
+    if profile.get("readout") == "expected" and profile.get("scale") in ("rating", "endorse"):
+        return "centred"
     return "like_rate" if profile.get("scale") == "endorse" else "scores"
 
 
