@@ -69,8 +69,11 @@ def test_prompt_constant_shift_is_sequential_on_the_identity_model():
     with prompt_constant_shift(model, _probe((0,)), p0=0.1, direction="raise") as eps:
         assert torch.equal(model(x), x)
     assert torch.equal(model(x), x)  # hooks removed
-    with pytest.raises(ConfigError, match="probe"), prompt_constant_shift(
-        model, SteeringVector(Value.POWER, "caa", {0: torch.ones(2)}, "t", "layers.{i}", "")
+    with (
+        pytest.raises(ConfigError, match="probe"),
+        prompt_constant_shift(
+            model, SteeringVector(Value.POWER, "caa", {0: torch.ones(2)}, "t", "layers.{i}", "")
+        ),
     ):
         pass
 

@@ -125,7 +125,9 @@ class SteeringVector:
             if key not in meta:
                 raise ConfigError(f"{js}: field {key!r} is missing from the sidecar")
         if meta["method"] not in METHODS:
-            raise ConfigError(f"{js}: field 'method' is {meta['method']!r}; expected one of {', '.join(METHODS)}")
+            raise ConfigError(
+                f"{js}: field 'method' is {meta['method']!r}; expected one of {', '.join(METHODS)}"
+            )
         tensors = load_file(str(st))
         layers: dict[int, torch.Tensor] = {}
         for i in meta["layers"]:
