@@ -13,8 +13,10 @@ span's last token) or ``"tokens"`` (every span token is a sample).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -94,6 +96,51 @@ class NeuronStats:
 
     def widths(self) -> dict[int, int]:
         return {i: int(w.mean.shape[0]) for i, w in self.layers.items()}
+
+    def save(self, path: str | Path) -> Path:
+        """``<stem>.safetensors`` (mean, m2 per layer) + ``<stem>.json`` (counts, pooling, digest)."""
+        from safetensors.numpy import save_file
+
+        base = Path(path).with_suffix("")
+        base.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {}
+        for i, w in self.layers.items():
+            tensors[f"mean.{i}"], tensors[f"m2.{i}"] = w.mean, w.m2
+        save_file(tensors, str(base.with_suffix(".safetensors")))
+        meta = {
+            "kind": "neuron_stats",
+            "pool": self.pool,
+            "neuron_template": self.neuron_template,
+            "n_texts": self.n_texts,
+            "data_digest": self.data_digest,
+            "counts": {str(i): w.n for i, w in sorted(self.layers.items())},
+            "meta": self.meta,
+        }
+        base.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return base.with_suffix(".safetensors")
+
+    @classmethod
+    def load(cls, path: str | Path) -> NeuronStats:
+        from safetensors.numpy import load_file
+
+        base = Path(path).with_suffix("")
+        js, st = base.with_suffix(".json"), base.with_suffix(".safetensors")
+        for p in (js, st):
+            if not p.is_file():
+                raise ConfigError(
+                    f"{p}: missing; neuron statistics are a .safetensors file plus a .json sidecar"
+                )
+        meta = json.loads(js.read_text())
+        if meta.get("kind") != "neuron_stats":
+            raise ConfigError(f"{js}: field 'kind' is {meta.get('kind')!r}; expected 'neuron_stats'")
+        tensors = load_file(str(st))
+        layers = {
+            int(i): Welford(int(n), tensors[f"mean.{i}"], tensors[f"m2.{i}"])
+            for i, n in meta["counts"].items()
+        }
+        return cls(
+            layers, meta["pool"], meta["neuron_template"], meta["n_texts"], meta["data_digest"], meta["meta"]
+        )
 
 
 def span_masks(tok: Any, texts: Sequence[str], starts: Sequence[int], enc: Any) -> Any:
