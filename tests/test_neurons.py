@@ -205,3 +205,39 @@ def test_aspect_texts_are_context_controlled():
     assert parse_contrast("Power").group_b == (Value.UNIVERSALISM,)
     with pytest.raises(ConfigError, match="higher-order"):
         parse_contrast("Power:Conservation")
+
+
+def test_neurons_spec_is_a_backend_whose_identity_includes_the_edit(tmp_path):
+    from valuespectrum.backends.registry import create_backend
+    from valuespectrum.types import GenerateConfig, Message, ModelRequest
+
+    path = build_tiny_text_lm(family="llama")
+    model, _ = _load()
+    _full_layer_set(model, 1).save(tmp_path / "set")
+    req = ModelRequest(
+        request_id="q",
+        messages=[Message.text("user", "Do you like the content of this image? Answer Yes or No.")],
+        config=GenerateConfig(max_new_tokens=2, generate_text=False),
+        options=["Yes", "No"],
+    )
+    opts = {"model_options": {"dtype": "float32"}}
+    plain = create_backend(f"hf:{path}", dtype="float32")
+    ablated = create_backend(
+        f"neurons:hf:{path}", set="set.json", mode="scale", gamma=0.0, base_dir=tmp_path, **opts
+    )
+    same = create_backend(
+        f"neurons:hf:{path}", set="set.json", mode="scale", gamma=1.0, base_dir=tmp_path, **opts
+    )
+    rnd = create_backend(f"neurons:hf:{path}", set="set.json", random_seed=1, base_dir=tmp_path, **opts)
+    try:
+        ids = {b.model_id for b in (plain, ablated, same, rnd)}
+        assert len(ids) == 4 and all(i.startswith(plain.model_id) for i in ids)
+        (p,), (a,), (s,) = plain.generate([req]), ablated.generate([req]), same.generate([req])
+        assert s.option_logprobs == p.option_logprobs
+        assert a.option_logprobs != p.option_logprobs
+        assert a.model_id == ablated.model_id
+    finally:
+        for b in (plain, ablated, same, rnd):
+            b.close()
+    with pytest.raises(ConfigError, match="gamma"):
+        create_backend(f"neurons:hf:{path}", set="set.json", gamma="lots", base_dir=tmp_path)

@@ -1,5 +1,9 @@
 """A backend answering with value neurons edited (the neuron counterpart of ``SteeredBackend``).
 
+In manifests: ``spec: neurons:hf:PATH`` with :class:`NeuronOptions` (``set: FILE, mode: shift,
+gamma: 4``; ``random_seed`` or ``opposite: true`` for the controls), so a neuron edit is a model
+entry of any probe, VQA or browsing run.
+
 The condition (neuron-set digest, mode, gamma, schedule) is part of the model id, so the
 response cache and run records tell conditions apart. Hooks live only for each ``generate``
 call; the wrapped backend is never closed by this wrapper.
@@ -8,11 +12,13 @@ call; the wrapped backend is never closed by this wrapper.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper
+from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.neurons.edit import EditMode, Schedule, edit_neurons
 from valuespectrum.neurons.locate import NeuronSet
@@ -65,6 +71,23 @@ class NeuronEditedBackend(Wrapper):
             role=str(nset.settings.get("role", "target")),
         )
 
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> NeuronEditedBackend:
+        """``neurons:<base spec>`` with :class:`NeuronOptions`; loads (and owns) the base model."""
+        from valuespectrum.backends.registry import create_backend
+
+        opts = NeuronOptions.parse(spec.options, spec.label())
+        inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
+        if not inner_spec:
+            raise ConfigError("neurons backend: write the base model after 'neurons:', e.g. neurons:hf:PATH")
+        nset = opts.load_set(spec.base_dir)
+        inner = create_backend(inner_spec, **opts.model_options)
+        out = cls(inner, nset, opts.mode, opts.gamma, schedule=opts.schedule)
+        out.owns_inner = True
+        return out
+
+    owns_inner: bool = False
+
     @property
     def model_id(self) -> str:
         return f"{self.inner.model_id}+neurons:{self.condition.digest()[:16]}"
@@ -90,10 +113,58 @@ class NeuronEditedBackend(Wrapper):
         return [r.model_copy(update={"model_id": self.model_id}) for r in resps]
 
     def close(self) -> None:
-        """Leaves ``inner`` open (its lender closes it)."""
+        """Closes ``inner`` only when this backend loaded it (built from a spec)."""
+        if self.owns_inner:
+            self.inner.close()
 
     def __repr__(self) -> str:
         c = self.condition
         return (
             f"NeuronEditedBackend({self.inner.model_id!r}, {len(self.nset)} neurons, {c.mode} x{c.gamma:g})"
         )
+
+
+class NeuronOptions(BaseModel):
+    """Options of a ``neurons:<base spec>`` model entry."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    neuron_set: str = Field(alias="set")
+    """A neuron set written by ``vspec steer neurons locate`` (.json or .safetensors; relative to the manifest)."""
+    mode: EditMode = "shift"
+    gamma: float = 1.0
+    schedule: Schedule = "constant"
+    random_seed: int | None = None
+    """Edit a random set of the same size and layer distribution drawn with this seed (a control)."""
+    opposite: bool = False
+    """Edit the opposite set (aspects swapped) instead (a control)."""
+    set_digest: str | None = None
+    """When set, the set file must still have this digest."""
+    model_options: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, options: dict[str, object], source: str) -> NeuronOptions:
+        try:
+            return cls.model_validate(options)
+        except ValidationError as exc:
+            from valuespectrum.manifest import format_validation_error
+
+            raise ConfigError(format_validation_error(exc, f"model {source!r} options")) from exc
+
+    def load_set(self, base_dir: str | Path | None) -> NeuronSet:
+        from valuespectrum.neurons.stats import NeuronStats
+
+        path = Path(self.neuron_set)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        nset = NeuronSet.load(path)
+        if self.set_digest is not None and nset.digest() != self.set_digest:
+            raise ConfigError(f"{path}: the neuron set changed (digest {nset.digest()[:19]}...); start over")
+        if self.opposite:
+            nset = nset.opposite()
+        if self.random_seed is not None:
+            stem = path.with_suffix("")
+            stats = [Path(f"{stem}-stats-{s}.json") for s in ("a", "b")]
+            sa, sb = (NeuronStats.load(p) for p in stats) if all(p.is_file() for p in stats) else (None, None)
+            nset = nset.random_like(self.random_seed, sa, sb)
+        return nset
