@@ -41,7 +41,7 @@ def pooled_neuron_values(
     """Pooled activations of the set's neurons [len(texts), len(nset)] (``pool`` mean or last)."""
     import torch
 
-    from valuespectrum.neurons.stats import _pool, span_masks
+    from valuespectrum.neurons.stats import _pool, encode_with_offsets, span_masks
     from valuespectrum.steering.collect import text_tokenizer
 
     tok = text_tokenizer(tokenizer)
@@ -63,9 +63,7 @@ def pooled_neuron_values(
         with torch.no_grad():
             for s in range(0, len(items), batch_size):
                 chunk = items[s : s + batch_size]
-                enc = tok(
-                    [t for t, _ in chunk], return_tensors="pt", padding=True, return_offsets_mapping=True
-                )
+                enc = encode_with_offsets(tok, [t for t, _ in chunk])
                 mask = span_masks(tok, [t for t, _ in chunk], [st for _, st in chunk], enc)
                 model(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device))
                 cols = np.zeros((len(chunk), len(nset)))

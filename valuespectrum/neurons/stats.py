@@ -143,6 +143,15 @@ class NeuronStats:
         )
 
 
+def encode_with_offsets(tok: Any, texts: list[str]) -> Any:
+    """Left-padded batch with character offsets (fast tokenizers); without them (slow ones) the
+    whole text is the span, which :func:`span_masks` then uses."""
+    try:
+        return tok(texts, return_tensors="pt", padding=True, return_offsets_mapping=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return tok(texts, return_tensors="pt", padding=True)
+
+
 def span_masks(tok: Any, texts: Sequence[str], starts: Sequence[int], enc: Any) -> Any:
     """Bool [batch, seq]: real tokens whose text ends after the span start (left padding aware)."""
     import torch
@@ -208,7 +217,7 @@ def collect_neuron_stats(
             for s in range(0, len(items), batch_size):
                 chunk = items[s : s + batch_size]
                 batch_texts = [t for t, _ in chunk]
-                enc = tok(batch_texts, return_tensors="pt", padding=True, return_offsets_mapping=True)
+                enc = encode_with_offsets(tok, batch_texts)
                 mask = span_masks(tok, batch_texts, [st for _, st in chunk], enc)
                 captured.clear()
                 model(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device))

@@ -16,7 +16,7 @@ import numpy as np
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.aspects import AspectText
-from valuespectrum.neurons.stats import span_masks
+from valuespectrum.neurons.stats import encode_with_offsets, span_masks
 from valuespectrum.steering.pairs import ContrastivePair
 
 #: model -> the context under which the model is steered (nullcontext for none)
@@ -53,9 +53,7 @@ def span_logprobs(
         with torch.no_grad():
             for s in range(0, len(texts), batch_size):
                 chunk = list(texts[s : s + batch_size])
-                enc = tok(
-                    [t.text for t in chunk], return_tensors="pt", padding=True, return_offsets_mapping=True
-                )
+                enc = encode_with_offsets(tok, [t.text for t in chunk])
                 mask = span_masks(tok, [t.text for t in chunk], [t.start for t in chunk], enc)
                 ids = enc["input_ids"].to(device)
                 logits = model(input_ids=ids, attention_mask=enc["attention_mask"].to(device)).logits.double()
