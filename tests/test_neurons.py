@@ -223,12 +223,12 @@ def test_neurons_spec_is_a_backend_whose_identity_includes_the_edit(tmp_path):
     opts = {"model_options": {"dtype": "float32"}}
     plain = create_backend(f"hf:{path}", dtype="float32")
     ablated = create_backend(
-        f"neurons:hf:{path}", set="set.json", mode="scale", gamma=0.0, base_dir=tmp_path, **opts
+        f"value-neurons:hf:{path}", set="set.json", mode="scale", gamma=0.0, base_dir=tmp_path, **opts
     )
     same = create_backend(
-        f"neurons:hf:{path}", set="set.json", mode="scale", gamma=1.0, base_dir=tmp_path, **opts
+        f"value-neurons:hf:{path}", set="set.json", mode="scale", gamma=1.0, base_dir=tmp_path, **opts
     )
-    rnd = create_backend(f"neurons:hf:{path}", set="set.json", random_seed=1, base_dir=tmp_path, **opts)
+    rnd = create_backend(f"value-neurons:hf:{path}", set="set.json", random_seed=1, base_dir=tmp_path, **opts)
     try:
         ids = {b.model_id for b in (plain, ablated, same, rnd)}
         assert len(ids) == 4 and all(i.startswith(plain.model_id) for i in ids)
@@ -240,4 +240,4 @@ def test_neurons_spec_is_a_backend_whose_identity_includes_the_edit(tmp_path):
         for b in (plain, ablated, same, rnd):
             b.close()
     with pytest.raises(ConfigError, match="gamma"):
-        create_backend(f"neurons:hf:{path}", set="set.json", gamma="lots", base_dir=tmp_path)
+        create_backend(f"value-neurons:hf:{path}", set="set.json", gamma="lots", base_dir=tmp_path)

@@ -45,14 +45,14 @@ _BUILTIN_OPTIONS: dict[str, str] = {
     "openai": "valuespectrum.backends.options:openai_options",
     "mock": "valuespectrum.backends.options:MockOptions",
     "steered": "valuespectrum.backends.steered:SteeredOptions",
-    "neurons": "valuespectrum.neurons.backend:NeuronOptions",
+    "value-neurons": "valuespectrum.neurons.backend:NeuronOptions",
 }
 
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
     # name: (target, pip extra that provides its dependencies)
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
     "steered": ("valuespectrum.backends.steered:SteeredBackend.from_spec", "hf"),
-    "neurons": ("valuespectrum.neurons.backend:NeuronEditedBackend.from_spec", "hf"),
+    "value-neurons": ("valuespectrum.neurons.backend:NeuronEditedBackend.from_spec", "hf"),
     "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
     "mock": (_mock_from_spec, None),
     "replay": ("valuespectrum.backends.replay:ReplayBackend.from_spec", None),

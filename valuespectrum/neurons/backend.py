@@ -1,6 +1,6 @@
 """A backend answering with value neurons edited (the neuron counterpart of ``SteeredBackend``).
 
-In manifests: ``spec: neurons:hf:PATH`` with :class:`NeuronOptions` (``set: FILE, mode: shift,
+In manifests: ``spec: value-neurons:hf:PATH`` with :class:`NeuronOptions` (``set: FILE, mode: shift,
 gamma: 4``; ``random_seed`` or ``opposite: true`` for the controls), so a neuron edit is a model
 entry of any probe, VQA or browsing run.
 
@@ -73,13 +73,15 @@ class NeuronEditedBackend(Wrapper):
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> NeuronEditedBackend:
-        """``neurons:<base spec>`` with :class:`NeuronOptions`; loads (and owns) the base model."""
+        """``value-neurons:<base spec>`` with :class:`NeuronOptions`; loads (and owns) the base model."""
         from valuespectrum.backends.registry import create_backend
 
         opts = NeuronOptions.parse(spec.options, spec.label())
         inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
         if not inner_spec:
-            raise ConfigError("neurons backend: write the base model after 'neurons:', e.g. neurons:hf:PATH")
+            raise ConfigError(
+                "value-neurons backend: write the base model after 'value-neurons:', e.g. value-neurons:hf:PATH"
+            )
         nset = opts.load_set(spec.base_dir)
         inner = create_backend(inner_spec, **opts.model_options)
         out = cls(inner, nset, opts.mode, opts.gamma, schedule=opts.schedule)
@@ -125,7 +127,7 @@ class NeuronEditedBackend(Wrapper):
 
 
 class NeuronOptions(BaseModel):
-    """Options of a ``neurons:<base spec>`` model entry."""
+    """Options of a ``value-neurons:<base spec>`` model entry."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
