@@ -241,3 +241,29 @@ def test_neurons_spec_is_a_backend_whose_identity_includes_the_edit(tmp_path):
             b.close()
     with pytest.raises(ConfigError, match="gamma"):
         create_backend(f"value-neurons:hf:{path}", set="set.json", gamma="lots", base_dir=tmp_path)
+
+
+def test_readout_score_is_the_signed_standardised_sum():
+    from valuespectrum.neurons.readout import readout_scores
+
+    nset = NeuronSet(
+        layer=np.array([0, 0]), index=np.array([0, 1]), delta=np.array([1.0, -2.0]), d=np.array([2.0, -4.0]),
+        mean_a=np.array([1.0, 0.0]), mean_b=np.array([0.0, 2.0]), aspect_a="A", aspect_b="B", model_id="m",
+        neuron_template="t.{i}", data_digest="", widths={0: 4},
+    )  # fmt: skip
+    # (1 - 0.5) / 0.5 * (+1) + (0 - 1) / 0.5 * (-1) = 1 + 2 = 3; the B means read -3
+    assert readout_scores(np.array([[1.0, 0.0], [0.0, 2.0]]), nset).tolist() == [3.0, -3.0]
+
+
+def test_random_sets_for_readout_carry_their_own_differences():
+    a = _stats({0: [0.0, 2.0, 0.5, 0.0]}, 0.25)
+    b = _stats({0: [0.0, 0.0, 0.0, -1.0]}, 0.25)
+    found = locate(a, b, k=1)
+    assert found.members() == {(0, 1)}
+    rnd = found.random_like(3, a, b, own_differences=True)
+    (j,) = rnd.index
+    assert rnd.delta[0] == pytest.approx([0.0, 2.0, 0.5, 1.0][j]) and rnd.d[0] == pytest.approx(
+        rnd.delta[0] / 0.5
+    )
+    with pytest.raises(ConfigError, match="statistics"):
+        found.random_like(3, own_differences=True)

@@ -67,7 +67,7 @@ def test_locate_then_edit_end_to_end(tmp_path):
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     (eff,) = json.loads((tmp_path / "scale.json").read_text())["effects"]
-    assert eff["target"] == 0.0 and eff["opposite"] == 0.0 and eff["random"] == [0.0, 0.0]
+    assert eff["target"] == 0.0 and eff["opposite"] is None and eff["random"] == [0.0, 0.0]
 
 
 def test_bad_options_fail_with_a_clear_message(tmp_path):

@@ -155,8 +155,9 @@ def edit_cmd(
     )
     for e in report.effects:
         z = "n/a" if e.z is None else f"{e.z:+.2f}"
+        opp = "= target (same neurons)" if e.opposite is None else f"{e.opposite:+.4f}"
         typer.echo(
-            f"  {mode} gamma={e.gamma:g}: target {e.target:+.4f}, opposite {e.opposite:+.4f}, "
+            f"  {mode} gamma={e.gamma:g}: target {e.target:+.4f}, opposite {opp}, "
             f"random {e.random_mean:+.4f} (sd {e.random_sd:.4f}), z {z}"
         )
     if out is not None:

@@ -27,7 +27,8 @@ from valuespectrum.steering.preference import preference
 class EditEffect:
     gamma: float
     target: float
-    opposite: float
+    opposite: float | None
+    """None in mode scale: the opposite set has the same neurons, so scaling them is the target edit."""
     random: list[float]
     random_mean: float
     random_sd: float
@@ -71,20 +72,28 @@ def edit_effects(
     stats_a: NeuronStats | None = None,
     stats_b: NeuronStats | None = None,
     batch_size: int = 8,
+    baseline: float | None = None,
+    max_pairs: int | None = None,
 ) -> EditReport:
-    """Edit ``nset`` at each gamma and compare with the opposite and random sets (module notes)."""
+    """Edit ``nset`` at each gamma and compare with the opposite and random sets (module notes).
+
+    ``baseline`` reuses an unedited mean preference computed on the same texts; ``max_pairs``
+    keeps the first pairs only (to bound the cost on CPU).
+    """
 
     def mean_pref(s: NeuronSet | None, g: float) -> float:
         cond = None if s is None else (lambda m: edit_neurons(m, s, mode, g, schedule=schedule))
         return float(preference(model, tokenizer, side_a, side_b, cond, batch_size=batch_size).mean())
 
-    base = mean_pref(None, 0.0)
+    if max_pairs is not None:
+        side_a, side_b = side_a[:max_pairs], side_b[:max_pairs]
+    base = mean_pref(None, 0.0) if baseline is None else baseline
     randoms = [nset.random_like(seed * 1000 + r, stats_a, stats_b) for r in range(n_random)]
     opposite = nset.opposite()
     effects: list[EditEffect] = []
     for g in gammas:
         target = mean_pref(nset, g) - base
-        opp = mean_pref(opposite, g) - base
+        opp = None if mode == "scale" else mean_pref(opposite, g) - base
         rnd = [mean_pref(r, g) - base for r in randoms]
         sd = float(np.std(rnd, ddof=1)) if len(rnd) > 1 else 0.0
         mean = float(np.mean(rnd)) if rnd else 0.0

@@ -87,14 +87,21 @@ class NeuronSet:
         )
 
     def random_like(
-        self, seed: int, stats_a: NeuronStats | None = None, stats_b: NeuronStats | None = None
+        self,
+        seed: int,
+        stats_a: NeuronStats | None = None,
+        stats_b: NeuronStats | None = None,
+        *,
+        own_differences: bool = False,
     ) -> NeuronSet:
         """A control: as many random neurons per layer as this set has, drawn without replacement
         from the layer's unselected neurons (seeded).
 
-        Each random neuron takes a selected neuron's delta and d (a random permutation), so a
-        shift moves the same total amount; its means come from ``stats_a``/``stats_b`` when given
-        (needed for ``patch``), else they are NaN and patching with the set is refused.
+        For edits, each random neuron takes a selected neuron's delta and d (a random
+        permutation), so a shift moves the same total amount. ``own_differences=True`` (for
+        readouts; needs the stats) gives each its own training delta and d instead, so a random
+        set is read out the same way the located set is. Means come from ``stats_a``/``stats_b``
+        when given (needed for ``patch``), else they are NaN and patching with the set is refused.
         """
         rng = np.random.default_rng(seed)
         chosen = self.members()
@@ -111,12 +118,21 @@ class NeuronSet:
         lay, ind = np.array(layers, dtype=np.int64), np.array(idx, dtype=np.int64)
         mean_a = _means(stats_a, lay, ind)
         mean_b = _means(stats_b, lay, ind)
+        delta, d = self.delta[perm].copy(), self.d[perm].copy()
+        if own_differences:
+            if stats_a is None or stats_b is None:
+                raise ConfigError("own_differences needs the statistics of both aspects")
+            diffs = standardised_differences(
+                stats_a, stats_b, min_std=float(self.settings.get("min_std", 1e-6))
+            )
+            delta = np.array([diffs[int(i)][0][int(j)] for i, j in zip(lay, ind, strict=True)])
+            d = np.array([diffs[int(i)][1][int(j)] for i, j in zip(lay, ind, strict=True)])
         return replace(
             self,
             layer=lay,
             index=ind,
-            delta=self.delta[perm].copy(),
-            d=self.d[perm].copy(),
+            delta=delta,
+            d=d,
             mean_a=mean_a,
             mean_b=mean_b,
             settings={**self.settings, "role": "random", "seed": seed},

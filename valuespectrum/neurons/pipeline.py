@@ -16,7 +16,7 @@ from typing import Any
 
 from valuespectrum.neurons.aspects import AspectText, aspect_texts, parse_contrast, split_by_pair
 from valuespectrum.neurons.locate import NeuronSet, Select, locate
-from valuespectrum.neurons.readout import Readout, readout_accuracy
+from valuespectrum.neurons.readout import Readout, readout_accuracies
 from valuespectrum.neurons.stats import NeuronStats, Pool, collect_neuron_stats
 from valuespectrum.steering.pairs import ContrastivePair
 
@@ -84,15 +84,14 @@ def locate_contrast(
         test_pairs=[t.pair_id for t in te_a],
     )
     read_pool: Pool = "last" if pool == "last" else "mean"
-    rd = readout_accuracy(model, tokenizer, te_a, te_b, nset, pool=read_pool, batch_size=batch_size)
-    rnd = [
-        readout_accuracy(
-            model, tokenizer, te_a, te_b, nset.random_like(seed * 1000 + r, stats_a, stats_b), pool=read_pool,
-            batch_size=batch_size,
-        ).accuracy
-        for r in range(n_random)
-    ]  # fmt: skip
-    return Located(nset, stats_a, stats_b, rd, rnd, (te_a, te_b))
+    # random sets are read out with their own training differences, like the located set
+    controls = [
+        nset.random_like(seed * 1000 + r, stats_a, stats_b, own_differences=True) for r in range(n_random)
+    ]
+    rd, *rnd = readout_accuracies(
+        model, tokenizer, te_a, te_b, [nset, *controls], pool=read_pool, batch_size=batch_size
+    )
+    return Located(nset, stats_a, stats_b, rd, [r.accuracy for r in rnd], (te_a, te_b))
 
 
 def held_out_texts(

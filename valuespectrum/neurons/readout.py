@@ -29,16 +29,17 @@ class Readout:
     mean_score_b: float
 
 
-def pooled_neuron_values(
+def pooled_by_layer(
     model: Any,
     tokenizer: Any,
     texts: Sequence[AspectText] | Sequence[str],
-    nset: NeuronSet,
+    layers: list[int],
+    neuron_template: str,
     *,
     pool: Pool = "mean",
     batch_size: int = 8,
-) -> np.ndarray:
-    """Pooled activations of the set's neurons [len(texts), len(nset)] (``pool`` mean or last)."""
+) -> dict[int, np.ndarray]:
+    """Pooled activations of every neuron of ``layers``: {layer: [len(texts), width]} (mean or last)."""
     import torch
 
     from valuespectrum.neurons.stats import _pool, encode_with_offsets, span_masks
@@ -46,14 +47,13 @@ def pooled_neuron_values(
 
     tok = text_tokenizer(tokenizer)
     items = [(t, 0) if isinstance(t, str) else (t.text, t.start) for t in texts]
-    layers = sorted(nset.per_layer())
-    modules = neuron_modules(model, layers, nset.neuron_template)
+    modules = neuron_modules(model, sorted(layers), neuron_template)
     captured: dict[int, Any] = {}
     handles = [
         m.register_forward_pre_hook(lambda _m, a, i=i: captured.__setitem__(i, a[0].detach()))
         for i, m in modules.items()
     ]
-    rows: list[np.ndarray] = []
+    rows: dict[int, list[np.ndarray]] = {i: [] for i in modules}
     old_side = getattr(tok, "padding_side", "left")
     try:
         tok.padding_side = "left"
@@ -66,19 +66,36 @@ def pooled_neuron_values(
                 enc = encode_with_offsets(tok, [t for t, _ in chunk])
                 mask = span_masks(tok, [t for t, _ in chunk], [st for _, st in chunk], enc)
                 model(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device))
-                cols = np.zeros((len(chunk), len(nset)))
-                for i in layers:
-                    sel = np.flatnonzero(nset.layer == i)
-                    pooled = _pool(
-                        captured[i].to("cpu", torch.float64), mask, "last" if pool == "last" else "mean"
-                    )
-                    cols[:, sel] = pooled[:, torch.as_tensor(nset.index[sel])].numpy()
-                rows.append(cols)
+                for i in modules:
+                    h = captured[i].to("cpu", torch.float64)
+                    rows[i].append(_pool(h, mask, "last" if pool == "last" else "mean").numpy())
     finally:
         tok.padding_side = old_side
         for h in handles:
             h.remove()
-    return np.concatenate(rows)
+    return {i: np.concatenate(r) for i, r in rows.items()}
+
+
+def set_values(pooled: dict[int, np.ndarray], nset: NeuronSet) -> np.ndarray:
+    """The set's columns [n_texts, len(nset)] of :func:`pooled_by_layer`'s result."""
+    return np.stack([pooled[int(i)][:, int(j)] for i, j in zip(nset.layer, nset.index, strict=True)], axis=1)
+
+
+def pooled_neuron_values(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[AspectText] | Sequence[str],
+    nset: NeuronSet,
+    *,
+    pool: Pool = "mean",
+    batch_size: int = 8,
+) -> np.ndarray:
+    """Pooled activations of the set's neurons [len(texts), len(nset)] (``pool`` mean or last)."""
+    layers = sorted(nset.per_layer())
+    pooled = pooled_by_layer(
+        model, tokenizer, texts, layers, nset.neuron_template, pool=pool, batch_size=batch_size
+    )
+    return set_values(pooled, nset)
 
 
 def readout_scores(values: np.ndarray, nset: NeuronSet) -> np.ndarray:
@@ -87,6 +104,31 @@ def readout_scores(values: np.ndarray, nset: NeuronSet) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(nset.d != 0, np.abs(nset.delta / nset.d), 1.0)
     return np.asarray(((values - mid) / scale * np.sign(nset.delta)).sum(axis=1))
+
+
+def readout_accuracies(
+    model: Any,
+    tokenizer: Any,
+    test_a: Sequence[AspectText],
+    test_b: Sequence[AspectText],
+    sets: Sequence[NeuronSet],
+    *,
+    pool: Pool = "mean",
+    batch_size: int = 8,
+) -> list[Readout]:
+    """Held-out readout of several sets from one pass over the texts (sets share a neuron template)."""
+    layers = sorted({i for s in sets for i in s.per_layer()})
+    template = sets[0].neuron_template
+    kw: dict[str, Any] = {"pool": pool, "batch_size": batch_size}
+    pa = pooled_by_layer(model, tokenizer, test_a, layers, template, **kw)
+    pb = pooled_by_layer(model, tokenizer, test_b, layers, template, **kw)
+    out: list[Readout] = []
+    for nset in sets:
+        sa, sb = readout_scores(set_values(pa, nset), nset), readout_scores(set_values(pb, nset), nset)
+        correct = int((sa > 0).sum() + (sb < 0).sum())
+        n = len(sa) + len(sb)
+        out.append(Readout(correct / n if n else 0.0, n, float(sa.mean()), float(sb.mean())))
+    return out
 
 
 def readout_accuracy(
@@ -100,12 +142,4 @@ def readout_accuracy(
     batch_size: int = 8,
 ) -> Readout:
     """Share of held-out texts whose readout sign matches their aspect (ties count as wrong)."""
-    sa = readout_scores(
-        pooled_neuron_values(model, tokenizer, test_a, nset, pool=pool, batch_size=batch_size), nset
-    )
-    sb = readout_scores(
-        pooled_neuron_values(model, tokenizer, test_b, nset, pool=pool, batch_size=batch_size), nset
-    )
-    correct = int((sa > 0).sum() + (sb < 0).sum())
-    n = len(sa) + len(sb)
-    return Readout(correct / n if n else 0.0, n, float(sa.mean()), float(sb.mean()))
+    return readout_accuracies(model, tokenizer, test_a, test_b, [nset], pool=pool, batch_size=batch_size)[0]
