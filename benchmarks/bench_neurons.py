@@ -25,11 +25,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def log(msg: str, since: float) -> None:
+    print(f"[{time.perf_counter() - since:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--k", type=int, default=50)
-    ap.add_argument("--n-random", type=int, default=5)
+    ap.add_argument("--n-random", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--max-pairs", type=int, default=16, help="held-out pairs scored per edit condition")
     args = ap.parse_args()
 
     from valuespectrum.compat import ensure_torch_stack
@@ -67,15 +72,20 @@ def main() -> None:
             model_id=backend.model_id,
         )  # fmt: skip
         sets.append(found.nset)
-        te_a, te_b = found.test
+        log(f"{spec}: located {len(found.nset)} neurons, readout {found.readout.accuracy:.2f}", t)
+        te_a, te_b = found.test[0][: args.max_pairs], found.test[1][: args.max_pairs]
+        kw = {"n_random": args.n_random, "stats_a": found.stats_a, "stats_b": found.stats_b}
+        base = float(preference(model, tok, te_a, te_b, batch_size=args.batch_size).mean())
         shift = edit_effects(
-            model, tok, found.nset, te_a, te_b, mode="shift", gammas=[1.0, 4.0], n_random=args.n_random,
-            stats_a=found.stats_a, stats_b=found.stats_b, batch_size=args.batch_size,
+            model, tok, found.nset, te_a, te_b, mode="shift", gammas=[4.0], baseline=base,
+            batch_size=args.batch_size, **kw,
         )  # fmt: skip
+        log(f"{spec}: shift done", t)
         ablate = edit_effects(
-            model, tok, found.nset, te_a, te_b, mode="scale", gammas=[0.0], n_random=args.n_random,
-            stats_a=found.stats_a, stats_b=found.stats_b, batch_size=args.batch_size,
+            model, tok, found.nset, te_a, te_b, mode="scale", gammas=[0.0], baseline=base,
+            batch_size=args.batch_size, **kw,
         )  # fmt: skip
+        log(f"{spec}: ablation done", t)
         contrasts[spec] = {
             **found.summary(),
             "shift": shift.as_dict(),
@@ -87,12 +97,13 @@ def main() -> None:
 
     # sweep: Benevolence CAA over layers x strengths, chosen on a selection split of the pairs
     t = time.perf_counter()
-    ex = extract_vectors(model, tok, pairs, Value.BENEVOLENCE, [6, 12, 18, 24], model_id=backend.model_id)
-    mine = [p for p in pairs if p.value is Value.BENEVOLENCE]
-    test_ids = {p.id for p in mine[: len(mine) // 2]}
+    sweep_layers = [8, 16, 24]
+    ex = extract_vectors(model, tok, pairs, Value.BENEVOLENCE, sweep_layers, model_id=backend.model_id)
+    mine = [p for p in pairs if p.value is Value.BENEVOLENCE][:20]
+    test_ids = {p.id for p in mine[:10]}
     select = pair_sides([p for p in mine if p.id not in test_ids])
     test = pair_sides([p for p in mine if p.id in test_ids])
-    res = sweep(vector_scorer(model, tok, ex.caa, select, test), [6, 12, 18, 24], [0.0, 1.0, 2.0, 4.0, 8.0])
+    res = sweep(vector_scorer(model, tok, ex.caa, select, test), sweep_layers, [0.0, 2.0, 4.0, 8.0])
     rnd = ex.caa.random_like(7)
     rscore = vector_scorer(model, tok, rnd, select, test)
     random_effect = rscore(res.layer, res.strength, "test") - rscore(res.layer, 0.0, "test")
@@ -108,7 +119,7 @@ def main() -> None:
     conva: dict[str, float] = {}
     for name, vec in (("probe", ex.probe), ("random", ex.probe.random_like(11))):
         pref = preference(
-            model, tok, *test, lambda m, v=vec: prompt_constant_shift(m, v, 0.9, layers=[6, 12, 18, 24])
+            model, tok, *test, lambda m, v=vec: prompt_constant_shift(m, v, 0.9, layers=sweep_layers)
         )
         conva[name] = float(pref.mean()) - base
     out["conva_prompt_constant"] = {**conva, "seconds": round(time.perf_counter() - t, 1)}

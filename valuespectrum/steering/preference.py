@@ -98,11 +98,18 @@ def vector_scorer(
     """A sweep scorer: mean pair preference with ``vector`` added at one layer and strength."""
     from valuespectrum.steering.apply import steer
 
+    unsteered: dict[str, float] = {}  # strength 0 is the same model at every layer
+
     def score(layer: int, strength: float, split: str) -> float:
         side_a, side_b = select if split == "select" else test
+        if strength == 0.0 and split in unsteered:
+            return unsteered[split]
         cond: Condition | None = None
         if strength != 0.0:
             cond = lambda m: steer(m, vector, strength, layers=[layer])  # noqa: E731
-        return float(preference(model, tokenizer, side_a, side_b, cond, batch_size=batch_size).mean())
+        value = float(preference(model, tokenizer, side_a, side_b, cond, batch_size=batch_size).mean())
+        if strength == 0.0:
+            unsteered[split] = value
+        return value
 
     return score
