@@ -164,3 +164,49 @@ def test_gguf_control_vector_round_trip(tmp_path):
     (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
     with pytest.raises(ConfigError, match=r"bad\.gguf"):
         import_control_vector(tmp_path / "bad.gguf")
+
+
+def test_conva_modes_of_steer_and_the_steered_backend():
+    from valuespectrum.steering.apply import steer
+
+    model = _Identity2()
+    x = torch.tensor([[[0.0, 1.0], [2.0, -1.0], [0.5, 3.0]]])
+    with steer(model, _probe(), mode="conva_raise", p0=0.9):
+        raised = model(x)
+    assert torch.allclose(raised - x, torch.tensor([1.6972, 0.0]).expand_as(x), atol=1e-4)
+    with steer(model, _probe((0,)), mode="conva_lower", p0=0.1):
+        lowered = model(x)
+    assert torch.allclose(lowered - x, torch.tensor([-2.6972, 0.0]).expand_as(x), atol=1e-4)
+    # a gate keeps the second sequence of a batch unshifted
+    batch = torch.cat([x, x])
+    gate = lambda h: torch.tensor([True, False])  # noqa: E731
+    with steer(model, _probe(), mode="conva_raise", p0=0.9, gate=gate, gate_layer=0):
+        out = model(batch)
+    assert torch.allclose(out[0], raised[0], atol=1e-6) and torch.equal(out[1], x[0])
+    assert torch.equal(model(x), x)
+
+    from valuespectrum.compat import ensure_torch_stack
+
+    ensure_torch_stack()
+    from valuespectrum.backends.hf import HFBackend
+    from valuespectrum.backends.steered import SteeredBackend
+    from valuespectrum.types import GenerateConfig, Message, ModelRequest
+
+    base = HFBackend(str(build_tiny_text_lm(family="llama")), dtype="float32")
+    w = torch.randn(32, generator=torch.Generator().manual_seed(2))
+    # a bias far below: the probe reads ~0 everywhere, so raising to p0 always moves the state
+    probe = SteeringVector(Value.POWER, "probe", {1: w}, "tiny", "model.layers.{i}", "", {1: -50.0})
+    req = ModelRequest(
+        request_id="q",
+        messages=[Message.text("user", "Yes or No?")],
+        config=GenerateConfig(max_new_tokens=2, generate_text=False),
+        options=["Yes", "No"],
+    )
+    raise_b = SteeredBackend(base, probe, 0.99, mode="conva_raise")
+    gated_b = SteeredBackend(base, probe, 0.99, mode="gated")
+    assert raise_b.model_id != gated_b.model_id
+    (plain,), (r,) = base.generate([req]), raise_b.generate([req])
+    assert r.option_logprobs != plain.option_logprobs
+    with pytest.raises(ConfigError, match="p0"):
+        SteeredBackend(base, probe, 4.0, mode="conva_lower")
+    base.close()

@@ -64,20 +64,23 @@ def prompt_constant_shift(
     handles = []
     try:
         for i, module in modules.items():
-            handles.append(
-                module.register_forward_hook(
-                    _hook(i, probe.layers[i], probe.probe_bias[i], p0, direction, eps_seen)
-                )
-            )
+            hook = constant_shift_hook(probe.layers[i], probe.probe_bias[i], p0, direction, eps_seen, i)
+            handles.append(module.register_forward_hook(hook))
         yield eps_seen
     finally:
         for h in handles:
             h.remove()
 
 
-def _hook(
-    layer: int, w: torch.Tensor, b: float, p0: float, direction: Direction, eps_seen: dict[int, torch.Tensor]
+def constant_shift_hook(
+    w: torch.Tensor,
+    b: float,
+    p0: float,
+    direction: Direction,
+    eps_seen: dict[int, torch.Tensor] | None = None,
+    layer: int = 0,
 ) -> Any:
+    """The forward hook of one layer: a new epsilon on each prompt pass, the same vector after."""
     state: dict[str, Any] = {"shift": None}
 
     def hook(_module: Any, _inputs: Any, output: Any) -> Any:
@@ -90,7 +93,8 @@ def _hook(
             eps = prompt_epsilon(h[:, -1, :].to(dtype), wd, b, p0, direction)
             shift = eps.unsqueeze(-1) * (wd / wd.norm())
             state["shift"] = shift
-            eps_seen[layer] = eps.detach().cpu()
+            if eps_seen is not None:
+                eps_seen[layer] = eps.detach().cpu()
         return with_hidden(output, (h.to(dtype) + shift.unsqueeze(1)).to(h.dtype))
 
     return hook
