@@ -251,6 +251,9 @@ def _mount_subapps() -> None:
         (app if cmd.name in ("index", "search") else corpus).registered_commands.append(cmd)
     app.add_typer(corpus, name="corpus")
     app.registered_commands.extend(reports_app.registered_commands)
+    from valuespectrum.neurons.cli import app as neurons_app
+
+    steer_app.add_typer(neurons_app, name="neurons")
     app.add_typer(steer_app, name="steer", help="Extract steering vectors and evaluate steering.")
     app.command(name="browse")(browse)
     app.add_typer(dilemmas_app, name="dilemmas")

@@ -46,6 +46,7 @@ _BUILTIN_OPTIONS: dict[str, str] = {
     "mock": "valuespectrum.backends.options:MockOptions",
     "steered": "valuespectrum.backends.steered:SteeredOptions",
     "sae": "valuespectrum.sae.spec:SAEOptions",
+    "value-neurons": "valuespectrum.neurons.backend:NeuronOptions",
 }
 
 _BUILTINS: dict[str, tuple[Target, str | None]] = {
@@ -53,6 +54,7 @@ _BUILTINS: dict[str, tuple[Target, str | None]] = {
     "hf": ("valuespectrum.backends.hf:HFBackend.from_spec", "hf"),
     "steered": ("valuespectrum.backends.steered:SteeredBackend.from_spec", "hf"),
     "sae": ("valuespectrum.sae.spec:from_spec", "hf"),
+    "value-neurons": ("valuespectrum.neurons.backend:NeuronEditedBackend.from_spec", "hf"),
     "openai": ("valuespectrum.backends.openai_compat:OpenAIBackend.from_spec", "openai"),
     "mock": (_mock_from_spec, None),
     "replay": ("valuespectrum.backends.replay:ReplayBackend.from_spec", None),

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper, text_reader
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import BackendError, ConfigError
-from valuespectrum.steering.apply import Mode, Positions, steer
+from valuespectrum.steering.apply import P0_MODES, Mode, Positions, steer
 from valuespectrum.steering.detector import InputDetector, request_text
 from valuespectrum.steering.vectors import SteeringVector
 from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
@@ -87,9 +87,9 @@ class SteeredBackend(Wrapper):
         missing = [i for i in chosen if i not in vector.layers]
         if missing:
             raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
-        if mode == "gated" and not 0.0 < strength < 1.0:
+        if mode in P0_MODES and not 0.0 < strength < 1.0:
             raise ConfigError(f"in mode 'gated' the strength is p0 and must lie in (0, 1), got {strength}")
-        if detector is not None and mode != "gated":
+        if detector is not None and mode not in P0_MODES:
             raise ConfigError("a whole-input detector is only used with mode 'gated'")
         self.inner = inner
         self.access: ActivationAccess = inner
@@ -167,7 +167,7 @@ class SteeredBackend(Wrapper):
     # -- steering -----------------------------------------------------------------------
     def steering(self) -> Any:
         """The context in which the base model is steered (hooks removed on exit, also on error)."""
-        mult, p0 = (1.0, self.strength) if self.mode == "gated" else (self.strength, 0.9)
+        mult, p0 = (1.0, self.strength) if self.mode in P0_MODES else (self.strength, 0.9)
         return steer(
             self.access.model,
             self.vector,
@@ -221,9 +221,9 @@ class SteeredOptions(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> SteeredOptions:
-        if self.detector is not None and self.mode != "gated":
+        if self.detector is not None and self.mode not in P0_MODES:
             raise ValueError("'detector' is only used with mode: gated")
-        if self.mode == "gated" and not 0.0 < self.strength < 1.0:
+        if self.mode in P0_MODES and not 0.0 < self.strength < 1.0:
             raise ValueError("in mode: gated 'strength' is p0 and must lie strictly between 0 and 1")
         return self
 

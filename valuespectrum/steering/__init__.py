@@ -12,6 +12,12 @@
 - :class:`SteeredBackend` (:mod:`valuespectrum.backends.steered`): a backend with a steering
   condition, usable wherever a backend is (probe runs, VQA, browsing)
 - :mod:`.interdependence`: value-to-value effects, PC graph, circumplex check
+- :mod:`.directions`: PCA/RepE and ActAdd vectors, directional ablation
+- :mod:`.conva_shift`: ConVA's prompt-constant sequential shift (raise or lower)
+- :mod:`.preference`, :mod:`.sweep`: pair preference and the layer x strength sweep
+- :mod:`.gguf_export`: llama.cpp control vectors; :mod:`.mmlu`: MMLU-layout capability;
+  :mod:`.classifier_gate`: a gate from a local text classifier
+- value neurons live in :mod:`valuespectrum.neurons`
 
 Heavy dependencies (torch, transformers, scikit-learn, causal-learn) load inside functions.
 """

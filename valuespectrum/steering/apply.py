@@ -29,7 +29,9 @@ from valuespectrum.steering.vectors import SteeringVector
 if TYPE_CHECKING:
     import torch
 
-Mode = Literal["add", "gated"]
+Mode = Literal["add", "gated", "conva_raise", "conva_lower"]
+#: modes whose strength is a probe-probability target p0 (and that need a probe vector)
+P0_MODES: tuple[str, ...] = ("gated", "conva_raise", "conva_lower")
 Positions = Literal["all", "prompt", "generated"]
 
 
@@ -85,6 +87,11 @@ def steer(
     A gate with ``uses_attention_mask = True`` (e.g. :meth:`InputDetector.gate`) also gets the
     attention mask of the model call, so it can pool the whole prompt without padding.
 
+    ``mode="conva_raise"`` / ``"conva_lower"``: ConVA's published shift instead (see
+    :mod:`.conva_shift`): per layer in order, one epsilon from the last prompt token (earlier
+    layers' shifts applied), clamped >= 0 (raise) or <= 0 (lower), then the same vector at every
+    position, decoding steps included.
+
     ``positions`` (``all``, ``prompt``, ``generated``): which forward passes are steered (see
     the module notes). Yields a small dict of counters (``steered_sequences``) for reports.
     """
@@ -95,13 +102,13 @@ def steer(
         raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
     modules = resolve_layers(model, chosen, template)
     mults = _multipliers(multiplier, list(modules))
-    if mode == "gated":
+    if mode in P0_MODES:
         if vector.probe_bias is None:
-            raise ConfigError("mode='gated' needs a probe vector (w per layer plus probe_bias)")
+            raise ConfigError(f"mode={mode!r} needs a probe vector (w per layer plus probe_bias)")
     elif mode != "add":
-        raise ConfigError(f"mode must be 'add' or 'gated', got {mode!r}")
-    if gate is not None and mode != "gated":
-        raise ConfigError("gate is only used with mode='gated'")
+        raise ConfigError(f"mode must be one of 'add', {', '.join(repr(m) for m in P0_MODES)}; got {mode!r}")
+    if gate is not None and mode not in P0_MODES:
+        raise ConfigError(f"gate is only used with modes {', '.join(P0_MODES)}")
     if positions not in ("all", "prompt", "generated"):
         raise ConfigError(f"positions must be 'all', 'prompt' or 'generated', got {positions!r}")
 
@@ -128,6 +135,12 @@ def steer(
         for i, module in modules.items():
             if mode == "add":
                 hook = _add_hook(vector.layers[i], mults[i])
+            elif mode in ("conva_raise", "conva_lower"):
+                assert vector.probe_bias is not None
+                direction = "raise" if mode == "conva_raise" else "lower"
+                hook = _conva_hook(
+                    vector.layers[i], vector.probe_bias[i], p0, direction, state, gate is not None
+                )
             else:
                 assert vector.probe_bias is not None
                 hook = _gated_hook(vector.layers[i], vector.probe_bias[i], p0, state, gate is not None)
@@ -230,6 +243,21 @@ def _gated_hook(w: torch.Tensor, b: float, p0: float, state: _GateState, gated: 
             assert state.mask is not None
             shifted = hidden_where(state.mask, shifted, h)
         return with_hidden(output, shifted)
+
+    return hook
+
+
+def _conva_hook(w: torch.Tensor, b: float, p0: float, direction: Any, state: _GateState, gated: bool) -> Any:
+    from valuespectrum.steering.conva_shift import constant_shift_hook
+
+    inner = constant_shift_hook(w, b, p0, direction)
+
+    def hook(module: Any, inputs: Any, output: Any) -> Any:
+        shifted = inner(module, inputs, output)
+        if not gated:
+            return shifted
+        assert state.mask is not None
+        return with_hidden(output, hidden_where(state.mask, hidden_of(shifted), hidden_of(output)))
 
     return hook
 

@@ -18,7 +18,8 @@ from valuespectrum.values import Value, parse_value
 if TYPE_CHECKING:
     import torch
 
-Method = Literal["caa", "probe", "random"]
+Method = Literal["caa", "probe", "random", "pca", "actadd"]
+METHODS = ("caa", "probe", "random", "pca", "actadd")
 FORMAT_VERSION = 1
 
 
@@ -123,8 +124,10 @@ class SteeringVector:
         for key in ("value", "method", "model_id", "layer_template", "layers", "data_digest"):
             if key not in meta:
                 raise ConfigError(f"{js}: field {key!r} is missing from the sidecar")
-        if meta["method"] not in ("caa", "probe", "random"):
-            raise ConfigError(f"{js}: field 'method' is {meta['method']!r}; expected caa, probe or random")
+        if meta["method"] not in METHODS:
+            raise ConfigError(
+                f"{js}: field 'method' is {meta['method']!r}; expected one of {', '.join(METHODS)}"
+            )
         tensors = load_file(str(st))
         layers: dict[int, torch.Tensor] = {}
         for i in meta["layers"]:
