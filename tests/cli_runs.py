@@ -41,13 +41,6 @@ def mock_run_manifest(name: str, n_boot: int, /, **over: Any) -> dict[str, Any]:
     }
 
 
-def run_cli(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """``python -m valuespectrum ARGS`` to completion, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args], capture_output=True, text=True, timeout=timeout
-    )
-
-
 def kill_cli_at_lines(args: list[str], cwd: Path, watched: Path, lines: int, timeout_s: float) -> int:
     """Run ``python -m valuespectrum ARGS`` in ``cwd`` and SIGKILL it once ``watched`` holds ``lines``
     lines (a kill -9 mid-run); its return code, ``-SIGKILL`` when it was killed."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runs import run_cli
+from cli_runs import vspec
 from index_dump import assert_same_index, dump_store
 from media import make_video, tiny_encoder_factory
 from servers import free_port
@@ -269,16 +269,16 @@ def test_server_killed_mid_index_then_resumed(tmp_path: Path) -> None:
         partial = _dump(server.port, "cut")
         # a write the server made just before it died may not have been confirmed to the client
         assert written <= len(partial["videos"][0]) <= written + 1 and len(partial["videos"][0]) >= 3
-        resumed = run_cli([*base, "--collection", "cut", "--json"])
+        resumed = vspec(*base, "--collection", "cut", "--json", timeout=240)
         assert resumed.returncode == 0, resumed.stderr
         assert '"unchanged": [' in resumed.stdout
         assert_same_index(_dump(server.port, "cut"), _dump(server.port, "clean"))
         server.kill()
         # a search against the killed server: with --debug its traceback, without it one line
         search = ["search", "x", "--host", "127.0.0.1", "--port", str(server.port), "--collection", "cut"]
-        dbg = run_cli([*search, "--debug", "--store-retries", "0"])
+        dbg = vspec(*search, "--debug", "--store-retries", "0", timeout=240)
         assert dbg.returncode != 0 and "Traceback" in dbg.stderr
-        plain = run_cli([*search, "--store-retries", "1"])
+        plain = vspec(*search, "--store-retries", "1", timeout=240)
         assert plain.returncode == 2 and "Traceback" not in plain.stderr
         assert "the index is unchanged: run the same command again" in plain.stderr
     finally:
