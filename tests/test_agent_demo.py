@@ -21,12 +21,21 @@ pytestmark = pytest.mark.slow
 CAT_CAPTION = "Looking after our rescue cat She was so scared when we adopted her. Now look at her."
 
 
+def _invoke(manifest: dict[str, Any], tmp_path: Path) -> Any:
+    import typer
+
+    path = tmp_path / "browse.yaml"
+    path.write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    app = typer.Typer()
+    app.command()(browse)
+    app.command("noop")(lambda: None)
+    return CliRunner().invoke(app, ["browse", str(path)])
+
+
 def _browse(
     tmp_path: Path, demo_index: Path, name: str, model: dict[str, Any], persona: str, **extra: Any
 ) -> Any:
     """`vspec browse` on a manifest that browses ``demo_index`` with one model and one persona."""
-    import typer
-
     manifest = {
         "name": name,
         "models": [model],
@@ -35,12 +44,7 @@ def _browse(
         "output_dir": "runs",
         **extra,
     }
-    path = tmp_path / "browse.yaml"
-    path.write_text(yaml.safe_dump(manifest), encoding="utf-8")
-    app = typer.Typer()
-    app.command()(browse)
-    app.command("noop")(lambda: None)
-    return CliRunner().invoke(app, ["browse", str(path)])
+    return _invoke(manifest, tmp_path)
 
 
 def test_tiny_vlm_browses_the_demo_index(demo_index: Path, tmp_path: Path) -> None:
