@@ -15,6 +15,7 @@ import json
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -74,28 +75,20 @@ def main() -> None:
             model(input_ids=b)
         fwd_s = time.perf_counter() - t0
     read = len(chunks) * args.context
-    stats = collect_to_disk(
+    # the same collection twice: stopping each forward at the hooked layer, then running it in full
+    collect = partial(
+        collect_to_disk,
         model,
         tok,
         point,
         texts,
-        work / "acts",
         context=args.context,
         batch_size=args.batch,
         max_tokens=args.tokens,
     )
+    stats = collect(work / "acts")
     read_collect = -(-stats.tokens // per_chunk) * args.context
-    stats_full = collect_to_disk(
-        model,
-        tok,
-        point,
-        texts,
-        work / "acts_full",
-        context=args.context,
-        batch_size=args.batch,
-        max_tokens=args.tokens,
-        stop_early=False,
-    )
+    stats_full = collect(work / "acts_full", stop_early=False)
     out = {
         "bench": "sae_collect",
         "model": name,

@@ -49,14 +49,7 @@ def main() -> None:
     from valuespectrum.sae.steer import FeatureEdit
     from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.valuegraph.cli import analyse, write_outputs
-    from valuespectrum.valuegraph.design import (
-        build_design,
-        design_factory,
-        generate_roles,
-        manifest_dict,
-        personas_yaml,
-        table_from_run,
-    )
+    from valuespectrum.valuegraph.design import build_design, generate_roles, run_design
     from valuespectrum.values import parse_value
 
     work = Path(tempfile.mkdtemp(prefix="bench-sae-steer-"))
@@ -133,14 +126,17 @@ def main() -> None:
     # 2. roles x conditions graph
     roles = generate_roles(args.roles)
     design = build_design(roles, "smollm2", [value], sae_features={value: [f]}, sae_coefficient=args.coeff)
-    (work / "personas.yaml").write_text(personas_yaml(roles, design))
-    gm = RunManifest.model_validate(
-        manifest_dict(design, name="graph", spec="hf:smollm2", limit_per_value=args.limit)
-    )
     t = time.perf_counter()
-    execute_run(gm, base=work, out=work / "graph-run", backend_factory=design_factory(base, design, sae))
-    score_run(RunFolder(work / "graph-run"))
-    table = table_from_run(work / "graph-run", design, work / "table.csv")
+    table = run_design(
+        roles,
+        design,
+        base,
+        work / "graph-design",
+        name="graph",
+        spec="hf:smollm2",
+        sae=sae,
+        limit_per_value=args.limit,
+    )
     try:
         res = analyse(table, n_boot=20, n_random=100)
         write_outputs(res, work / "graph")

@@ -33,6 +33,11 @@ def _config(**kw: Any) -> Any:
     return build_config(overrides)
 
 
+def _built_index(data_dir: Path, collection: str, host: str | None, port: int, **kw: Any) -> Any:
+    """The settings that open an index already built (no corpus is read)."""
+    return _config(data_dir=data_dir, collection_prefix=collection, chroma_host=host, chroma_port=port, **kw)
+
+
 _RETRIES_HELP = "Retries (with backoff from 0.5 s) when a Chroma server fails to answer [4]."
 _DEBUG_HELP = "Show the full traceback of an error instead of its one-line summary."
 
@@ -154,15 +159,7 @@ def search_cmd(
     if (query is None) == (image is None):
         _fail(ValueError("give either a text QUERY or --image FILE"))
     try:
-        cfg = _config(
-            corpus_root=Path("."),
-            data_dir=data_dir,
-            collection_prefix=collection,
-            chroma_host=host,
-            chroma_port=port,
-            pretrained=pretrained,
-            store_retries=retries,
-        )
+        cfg = _built_index(data_dir, collection, host, port, pretrained=pretrained, store_retries=retries)
         encoder, store = open_index(cfg, encoder_for_index(cfg))
         filters = {"value": value, "platform": platform}
         hits = (
@@ -203,13 +200,7 @@ def stats_cmd(
     from ingestion.query import corpus_stats, open_store
 
     try:
-        cfg = _config(
-            corpus_root=Path("."),
-            data_dir=data_dir,
-            collection_prefix=collection,
-            chroma_host=host,
-            chroma_port=port,
-        )
+        cfg = _built_index(data_dir, collection, host, port)
         store = open_store(cfg)
         stats = corpus_stats(store, cfg.report_path)
     except ValueSpectrumError as exc:

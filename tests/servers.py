@@ -121,18 +121,7 @@ def start_transformers_server(
         "--device",
         "cpu",
     ]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    served = ServedModel(model=model, port=port, process=proc, log_path=log_path)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"transformers serve exited with code {proc.returncode}:\n{served.log_tail()}")
-        if _get_status(f"http://127.0.0.1:{port}/health") == 200:
-            return served
-        time.sleep(0.2)
-    served.stop()
-    raise RuntimeError(f"transformers serve not healthy after {timeout_s:.0f} s:\n{served.log_tail()}")
+    return _serve(cmd, model, port, log_path, "/health", "transformers serve", timeout_s, env=env)
 
 
 def start_llamacpp_server(
@@ -146,18 +135,32 @@ def start_llamacpp_server(
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", alias,
     ]  # fmt: skip
+    return _serve(cmd, alias, port, log_path, "/v1/models", "llama.cpp server", timeout_s)
+
+
+def _serve(
+    cmd: list[str],
+    model: str,
+    port: int,
+    log_path: Path,
+    ready_path: str,
+    name: str,
+    timeout_s: float,
+    env: dict[str, str] | None = None,
+) -> ServedModel:
+    """Run ``cmd`` in its own process group, logging to ``log_path``, until ``ready_path`` answers 200."""
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    served = ServedModel(model=alias, port=port, process=proc, log_path=log_path)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    served = ServedModel(model=model, port=port, process=proc, log_path=log_path)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"llama.cpp server exited with code {proc.returncode}:\n{served.log_tail()}")
-        if _get_status(f"http://127.0.0.1:{port}/v1/models") == 200:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}:\n{served.log_tail()}")
+        if _get_status(f"{served.origin}{ready_path}") == 200:
             return served
         time.sleep(0.2)
     served.stop()
-    raise RuntimeError(f"llama.cpp server not ready after {timeout_s:.0f} s:\n{served.log_tail()}")
+    raise RuntimeError(f"{name} not ready after {timeout_s:.0f} s:\n{served.log_tail()}")
 
 
 @dataclass

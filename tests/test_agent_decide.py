@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from media_refs import pinned_frames
 
 from agents.decide import build_request, decision_prompt, first_object, parse_decision
 from agents.observe import Observation
 from valuespectrum.personas import builtin_personas
-from valuespectrum.types import GenerateConfig, MediaRef, TextPart, VideoPart
+from valuespectrum.types import GenerateConfig, TextPart, VideoPart
 from valuespectrum.values import Value
 
 
@@ -67,11 +68,7 @@ def test_first_object_handles_braces_inside_strings() -> None:
 
 
 def test_request_shows_frames_only_to_vision_agents(tmp_path) -> None:
-    frames = []
-    for i in range(3):
-        p = tmp_path / f"f{i}.jpg"
-        p.write_bytes(bytes([i]) * 10)
-        frames.append(MediaRef.pinned(p))
+    frames = pinned_frames(tmp_path)
     obs = Observation("vid1", "tiktok", "Launch day", 25.0, (Value.ACHIEVEMENT,), tuple(frames), fps=2.0)
     persona = builtin_personas()["value-power"]
     cfg = GenerateConfig(max_new_tokens=32)

@@ -32,21 +32,33 @@ def _invoke(manifest: dict[str, Any], tmp_path: Path) -> Any:
     return CliRunner().invoke(app, ["browse", str(path)])
 
 
+def _browse(
+    tmp_path: Path, demo_index: Path, name: str, model: dict[str, Any], persona: str, **extra: Any
+) -> Any:
+    """`vspec browse` on a manifest that browses ``demo_index`` with one model and one persona."""
+    manifest = {
+        "name": name,
+        "models": [model],
+        "personas": [persona],
+        "index": {"data_dir": str(demo_index)},
+        "output_dir": "runs",
+        **extra,
+    }
+    return _invoke(manifest, tmp_path)
+
+
 def test_tiny_vlm_browses_the_demo_index(demo_index: Path, tmp_path: Path) -> None:
     from tiny_models import build_tiny_vlm
 
     vlm = build_tiny_vlm(None, "llava")
-    result = _invoke(
-        {
-            "name": "e2e",
-            "models": [{"spec": f"hf:{vlm}", "label": "tiny-llava", "modality": "vision"}],
-            "personas": ["value-achievement"],
-            "index": {"data_dir": str(demo_index)},
-            "phases": {"training": 6, "evaluation": 3},
-            "generation": {"max_new_tokens": 12},
-            "output_dir": "runs",
-        },
+    result = _browse(
         tmp_path,
+        demo_index,
+        "e2e",
+        {"spec": f"hf:{vlm}", "label": "tiny-llava", "modality": "vision"},
+        "value-achievement",
+        phases={"training": 6, "evaluation": 3},
+        generation={"max_new_tokens": 12},
     )
     assert result.exit_code == 0, result.output
     folder = BrowseFolder(tmp_path / "runs" / "e2e")
@@ -72,17 +84,14 @@ def test_tiny_vlm_browses_the_demo_index(demo_index: Path, tmp_path: Path) -> No
 
 def test_search_is_answered_by_the_store(demo_index: Path, tmp_path: Path) -> None:
     answer = json.dumps({"action": "search", "query": CAT_CAPTION})
-    result = _invoke(
-        {
-            "name": "search",
-            "models": [{"spec": "mock", "label": "m", "modality": "text", "options": {"default": answer}}],
-            "personas": ["none"],
-            "index": {"data_dir": str(demo_index)},
-            "phases": {"training": 2, "evaluation": 1},
-            "agent": {"search_k": 3},
-            "output_dir": "runs",
-        },
+    result = _browse(
         tmp_path,
+        demo_index,
+        "search",
+        {"spec": "mock", "label": "m", "modality": "text", "options": {"default": answer}},
+        "none",
+        phases={"training": 2, "evaluation": 1},
+        agent={"search_k": 3},
     )
     assert result.exit_code == 0, result.output
     recs = list(read_jsonl(BrowseFolder(tmp_path / "runs" / "search").trajectory("m", "none")))

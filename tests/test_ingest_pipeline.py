@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from index_dump import assert_same_index, dump_store
 from media import (
     make_corrupt,
     make_empty,
@@ -53,17 +54,7 @@ def config(root: Path, data: Path, **kw: Any) -> IndexConfig:
 def dump(cfg: IndexConfig) -> dict[str, Any]:
     """Everything stored, per collection: ids, metadata and embeddings (sorted by id)."""
     enc = tiny_encoder_factory()
-    store = ChromaStore(enc.id, enc.dim, path=cfg.chroma_path, prefix=cfg.collection_prefix)
-    out: dict[str, Any] = {}
-    for kind in ("frames", "videos", "captions"):
-        r = store.get(kind, include_embeddings=True)
-        order = np.argsort(r.ids)
-        out[kind] = (
-            [r.ids[i] for i in order],
-            [r.metadatas[i] for i in order],
-            r.embeddings[order] if r.embeddings is not None and len(r.ids) else np.zeros((0,)),
-        )
-    return out
+    return dump_store(ChromaStore(enc.id, enc.dim, path=cfg.chroma_path, prefix=cfg.collection_prefix))
 
 
 @pytest.fixture(scope="module")
@@ -164,17 +155,7 @@ def test_resume_after_interruption_matches_clean_run(
     store.delete("videos", ids=[partial["videos"][0][1]])
     resumed = index_corpus(cfg, encoder=tiny_encoder_factory())
     assert len(resumed.unchanged) == 1 and len(resumed.indexed) == 3
-    got, want = dump(cfg), dump(clean_cfg)
-    for kind in want:
-        assert got[kind][0] == want[kind][0], kind
-        for gm, wm in zip(got[kind][1], want[kind][1], strict=True):
-            assert gm.keys() == wm.keys()
-            for k in wm:
-                if isinstance(wm[k], float):
-                    assert gm[k] == pytest.approx(wm[k], abs=1e-5), (kind, k)
-                else:
-                    assert gm[k] == wm[k], (kind, k)
-        assert np.allclose(got[kind][2], want[kind][2], atol=1e-5)
+    assert_same_index(dump(cfg), dump(clean_cfg))
 
 
 def test_encoder_mismatch_is_refused(indexed: tuple[IndexConfig, IndexReport]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,20 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from cli_runs import vspec
+from index_dump import assert_same_index, dump_store
 from media import make_video, tiny_encoder_factory
+from servers import free_port
 
 from ingestion.config import IndexConfig
 from ingestion.pipeline import index_corpus
 from ingestion.query import corpus_stats, open_index, search_image
 from ingestion.store import ChromaStore
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ChromaServer:
@@ -40,7 +35,7 @@ class ChromaServer:
         exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
         if not Path(exe).exists():
             pytest.skip("the chroma CLI is not installed")
-        self.exe, self.folder, self.port = exe, folder, _free_port()
+        self.exe, self.folder, self.port = exe, folder, free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -223,14 +218,7 @@ def _cli(args: list[str], timeout: float = 240) -> subprocess.Popen[str]:
 
 def _dump(port: int, prefix: str) -> dict[str, Any]:
     enc = tiny_encoder_factory()
-    store = ChromaStore(enc.id, enc.dim, host="127.0.0.1", port=port, prefix=prefix, create=False)
-    out: dict[str, Any] = {}
-    for kind in ("frames", "videos", "captions"):
-        r = store.get(kind, include_embeddings=True)
-        order = np.argsort(r.ids)
-        emb = r.embeddings[order] if r.embeddings is not None and len(r.ids) else np.zeros((0,))
-        out[kind] = ([r.ids[i] for i in order], [r.metadatas[i] for i in order], emb)
-    return out
+    return dump_store(ChromaStore(enc.id, enc.dim, host="127.0.0.1", port=port, prefix=prefix, create=False))
 
 
 def _videos_on(port: int, prefix: str) -> int:
@@ -281,68 +269,16 @@ def test_server_killed_mid_index_then_resumed(tmp_path: Path) -> None:
         partial = _dump(server.port, "cut")
         # a write the server made just before it died may not have been confirmed to the client
         assert written <= len(partial["videos"][0]) <= written + 1 and len(partial["videos"][0]) >= 3
-        resumed = subprocess.run(
-            [sys.executable, "-m", "valuespectrum", *base, "--collection", "cut", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        resumed = vspec(*base, "--collection", "cut", "--json", timeout=240)
         assert resumed.returncode == 0, resumed.stderr
         assert '"unchanged": [' in resumed.stdout
-        got, want = _dump(server.port, "cut"), _dump(server.port, "clean")
-        for kind in want:
-            assert got[kind][0] == want[kind][0], kind
-            for g, w in zip(got[kind][1], want[kind][1], strict=True):
-                for k in w:
-                    if isinstance(w[k], float):
-                        assert g[k] == pytest.approx(w[k], abs=1e-5), (kind, k)
-                    else:
-                        assert g[k] == w[k], (kind, k)
-            assert np.allclose(got[kind][2], want[kind][2], atol=1e-5)
-        # with --debug the same fault shows its traceback
+        assert_same_index(_dump(server.port, "cut"), _dump(server.port, "clean"))
         server.kill()
-        dbg = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "valuespectrum",
-                "search",
-                "x",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server.port),
-                "--collection",
-                "cut",
-                "--debug",
-                "--store-retries",
-                "0",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        # a search against the killed server: with --debug its traceback, without it one line
+        search = ["search", "x", "--host", "127.0.0.1", "--port", str(server.port), "--collection", "cut"]
+        dbg = vspec(*search, "--debug", "--store-retries", "0", timeout=240)
         assert dbg.returncode != 0 and "Traceback" in dbg.stderr
-        plain = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "valuespectrum",
-                "search",
-                "x",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server.port),
-                "--collection",
-                "cut",
-                "--store-retries",
-                "1",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        plain = vspec(*search, "--store-retries", "1", timeout=240)
         assert plain.returncode == 2 and "Traceback" not in plain.stderr
         assert "the index is unchanged: run the same command again" in plain.stderr
     finally:

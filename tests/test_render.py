@@ -1,7 +1,9 @@
+from media_refs import pinned_frames
+
 from valuespectrum.personas import builtin_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import AnswerFormat, Probe
-from valuespectrum.types import ImagePart, MediaRef, TextPart, VideoPart
+from valuespectrum.types import ImagePart, TextPart, VideoPart
 from valuespectrum.values import Value
 
 
@@ -53,11 +55,7 @@ def test_choice_reversed_letters_map_back() -> None:
 
 
 def test_media_parts_and_text_only(tmp_path) -> None:
-    frames = []
-    for i in range(3):
-        p = tmp_path / f"f{i}.jpg"
-        p.write_bytes(bytes([i]) * 10)
-        frames.append(MediaRef.pinned(p))
+    frames = pinned_frames(tmp_path)
     probe = Probe(
         id="v",
         text="Do you like the content of this video?",

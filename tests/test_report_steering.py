@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from probe_banks import write_definition_bank
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.reports import sections as report_sections
@@ -247,7 +248,6 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
     from tests.test_report_browser import ARGS
     from tests.tiny_models import build_tiny_text_lm
     from valuespectrum.cli import app
-    from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
 
     model = build_tiny_text_lm(family="llama")
     runner = CliRunner()
@@ -263,14 +263,7 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
     assert 0.0 <= json.loads((vec / "detector_accuracy.json").read_text())["Power"] <= 1.0
 
     keyed = [Value.POWER, Value.ACHIEVEMENT, Value.BENEVOLENCE, Value.UNIVERSALISM]
-    bank = ProbeBank(
-        name="mini",
-        probes=[
-            Probe(id=f"p{k}", text=v.definition, format=AnswerFormat.likert6(), keys={v: 1})
-            for k, v in enumerate(keyed)
-        ],
-    )
-    (tmp_path / "bank.json").write_text(bank.model_dump_json())
+    write_definition_bank(tmp_path / "bank.json", keyed)
     run = tmp_path / "run"
     (tmp_path / "e.yaml").write_text(
         f"model: {model}\nvectors: [{vec / 'power-probe.json'}]\nprobes: {tmp_path / 'bank.json'}\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_runs import mock_run_manifest, vspec
 
 from tests.test_runs import Killer
 from valuespectrum.backends.mock import MockBackend
@@ -32,30 +33,8 @@ N_POWER_HEDONISM = sum(
 ITEM_COLUMNS = {"text": "item", "value": "value"}
 
 
-def vspec(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VSPEC_DATA": str(cwd), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
 def raw_manifest(**over: object) -> dict[str, object]:
-    raw: dict[str, object] = {
-        "name": "r",
-        "models": [{"spec": "mock", "label": "m", "options": {"default": "4"}}],
-        "probes": {"banks": ["portrait"], "values": ["Power", "Hedonism"]},
-        "personas": ["none"],
-        "scoring": {"n_boot": 50},
-        "cache": False,
-        "output_dir": "runs",
-    }
-    raw.update(over)
-    return raw
+    return mock_run_manifest("r", 50, **over)
 
 
 def write(tmp_path: Path, file: str = "m.yaml", **over: object) -> Path:

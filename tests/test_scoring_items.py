@@ -72,20 +72,11 @@ def test_choice_scores_chosen_option_weights() -> None:
         ),
         keys={"SD": 1.0},
     )
-    a = {s.value: s.score for s in score_item(probe, _ans("A"))}
-    assert a == {
-        Value.BENEVOLENCE: 1.0,
-        Value.UNIVERSALISM: 0.5,
-        Value.CONFORMITY: 0.0,
-        Value.SELF_DIRECTION: 0.0,
-    }
-    b = {s.value: s.score for s in score_item(probe, _ans("B"))}
-    assert b == {
-        Value.BENEVOLENCE: 0.0,
-        Value.UNIVERSALISM: 0.0,
-        Value.CONFORMITY: 1.0,
-        Value.SELF_DIRECTION: 0.0,
-    }
+    # every value an option or the item key names is scored: the chosen option's weight, else 0
+    scored = (Value.BENEVOLENCE, Value.UNIVERSALISM, Value.CONFORMITY, Value.SELF_DIRECTION)
+    for letter, weights in (("A", (1.0, 0.5, 0.0, 0.0)), ("B", (0.0, 0.0, 1.0, 0.0))):
+        got = {s.value: s.score for s in score_item(probe, _ans(letter))}
+        assert got == dict(zip(scored, weights, strict=True)), letter
     # Threshold 0.5 drops UN (only ever weighted 0.5).
     c = {s.value for s in score_item(probe, _ans("C"), weight_threshold=0.5)}
     assert c == {Value.BENEVOLENCE, Value.CONFORMITY, Value.SELF_DIRECTION}

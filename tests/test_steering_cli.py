@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from probe_banks import write_definition_bank
 from typer.testing import CliRunner
 
-from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
 from valuespectrum.steering.cli import app
 from valuespectrum.values import Value
 
@@ -26,14 +26,7 @@ def test_extract_then_eval(tmp_path):
     assert res.exit_code == 0, res.output
     acc = json.loads((tmp_path / "vec" / "accuracy.json").read_text())
     assert set(acc) == {"Power"} and set(acc["Power"]) == {"1"}
-    bank = ProbeBank(
-        name="mini",
-        probes=[
-            Probe(id=f"p{k}", text=v.definition, format=AnswerFormat.likert6(), keys={v: 1})
-            for k, v in enumerate(Value)
-        ],
-    )
-    (tmp_path / "bank.json").write_text(bank.model_dump_json())
+    write_definition_bank(tmp_path / "bank.json", Value)
     (tmp_path / "e.yaml").write_text(
         f"model: {model}\nvectors: [{tmp_path / 'vec' / 'power-caa.json'}]\nprobes: {tmp_path / 'bank.json'}\n"
         f"multipliers: [2.0]\nn_random: 2\nfluency: false\ncapability: false\nout: {tmp_path / 'ev'}\ncache: false\n"

@@ -29,17 +29,9 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def tiny():
-    from tests.tiny_models import build_tiny_text_lm
-    from valuespectrum.compat import ensure_torch_stack
+    from tests.tiny_models import load_tiny_text_lm
 
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
-    tok.padding_side = "left"
-    return path, model, tok
+    return load_tiny_text_lm("llama", padding_side="left")
 
 
 def _probe_vector(d: int) -> SteeringVector:

@@ -33,19 +33,12 @@ def test_min_norm_shift_reaches_p0_and_is_minimal():
 
 
 def test_gated_mode_on_tiny_model_reaches_p0_at_layer_and_respects_gate():
-    from tests.tiny_models import build_tiny_text_lm
-    from valuespectrum.compat import ensure_torch_stack
+    from tests.tiny_models import load_tiny_text_lm
     from valuespectrum.steering.apply import steer
     from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.values import Value
 
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
-    tok.padding_side = "left"
+    _, model, tok = load_tiny_text_lm("llama", padding_side="left")
     d = model.config.hidden_size
     w = torch.randn(d, generator=torch.Generator().manual_seed(0))
     vec = SteeringVector(Value.UNIVERSALISM, "probe", {1: w}, "tiny", "model.layers.{i}", "d", {1: -2.0})

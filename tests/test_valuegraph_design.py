@@ -33,18 +33,9 @@ def test_design_runs_on_a_tiny_model_and_graphs(tmp_path):
     from tests.tiny_models import build_tiny_text_lm
     from valuespectrum.backends.hf import HFBackend
     from valuespectrum.manifest import RunManifest
-    from valuespectrum.runs.execute import execute_run
-    from valuespectrum.runs.score import score_run
     from valuespectrum.sae import SparseAutoencoder
     from valuespectrum.valuegraph.cli import analyse
-    from valuespectrum.valuegraph.design import (
-        build_design,
-        design_factory,
-        generate_roles,
-        manifest_dict,
-        personas_yaml,
-        table_from_run,
-    )
+    from valuespectrum.valuegraph.design import build_design, generate_roles, manifest_dict, run_design
 
     base = HFBackend(str(build_tiny_text_lm(family="llama")), device="cpu", dtype="float32")
     d = base.model.config.hidden_size
@@ -61,15 +52,15 @@ def test_design_runs_on_a_tiny_model_and_graphs(tmp_path):
         "prompt_disinclined",
         "sae",
     }
-    (tmp_path / "personas.yaml").write_text(personas_yaml(roles, design))
     raw = manifest_dict(design, name="graph", spec="hf:tiny", limit_per_value=1)
     m = RunManifest.model_validate(raw)
     assert [x.label for x in m.models] == ["tiny", "tiny+sae:Power:3"] and m.models[1].personas == [
         r.id for r in roles
     ]
-    execute_run(m, base=tmp_path, out=tmp_path / "run", backend_factory=design_factory(base, design, sae))
-    score_run(__import__("valuespectrum.runs.folder", fromlist=["RunFolder"]).RunFolder(tmp_path / "run"))
-    table = table_from_run(tmp_path / "run", design, tmp_path / "table.csv")
+    table = run_design(
+        roles, design, base, tmp_path, name="graph", spec="hf:tiny", sae=sae, limit_per_value=1
+    )
+    assert (tmp_path / "personas.yaml").is_file() and (tmp_path / "run" / "summary.csv").is_file()
     lines = table.read_text().splitlines()
     assert lines[0].startswith("condition,role,method,target,") and len(lines) == 1 + 16
     result = analyse(table, n_boot=3, n_random=5)

@@ -123,9 +123,8 @@ def _cached(path: str | Path | None, name: str, build: Any) -> Path:
     return out
 
 
-def _text_cfg(family: str, vocab: int, **extra: Any) -> Any:
-    from transformers import AutoConfig
-
+def _text_params(vocab: int, **extra: Any) -> dict[str, Any]:
+    """The tiny decoder every text model and VLM language tower shares (``extra`` overrides)."""
     base: dict[str, Any] = dict(
         vocab_size=vocab,
         hidden_size=32,
@@ -137,10 +136,20 @@ def _text_cfg(family: str, vocab: int, **extra: Any) -> Any:
         initializer_range=0.3,
         tie_word_embeddings=False,
     )
+    return base | extra
+
+
+def _text_cfg(family: str, vocab: int, **extra: Any) -> Any:
+    from transformers import AutoConfig
+
     if family == "gemma":
-        base["head_dim"] = 8
-    base.update(extra)
-    return AutoConfig.for_model(family, **base)
+        extra = {"head_dim": 8} | extra
+    return AutoConfig.for_model(family, **_text_params(vocab, **extra))
+
+
+def _vision_params(**extra: Any) -> dict[str, Any]:
+    """The one-layer vision tower of the ViT-style VLMs (``extra`` sets image and patch size)."""
+    return dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2) | extra
 
 
 def build_tiny_text_lm(path: str | Path | None = None, family: str = "llama") -> Path:
@@ -174,6 +183,22 @@ def build_tiny_text_lm(path: str | Path | None = None, family: str = "llama") ->
     return _cached(path, f"text-{family}", build)
 
 
+def load_tiny_text_lm(family: str = "llama", *, padding_side: str = "right") -> tuple[Path, Any, Any]:
+    """The tiny text LM of ``family`` loaded for direct use: its folder, the float32 model in eval
+    mode, and its tokenizer (padding on ``padding_side``)."""
+    from valuespectrum.compat import ensure_torch_stack
+
+    ensure_torch_stack()
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = build_tiny_text_lm(family=family)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(path)
+    tok.padding_side = padding_side
+    return path, model, tok
+
+
 def build_tiny_vlm(path: str | Path | None = None, family: str = "llava") -> Path:
     """A tiny image-text-to-text model of ``family`` with its processor and chat template."""
     if family not in VLM_FAMILIES:
@@ -198,18 +223,6 @@ def build_tiny_vlm(path: str | Path | None = None, family: str = "llava") -> Pat
     return _cached(path, f"vlm-{family}", build)
 
 
-def _vision_cfg_clip() -> dict[str, Any]:
-    return dict(
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        image_size=28,
-        patch_size=14,
-        projection_dim=16,
-    )
-
-
 def _llava() -> tuple[Any, Any]:
     from transformers import CLIPImageProcessor, LlavaConfig, LlavaProcessor
 
@@ -228,7 +241,9 @@ def _llava() -> tuple[Any, Any]:
     ids = tok.convert_tokens_to_ids
     text = _text_cfg("llama", len(tok), pad_token_id=ids("<|endoftext|>"), eos_token_id=ids("<|im_end|>"))
     cfg = LlavaConfig(
-        vision_config={"model_type": "clip_vision_model", **_vision_cfg_clip()},
+        vision_config=_vision_params(
+            model_type="clip_vision_model", image_size=28, patch_size=14, projection_dim=16
+        ),
         text_config=text.to_dict(),
         image_token_index=ids("<image>"),
         vision_feature_layer=-1,
@@ -239,45 +254,16 @@ def _llava() -> tuple[Any, Any]:
 
 
 def _qwen_vision(family: str) -> dict[str, Any]:
-    if family == "qwen2_vl":
-        return dict(
-            depth=1,
-            embed_dim=16,
-            hidden_size=32,
-            num_heads=2,
-            mlp_ratio=2,
-            patch_size=14,
-            spatial_merge_size=2,
-            temporal_patch_size=2,
-            in_channels=3,
-        )
-    if family == "qwen2_5_vl":
-        return dict(
-            depth=1,
-            hidden_size=16,
-            out_hidden_size=32,
-            intermediate_size=32,
-            num_heads=2,
-            patch_size=14,
-            spatial_merge_size=2,
-            temporal_patch_size=2,
-            window_size=56,
-            fullatt_block_indexes=[0],
-            in_channels=3,
-        )
-    return dict(
-        depth=1,
-        hidden_size=16,
-        out_hidden_size=32,
-        intermediate_size=32,
-        num_heads=2,
-        patch_size=16,
-        spatial_merge_size=2,
-        temporal_patch_size=2,
-        num_position_embeddings=64,
-        deepstack_visual_indexes=[0],
-        in_channels=3,
+    common: dict[str, Any] = dict(
+        depth=1, num_heads=2, spatial_merge_size=2, temporal_patch_size=2, in_channels=3
     )
+    if family == "qwen2_vl":
+        return common | dict(embed_dim=16, hidden_size=32, mlp_ratio=2, patch_size=14)
+    # Qwen2.5-VL and Qwen3-VL name the tower's widths alike and differ in their extras
+    common |= dict(hidden_size=16, out_hidden_size=32, intermediate_size=32)
+    if family == "qwen2_5_vl":
+        return common | dict(patch_size=14, window_size=56, fullatt_block_indexes=[0])
+    return common | dict(patch_size=16, num_position_embeddings=64, deepstack_visual_indexes=[0])
 
 
 def _qwen(family: str) -> tuple[Any, Any]:
@@ -290,21 +276,16 @@ def _qwen(family: str) -> tuple[Any, Any]:
     patch = 16 if family == "qwen3_vl" else 14
     side = patch * 2
     pixels = {"shortest_edge": side * side, "longest_edge": side * side * 4}
-    vp: Any
     if family == "qwen3_vl":
-        from transformers import Qwen2VLImageProcessor, Qwen3VLVideoProcessor
-
-        ip = Qwen2VLImageProcessor(patch_size=16, merge_size=2, temporal_patch_size=2, size=pixels)
-        vp = Qwen3VLVideoProcessor(
-            patch_size=16, merge_size=2, temporal_patch_size=2, size=pixels, do_sample_frames=False
-        )
+        from transformers import Qwen3VLVideoProcessor as VideoProcessor
     else:
-        from transformers import Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+        from transformers import Qwen2VLVideoProcessor as VideoProcessor
+    from transformers import Qwen2VLImageProcessor
 
-        ip = Qwen2VLImageProcessor(patch_size=14, merge_size=2, temporal_patch_size=2, size=pixels)
-        vp = Qwen2VLVideoProcessor(
-            patch_size=14, merge_size=2, temporal_patch_size=2, size=pixels, do_sample_frames=False
-        )
+    ip = Qwen2VLImageProcessor(patch_size=patch, merge_size=2, temporal_patch_size=2, size=pixels)
+    vp = VideoProcessor(
+        patch_size=patch, merge_size=2, temporal_patch_size=2, size=pixels, do_sample_frames=False
+    )
     proc_cls = getattr(transformers, PROCESSOR_MAPPING_NAMES[family])
     proc = proc_cls(
         image_processor=ip,
@@ -312,22 +293,13 @@ def _qwen(family: str) -> tuple[Any, Any]:
         video_processor=vp,
         chat_template=_template(_QWEN_IMAGE, _QWEN_VIDEO),
     )
-    head_dim = 8
-    text: dict[str, Any] = dict(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=head_dim,
-        max_position_embeddings=2048,
-        initializer_range=0.3,
+    text = _text_params(
+        len(tok),
+        head_dim=8,
         pad_token_id=ids("<|endoftext|>"),
         eos_token_id=ids("<|im_end|>"),
         bos_token_id=ids("<|endoftext|>"),
         rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 1, 1]},
-        tie_word_embeddings=False,
     )
     if family == "qwen3_vl":
         text["rope_parameters"]["mrope_interleaved"] = True
@@ -374,14 +346,7 @@ def _smolvlm() -> tuple[Any, Any]:
         "llama", len(tok), pad_token_id=ids("<|endoftext|>"), eos_token_id=ids("<end_of_utterance>")
     )
     cfg = SmolVLMConfig(
-        vision_config=dict(
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            image_size=side,
-            patch_size=8,
-        ),
+        vision_config=_vision_params(image_size=side, patch_size=8),
         text_config=text.to_dict(),
         image_token_id=ids("<image>"),
         scale_factor=2,
@@ -406,15 +371,8 @@ def _paligemma() -> tuple[Any, Any]:
         bos_token_id=ids("<bos>"),
     )
     cfg = PaliGemmaConfig(
-        vision_config=dict(
-            model_type="siglip_vision_model",
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            image_size=28,
-            patch_size=14,
-            projection_dim=32,
+        vision_config=_vision_params(
+            model_type="siglip_vision_model", image_size=28, patch_size=14, projection_dim=32
         ),
         text_config=text.to_dict(),
         image_token_index=ids("<image>"),

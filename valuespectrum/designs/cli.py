@@ -1,13 +1,17 @@
-"""``vspec dilemmas run MANIFEST`` and ``vspec decide MANIFEST``."""
+"""``vspec dilemmas run MANIFEST``, ``vspec decide MANIFEST`` and ``vspec couple run MANIFEST``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from valuespectrum.errors import ValueSpectrumError
+
+if TYPE_CHECKING:
+    from valuespectrum.designs.common import DesignOutcome
 
 dilemmas_app = typer.Typer(help="Multi-step moral dilemmas (MMDs layout).", no_args_is_help=True)
 
@@ -24,32 +28,58 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _run(
+    run: Callable[..., DesignOutcome],
+    manifest: Path,
+    out: Path | None,
+    fresh: bool,
+    model: str | None,
+    lines: Callable[[dict[str, Any]], Iterable[str]],
+    what: str,
+) -> None:
+    """Run a design manifest, print its summary ``lines`` and the files written; exit 2 on a bad
+    manifest or model, 1 when more of its ``what`` were unread than the manifest allows."""
+    try:
+        res = run(manifest, out=out, fresh=fresh, model=model)
+    except ValueSpectrumError as exc:
+        _fail(exc)
+        return
+    for line in lines(res.summary):
+        typer.echo(line)
+    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
+    if res.too_many_unread:
+        typer.secho(
+            f"{res.n_unread} of {res.n_answers} {what} unparsed or failed "
+            f"({res.unread_rate:.1%} > allowed {res.max_unparsed_rate:.1%})",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+def _dilemma_lines(summary: dict[str, Any]) -> Iterator[str]:
+    for ctx, s in summary["contexts"].items():
+        pb = s["position_bias"]
+        shares = ", ".join(f"{o}: {pb[o]['share_A']}" for o in pb if o != "order_consistent")
+        yield f"context {ctx}: records {s['counts']}; share of A by label order {shares}"
+
+
+def _decision_lines(summary: dict[str, Any]) -> Iterator[str]:
+    for row in summary["similarity"]:
+        yield (
+            f"{row['assessor']:>8} {row['method']:<22} vs {row['reference']:<8} "
+            f"similarity {row['similarity']:.4f}  first choice {row['first_choice']:.4f}  n {row['n']}"
+        )
+
+
 @dilemmas_app.command("run")
 def dilemmas_run(
     manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False, model: ModelOpt = None
 ) -> None:
     """Run the dilemmas step by step in each context mode and label order; write records, summary, report."""
-    from valuespectrum.designs.dilemmas.design import DilemmaManifest, run_dilemma_manifest
-    from valuespectrum.manifest import load_config
+    from valuespectrum.designs.dilemmas.design import run_dilemma_manifest
 
-    try:
-        limit = load_config(DilemmaManifest, manifest).max_unparsed_rate
-        res = run_dilemma_manifest(manifest, out=out, fresh=fresh, model=model)
-    except ValueSpectrumError as exc:
-        _fail(exc)
-        return
-    for ctx, s in res.summary["contexts"].items():
-        pb = s["position_bias"]
-        shares = ", ".join(f"{o}: {pb[o]['share_A']}" for o in pb if o != "order_consistent")
-        typer.echo(f"context {ctx}: records {s['counts']}; share of A by label order {shares}")
-    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
-    if res.unread_rate > limit:
-        typer.secho(
-            f"{res.n_unread} of {res.n_records} choices unparsed or failed ({res.unread_rate:.1%} > allowed {limit:.1%})",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    _run(run_dilemma_manifest, manifest, out, fresh, model, _dilemma_lines, "choices")
 
 
 def decide(
@@ -58,25 +88,7 @@ def decide(
     """Rank each scenario's actions by value assessors x MCDM methods (and a model); compare with people."""
     from valuespectrum.designs.decisions.design import run_decision_manifest
 
-    try:
-        res = run_decision_manifest(manifest, out=out, fresh=fresh, model=model)
-    except ValueSpectrumError as exc:
-        _fail(exc)
-        return
-    for row in res.summary["similarity"]:
-        typer.echo(
-            f"{row['assessor']:>8} {row['method']:<22} vs {row['reference']:<8} "
-            f"similarity {row['similarity']:.4f}  first choice {row['first_choice']:.4f}  n {row['n']}"
-        )
-    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
-    if res.unread_rate > res.max_unparsed_rate:
-        typer.secho(
-            f"{res.n_unread} of {res.n_requests} model answers unparsed or failed "
-            f"({res.unread_rate:.1%} > allowed {res.max_unparsed_rate:.1%})",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(1)
+    _run(run_decision_manifest, manifest, out, fresh, model, _decision_lines, "model answers")
 
 
 couple_app = typer.Typer(

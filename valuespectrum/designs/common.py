@@ -1,8 +1,9 @@
-"""What both design manifests share: the model entry, path resolution and the output folder."""
+"""What both design manifests share: the model entry, path resolution, the output folder and the outcome."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,24 @@ def check_header(folder: Path, header: dict[str, Any]) -> None:
             )
         return
     write_json_atomic(path, header)
+
+
+@dataclass
+class DesignOutcome:
+    """A finished design run: its folder and summary, and how many model answers could not be read."""
+
+    folder: Path
+    summary: dict[str, Any]
+    n_answers: int
+    n_unread: int
+    """Answers unparsed or failed."""
+    max_unparsed_rate: float
+    """The manifest's threshold: past it the command exits non-zero."""
+
+    @property
+    def unread_rate(self) -> float:
+        return self.n_unread / self.n_answers if self.n_answers else 0.0
+
+    @property
+    def too_many_unread(self) -> bool:
+        return self.unread_rate > self.max_unparsed_rate

@@ -12,7 +12,8 @@ list, or a name-keyed object, of entries with ``mini_trait``). Each role is a pe
 - ``sae``: the base model with SAE features edited (:class:`FeatureSteeredBackend`), asked as the role.
 
 The run is an ordinary probe run over a value instrument (built-in banks or imported items);
-:func:`table_from_run` turns its ``summary.csv`` into the condition x value table ``vspec graph`` reads.
+:func:`table_from_run` turns its ``summary.csv`` into the condition x value table ``vspec graph`` reads;
+:func:`run_design` does all of it with one loaded model.
 """
 
 from __future__ import annotations
@@ -296,3 +297,33 @@ def table_from_run(run_dir: str | Path, design: Sequence[DesignCondition], out_c
                 continue
             w.writerow([f"{c.model}|{c.persona}", c.role, c.method, c.target, *[got[v] for v in values]])
     return out
+
+
+def run_design(
+    roles: Sequence[Role],
+    design: Sequence[DesignCondition],
+    base: Any,
+    folder: str | Path,
+    *,
+    name: str,
+    spec: str,
+    sae: Any = None,
+    limit_per_value: int | None = None,
+) -> Path:
+    """Run ``design`` in ``folder`` with one loaded ``base`` model: the personas file, the probe run
+    (in ``folder/run``), its scores, and the condition x value table; the table's path."""
+    from valuespectrum.manifest import RunManifest
+    from valuespectrum.runs.execute import execute_run
+    from valuespectrum.runs.folder import RunFolder
+    from valuespectrum.runs.score import score_run
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "personas.yaml").write_text(personas_yaml(roles, design), encoding="utf-8")
+    manifest = RunManifest.model_validate(
+        manifest_dict(design, name=name, spec=spec, limit_per_value=limit_per_value)
+    )
+    run = folder / "run"
+    execute_run(manifest, base=folder, out=run, backend_factory=design_factory(base, design, sae))
+    score_run(RunFolder(run))
+    return table_from_run(run, design, folder / "table.csv")

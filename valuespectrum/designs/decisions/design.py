@@ -10,7 +10,6 @@ people's (where a human study is given) and the model's with each oracle MCDM ra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +17,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from valuespectrum.backends.spec import redact_url_credentials
-from valuespectrum.designs.common import check_header, make_backend, out_folder, resolve
+from valuespectrum.designs.common import DesignOutcome, check_header, make_backend, out_folder, resolve
 from valuespectrum.designs.decisions import assess
 from valuespectrum.designs.decisions.compare import first_choice, mean_ci, paired_difference, set_similarity
 from valuespectrum.designs.decisions.dataset import (
@@ -82,26 +81,13 @@ class DecisionManifest(_Strict):
         return v
 
 
-@dataclass
-class DecisionOutcome:
-    folder: Path
-    summary: dict[str, Any]
-    n_requests: int
-    n_unread: int
-    max_unparsed_rate: float
-
-    @property
-    def unread_rate(self) -> float:
-        return self.n_unread / self.n_requests if self.n_requests else 0.0
-
-
 def _rankings(ratings: np.ndarray, s: Scenario, prefs: list[float], method: str) -> list[int]:
     return rank(score_by(method, ratings, prefs, scenario_rating=s.relevance, preferences=prefs))
 
 
 def run_decision_manifest(
     path: str | Path, *, out: Path | None = None, fresh: bool = False, model: str | None = None
-) -> DecisionOutcome:
+) -> DesignOutcome:
     path = Path(path)
     m = load_config(DecisionManifest, path)
     base = path.parent
@@ -182,7 +168,7 @@ def run_decision_manifest(
     summary["model_id"] = backend.model_id if backend is not None else None
     write_json_atomic(folder / "summary.json", summary)
     write_report(summary, folder)
-    return DecisionOutcome(folder, summary, n_req, n_unread, m.max_unparsed_rate)
+    return DesignOutcome(folder, summary, n_req, n_unread, m.max_unparsed_rate)
 
 
 def _compare(

