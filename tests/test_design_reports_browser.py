@@ -8,21 +8,17 @@ page makes no request beyond its own folder.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.test_report_browser import ARGS, CHROMIUM
+from tests.browser import chromium_page, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = ROOT / "manifests"
 
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).is_file() or shutil.which("chromium")),
-    reason="Debian chromium not installed (run scripts/ci-system-deps.sh as root)",
-)
+pytestmark = needs_chromium
 
 
 def _dilemmas(out: Path) -> Path:
@@ -74,42 +70,24 @@ DESIGNS: dict[str, tuple[Callable[[Path], Path], list[str], int]] = {
 }
 
 
-def browser_available() -> bool:
-    return Path(CHROMIUM).is_file() or shutil.which("chromium") is not None
-
-
 def check_in_chromium(html: Path, tmp_path: Path, headings: list[str], n_images: int) -> None:
     """Open ``html`` in headless Chromium and check what a reader sees (see the module notes)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = CHROMIUM if Path(CHROMIUM).is_file() else str(shutil.which("chromium"))
     requests: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=executable,
-            args=ARGS,
-            headless=True,
-            viewport={"width": 1200, "height": 900},
+    with chromium_page(tmp_path / "profile", requests) as page:
+        page.goto(html.as_uri(), wait_until="load")
+        shown = page.eval_on_selector_all("section > h2", "els => els.map(e => e.textContent)")
+        assert [h for h in headings if h not in shown] == [], shown
+        rows = page.eval_on_selector_all(
+            "table", "els => els.map(t => t.querySelectorAll('tbody tr').length)"
         )
-        try:
-            page = ctx.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(html.as_uri(), wait_until="load")
-            shown = page.eval_on_selector_all("section > h2", "els => els.map(e => e.textContent)")
-            assert [h for h in headings if h not in shown] == [], shown
-            rows = page.eval_on_selector_all(
-                "table", "els => els.map(t => t.querySelectorAll('tbody tr').length)"
-            )
-            assert rows and all(n > 0 for n in rows), rows
-            images = page.query_selector_all("img")
-            assert len(images) == n_images
-            for img in images:
-                assert img.evaluate("i => i.complete && i.naturalWidth > 0"), img.get_attribute("src")
-                box = img.bounding_box()
-                assert box is not None and box["width"] > 50 and box["height"] > 50, box
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        finally:
-            ctx.close()
+        assert rows and all(n > 0 for n in rows), rows
+        images = page.query_selector_all("img")
+        assert len(images) == n_images
+        for img in images:
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0"), img.get_attribute("src")
+            box = img.bounding_box()
+            assert box is not None and box["width"] > 50 and box["height"] > 50, box
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 5_000
     own = html.parent.as_uri()
     assert all(u.startswith((own, "data:", "about:")) for u in requests), requests

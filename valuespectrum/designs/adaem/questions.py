@@ -7,8 +7,6 @@ CSV, TSV or JSONL with a question column (``question``, ``text`` or ``prompt``) 
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +18,9 @@ _TEXT = ("question", "text", "prompt")
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the question file ({exc.strerror or exc})") from exc
-    if path.suffix.lower() == ".jsonl":
-        out = []
-        for n, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}: line {n} is not JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path}: line {n} must be a JSON object with a 'question' field")
-            out.append((n, obj))
-        return out
-    if path.suffix.lower() not in (".csv", ".tsv"):
-        raise ConfigError(f"{path}: question files are .csv, .tsv or .jsonl")
-    reader = csv.DictReader(raw.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-    return [(n, dict(r)) for n, r in enumerate(reader, start=2)]
+    from valuespectrum.tables import read_table
+
+    return read_table(path, line_word="line").rows
 
 
 def load_questions(path: str | Path, *, limit: int | None = None) -> list[Question]:

@@ -10,7 +10,6 @@ left unparsed are counted.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,11 @@ def read_labelled(path: str | Path, system: str, dims: list[str]) -> list[dict[s
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: labelled file not found")
+    from valuespectrum.tables import read_table
+
     out = []
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{p}: line {n} is not JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict) or not obj.get("response") or not isinstance(obj.get("scores"), dict):
+    for n, obj in read_table(p, line_word="line").rows:
+        if not obj.get("response") or not isinstance(obj.get("scores"), dict):
             raise ConfigError(f"{p}: line {n}: needs 'response' and a 'scores' mapping (value -> 1..5)")
         scores = {}
         for k, v in obj["scores"].items():

@@ -52,21 +52,12 @@ def opinion_question(conclusion: str) -> tuple[str, str]:
 
 
 def _rows(path: Path, delimiter: str | None = None) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    from valuespectrum.tables import read_table
+
     if not path.is_file():
         raise ConfigError(f"{path}: questions file not found")
-    if path.suffix.lower() in (".jsonl", ".json"):
-        rows = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ConfigError(f"{path}: line {n} is not JSON ({exc.msg})") from exc
-                if not isinstance(obj, dict):
-                    raise ConfigError(f"{path}: line {n} must be a JSON object")
-                rows.append((n, obj))
-        cols = sorted({k for _, r in rows for k in r})
-        return cols, rows
+    table = read_table(path, delimiter=delimiter, line_word="line")
+    return table.columns, table.rows
     delim = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delim)
