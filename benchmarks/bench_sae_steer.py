@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--roles", type=int, default=8)
     ap.add_argument("--limit", type=int, default=2)
     ap.add_argument("--n-random", type=int, default=2)
+    ap.add_argument("--readout", choices=["argmax", "expected"], default="expected")
     args = ap.parse_args()
 
     from valuespectrum.compat import ensure_torch_stack
@@ -136,6 +137,7 @@ def main() -> None:
         spec="hf:smollm2",
         sae=sae,
         limit_per_value=args.limit,
+        readout=args.readout,
     )
     try:
         res = analyse(table, n_boot=20, n_random=100)
@@ -145,6 +147,7 @@ def main() -> None:
     except Exception as exc:  # report, do not hide: e.g. too few varying columns for PC
         out["graph_error"] = str(exc)
     out["graph_s"] = round(time.perf_counter() - t, 1)
+    out["graph_readout"] = args.readout
     out["work"] = str(work)
     print(json.dumps(out))
 

@@ -126,3 +126,15 @@ def test_sae_conditions_as_sae_entries_rerun_from_the_manifest(tmp_path):
     assert len(steered) == len(lent) // 2
     moved = [rid for rid in steered if alone[rid][1] != alone["tiny|" + rid.split("|", 1)[1]][1]]
     assert moved  # the edit changes option scores: the entry really steers
+
+
+def test_manifest_reads_the_expected_readout_when_asked():
+    from valuespectrum.manifest import RunManifest
+    from valuespectrum.valuegraph.design import build_design, generate_roles, manifest_dict
+
+    design = build_design(generate_roles(2), "m", [Value.POWER])
+    plain = manifest_dict(design, name="g", spec="mock")
+    assert "scoring" not in plain
+    raw = manifest_dict(design, name="g", spec="mock", readout="expected")
+    assert raw["scoring"] == {"readout": "expected"}
+    assert RunManifest.model_validate(raw).scoring.readout == "expected"

@@ -191,12 +191,15 @@ def manifest_dict(
     sae_path: str | None = None,
     sae_positions: str = "prompt",
     sae_span: str | None = None,
+    readout: str = "argmax",
 ) -> dict[str, Any]:
     """A run manifest (as a dict for RunManifest / YAML): the base model plus one entry per steered model.
 
     With ``sae_path`` (the SAE's folder, as the manifest will read it) SAE conditions become
     ``sae:`` entries that name the SAE and the edit, so the stored manifest re-runs on its own;
-    without it they are base-model entries that only :func:`design_factory` feature-steers."""
+    without it they are base-model entries that only :func:`design_factory` feature-steers.
+    ``readout: expected`` scores the table from option probabilities (continuous where a small
+    model's argmax answers only follow label position)."""
     models: dict[str, dict[str, Any]] = {}
     opts = dict(model_options or {})
     for c in design:
@@ -231,6 +234,7 @@ def manifest_dict(
         "personas": list(dict.fromkeys(c.persona for c in design)),
         "personas_file": personas_file,
         "controls": {"reverse_labels": True},
+        **({"scoring": {"readout": readout}} if readout != "argmax" else {}),
     }
 
 
@@ -309,6 +313,7 @@ def run_design(
     spec: str,
     sae: Any = None,
     limit_per_value: int | None = None,
+    readout: str = "argmax",
 ) -> Path:
     """Run ``design`` in ``folder`` with one loaded ``base`` model: the personas file, the probe run
     (in ``folder/run``), its scores, and the condition x value table; the table's path."""
@@ -321,7 +326,7 @@ def run_design(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "personas.yaml").write_text(personas_yaml(roles, design), encoding="utf-8")
     manifest = RunManifest.model_validate(
-        manifest_dict(design, name=name, spec=spec, limit_per_value=limit_per_value)
+        manifest_dict(design, name=name, spec=spec, limit_per_value=limit_per_value, readout=readout)
     )
     run = folder / "run"
     execute_run(manifest, base=folder, out=run, backend_factory=design_factory(base, design, sae))
