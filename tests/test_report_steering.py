@@ -245,7 +245,7 @@ def test_extract_eval_report_end_to_end_in_chromium(tmp_path: Path, registered) 
     sync_api = pytest.importorskip("playwright.sync_api")
     from typer.testing import CliRunner
 
-    from tests.test_report_browser import ARGS
+    from tests.browser import ARGS
     from tests.tiny_models import build_tiny_text_lm
     from valuespectrum.cli import app
 

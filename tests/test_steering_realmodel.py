@@ -130,15 +130,23 @@ def test_smollm2_steer_eval_is_a_resumable_run_matching_vspec_run(tmp_path, caps
     assert res.exit_code == 0, res.output
 
     def rows(recs_):
+        # option log-likelihoods are compared to 1e-4: the killed run answered its first records in
+        # a subprocess, whose CPU thread count may sum floats in another order than this process
         out = {}
         for r in recs_:
             resp = {k: v for k, v in r["response"].items() if k not in ("latency_s", "cached")}
             out[r["record_id"]] = {**r, "response": resp}
         return out
 
+    def logprobs(rows_):
+        return {rid: r["response"].pop("option_logprobs") for rid, r in rows_.items()}
+
     plain = rows(read_jsonl(tmp_path / "runs" / "plain" / "responses.jsonl"))
     persona_rows = rows(r for r in recs if r["model"] == "smollm2")
+    lp_plain, lp_persona = logprobs(plain), logprobs(persona_rows)
     assert len(plain) == 24 and persona_rows == plain
+    for rid, lps in lp_plain.items():
+        assert lp_persona[rid] == pytest.approx(lps, abs=1e-4), rid
 
     report = SteeringReport.model_validate_json(
         (tmp_path / "steer-run" / "steering" / "report.json").read_text()
