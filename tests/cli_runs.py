@@ -13,9 +13,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def vspec(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``vspec ARGS`` in ``cwd`` (the repository by default), its data folder there, a wide terminal."""
-    env = {**os.environ, "VSPEC_DATA": str(cwd or ROOT), "COLUMNS": "200"}
+def vspec(
+    *args: str, cwd: Path | None = None, timeout: float = 300, data: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``vspec ARGS`` in ``cwd`` (the repository by default), its data folder ``data`` (default:
+    ``cwd``), a wide terminal."""
+    env = {**os.environ, "VSPEC_DATA": str(data or cwd or ROOT), "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "valuespectrum", *args],
         cwd=cwd or ROOT,

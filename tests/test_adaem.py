@@ -193,42 +193,26 @@ def test_clean_lines_and_question_files(tmp_path: Path) -> None:
         load_questions(bad)
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _adaem(stage: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """``vspec adaem STAGE manifests/adaem_STAGE.yaml --out OUT``, run from OUT's parent."""
+    manifest = ROOT / "manifests" / f"adaem_{stage}.yaml"
     return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "valuespectrum", "adaem", stage, str(manifest), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=out.parent,
     )
 
 
 def test_cli_runs_the_example_manifests_and_resumes(tmp_path: Path) -> None:
-    gen = _cli(
-        "adaem",
-        "generate",
-        str(ROOT / "manifests" / "adaem_generate.yaml"),
-        "--out",
-        str(tmp_path / "g"),
-        cwd=tmp_path,
-    )
+    gen = _adaem("generate", tmp_path / "g")
     assert gen.returncode == 0, gen.stderr
     summary = json.loads((tmp_path / "g" / "summary.json").read_text())
     assert summary["n_questions"] == 2 and summary["calls_replayed"] == 0
     assert summary["n_unread_judgments"] == 0 and (tmp_path / "g" / "report.html").exists()
-    again = _cli(
-        "adaem",
-        "generate",
-        str(ROOT / "manifests" / "adaem_generate.yaml"),
-        "--out",
-        str(tmp_path / "g"),
-        cwd=tmp_path,
-    )
+    again = _adaem("generate", tmp_path / "g")
     assert again.returncode == 0 and "0 made" in again.stdout
-    ev = _cli(
-        "adaem",
-        "evaluate",
-        str(ROOT / "manifests" / "adaem_evaluate.yaml"),
-        "--out",
-        str(tmp_path / "e"),
-        cwd=tmp_path,
-    )
+    ev = _adaem("evaluate", tmp_path / "e")
     assert ev.returncode == 0, ev.stderr
     s = json.loads((tmp_path / "e" / "summary.json").read_text())
     assert s["quality"]["n_questions"] == 4 and s["n_judgments"] == 4 * 2 * 10

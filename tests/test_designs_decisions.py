@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import vspec
 
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.designs.decisions import assess
@@ -227,20 +228,7 @@ def _hand_similarity(method_scores) -> float:  # type: ignore[no-untyped-def]
 
 def test_cli_decide_on_the_example_manifest(tmp_path: Path) -> None:
     out = tmp_path / "dec"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "valuespectrum",
-            "decide",
-            str(ROOT / "manifests" / "decisions.yaml"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    res = vspec("decide", str(ROOT / "manifests" / "decisions.yaml"), "--out", str(out), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     summary = json.loads((out / "summary.json").read_text())
     rows = {(r["assessor"], r["method"]): r for r in summary["similarity"]}

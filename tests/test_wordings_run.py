@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_runs import vspec
 
 from valuespectrum.backends.mock import MockBackend
 from valuespectrum.errors import ConfigError
@@ -159,27 +160,16 @@ def test_repeat_seeds_are_recorded_and_reduced(tmp_path: Path) -> None:
 
 
 def test_wordings_example_manifest_runs_from_the_cli(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     out = tmp_path / "run"
-    env = {**os.environ, "VSPEC_DATA": str(tmp_path / "data"), "COLUMNS": "200"}
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "valuespectrum",
-            "run",
-            str(ROOT / "manifests" / "wordings.yaml"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+    data = tmp_path / "data"
+    res = vspec(
+        "run",
+        str(ROOT / "manifests" / "wordings.yaml"),
+        "--out",
+        str(out),
         cwd=tmp_path,
+        data=data,
+        timeout=600,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "profiles per wording (3 wordings" in res.stdout
@@ -190,14 +180,7 @@ def test_wordings_example_manifest_runs_from_the_cli(tmp_path: Path) -> None:
     assert len(block["wordings"]) == 3 and block["repeats"] == raw["repeats"]
     n_probes = len((out / "probes.jsonl").read_text(encoding="utf-8").splitlines())
     assert summary["n_records"] == n_probes * 3 * 2 * raw["repeats"] * len(raw["personas"])
-    rep = subprocess.run(
-        [sys.executable, "-m", "valuespectrum", "report", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        cwd=tmp_path,
-    )
+    rep = vspec("report", str(out), cwd=tmp_path, data=data, timeout=600)
     assert rep.returncode == 0, rep.stderr[-3000:]
     html = (out / "report" / "report.html").read_text(encoding="utf-8")
     assert 'id="wordings"' in html and "Profile reliability across wordings" in html

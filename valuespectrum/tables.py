@@ -71,6 +71,38 @@ def read_table(
     return _read_parquet(path)
 
 
+def read_jsonl(path: Path, line_word: str = "line") -> list[tuple[int, dict[str, Any]]]:
+    """The objects of a JSONL file with their line numbers, whatever its suffix; blank lines
+    skipped; errors name the file and the line."""
+    try:
+        return _read_jsonl(path, line_word).rows
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
+
+
+def read_json_document(path: Path, what: str) -> Any:
+    """Parse a whole JSON file; errors name the file, the line of a syntax error and ``what``
+    the file should hold ("the graph.json that vspec graph writes")."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; expected {what}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg}); expected {what}") from exc
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """:func:`read_json_document` for a file whose top level must be a JSON object."""
+    data = read_json_document(path, what)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a JSON {type(data).__name__} at the top level; expected {what}")
+    return data
+
+
 def _read_csv(path: Path, delimiter: str) -> Table:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)

@@ -11,7 +11,6 @@ also within-one agreement and linear / quadratic weighted kappa::
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.judges.judge import Judge, JudgeItem, Judgment
+from valuespectrum.tables import read_jsonl
 
 Weights = Literal["none", "linear", "quadratic"]
 
@@ -130,16 +130,7 @@ def read_labelled(path: str | Path, labels: Sequence[str]) -> tuple[list[JudgeIt
         with open(path, encoding="utf-8", newline="") as fh:
             rows = [(n, dict(r)) for n, r in enumerate(csv.DictReader(fh), 2)]
     else:
-        rows = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ConfigError(f"{path}: line {n} is not JSON ({exc})") from exc
-                if not isinstance(obj, dict):
-                    raise ConfigError(f"{path}: line {n} must be an object with 'answer' and 'label'")
-                rows.append((n, obj))
+        rows = read_jsonl(path)
     folded = {lab.casefold(): lab for lab in labels}
     items: list[JudgeItem] = []
     human: list[str] = []

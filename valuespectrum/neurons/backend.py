@@ -6,23 +6,23 @@ entry of any probe, VQA or browsing run.
 
 The condition (neuron-set digest, mode, gamma, schedule) is part of the model id, so the
 response cache and run records tell conditions apart. Hooks live only for each ``generate``
-call; the wrapped backend is never closed by this wrapper.
+call; the base model is closed only by a backend that loaded it (built from a spec).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper
+from valuespectrum.backends.base import Backend
+from valuespectrum.backends.edited import HookEditedBackend, build_over_base
 from valuespectrum.backends.spec import BackendSpec
-from valuespectrum.errors import BackendError, ConfigError
+from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.edit import EditMode, Schedule, edit_neurons
 from valuespectrum.neurons.locate import NeuronSet
-from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
+from valuespectrum.types import stable_hash
 
 
 class NeuronCondition(BaseModel):
@@ -42,8 +42,11 @@ class NeuronCondition(BaseModel):
         return stable_hash(self.model_dump(mode="json", exclude={"role"}))
 
 
-class NeuronEditedBackend(Wrapper):
+class NeuronEditedBackend(HookEditedBackend):
     """``inner`` (a backend exposing model and tokenizer) answering with ``nset`` edited."""
+
+    id_tag = "neurons"
+    condition: NeuronCondition
 
     def __init__(
         self,
@@ -55,11 +58,7 @@ class NeuronEditedBackend(Wrapper):
         schedule: Schedule = "constant",
         neuron_template: str | None = None,
     ) -> None:
-        if not isinstance(inner, ActivationAccess):
-            raise ConfigError(
-                f"neuron editing needs a backend exposing its activations (hf:); {inner.model_id!r} does not"
-            )
-        self.inner, self.access = inner, inner
+        self._wrap(inner, "neuron editing")
         self.nset, self.mode, self.gamma, self.schedule = nset, mode, float(gamma), schedule
         self.neuron_template = neuron_template or nset.neuron_template
         self.condition = NeuronCondition(
@@ -74,25 +73,15 @@ class NeuronEditedBackend(Wrapper):
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> NeuronEditedBackend:
         """``value-neurons:<base spec>`` with :class:`NeuronOptions`; loads (and owns) the base model."""
-        from valuespectrum.backends.registry import create_backend
-
         opts = NeuronOptions.parse(spec.options, spec.label())
-        inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
-        if not inner_spec:
-            raise ConfigError(
-                "value-neurons backend: write the base model after 'value-neurons:', e.g. value-neurons:hf:PATH"
-            )
         nset = opts.load_set(spec.base_dir)
-        inner = create_backend(inner_spec, **opts.model_options)
-        out = cls(inner, nset, opts.mode, opts.gamma, schedule=opts.schedule)
-        out.owns_inner = True
-        return out
 
-    owns_inner: bool = False
+        def build(inner: Backend) -> NeuronEditedBackend:
+            out = cls(inner, nset, opts.mode, opts.gamma, schedule=opts.schedule)
+            out.owns_inner = True
+            return out
 
-    @property
-    def model_id(self) -> str:
-        return f"{self.inner.model_id}+neurons:{self.condition.digest()[:16]}"
+        return build_over_base(spec, "value-neurons", opts.model_options, build)
 
     def steering(self) -> Any:
         return edit_neurons(
@@ -103,21 +92,6 @@ class NeuronEditedBackend(Wrapper):
             schedule=self.schedule,
             neuron_template=self.neuron_template,
         )
-
-    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
-        reqs = list(requests)
-        with self.steering():
-            resps = self.inner.generate(reqs)
-        if len(resps) != len(reqs):
-            raise BackendError(
-                f"backend {self.inner.model_id!r} returned {len(resps)} responses for {len(reqs)}"
-            )
-        return [r.model_copy(update={"model_id": self.model_id}) for r in resps]
-
-    def close(self) -> None:
-        """Closes ``inner`` only when this backend loaded it (built from a spec)."""
-        if self.owns_inner:
-            self.inner.close()
 
     def __repr__(self) -> str:
         c = self.condition

@@ -43,7 +43,7 @@ def pooled_by_layer(
     import torch
 
     from valuespectrum.neurons.stats import _pool, encode_with_offsets, span_masks
-    from valuespectrum.steering.collect import text_tokenizer
+    from valuespectrum.steering.collect import left_padded, text_tokenizer
 
     tok = text_tokenizer(tokenizer)
     items = [(t, 0) if isinstance(t, str) else (t.text, t.start) for t in texts]
@@ -54,13 +54,9 @@ def pooled_by_layer(
         for i, m in modules.items()
     ]
     rows: dict[int, list[np.ndarray]] = {i: [] for i in modules}
-    old_side = getattr(tok, "padding_side", "left")
     try:
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
         device = next(model.parameters()).device
-        with torch.no_grad():
+        with left_padded(tok), torch.no_grad():
             for s in range(0, len(items), batch_size):
                 chunk = items[s : s + batch_size]
                 enc = encode_with_offsets(tok, [t for t, _ in chunk])
@@ -70,7 +66,6 @@ def pooled_by_layer(
                     h = captured[i].to("cpu", torch.float64)
                     rows[i].append(_pool(h, mask, "last" if pool == "last" else "mean").numpy())
     finally:
-        tok.padding_side = old_side
         for h in handles:
             h.remove()
     return {i: np.concatenate(r) for i, r in rows.items()}

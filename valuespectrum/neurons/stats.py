@@ -184,7 +184,7 @@ def collect_neuron_stats(
     """
     import torch
 
-    from valuespectrum.steering.collect import text_tokenizer
+    from valuespectrum.steering.collect import left_padded, text_tokenizer
     from valuespectrum.steering.vectors import texts_digest
 
     if pool not in ("mean", "last", "tokens"):
@@ -207,13 +207,9 @@ def collect_neuron_stats(
 
     acc: dict[int, Welford] = {}
     handles = [m.register_forward_pre_hook(make_hook(i)) for i, m in modules.items()]
-    old_side = getattr(tok, "padding_side", "left")
     try:
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
         device = next(model.parameters()).device
-        with torch.no_grad():
+        with left_padded(tok), torch.no_grad():
             for s in range(0, len(items), batch_size):
                 chunk = items[s : s + batch_size]
                 batch_texts = [t for t, _ in chunk]
@@ -226,7 +222,6 @@ def collect_neuron_stats(
                     samples = _pool(h, mask, pool)
                     acc.setdefault(i, Welford.empty(int(h.shape[-1]))).update(samples.numpy())
     finally:
-        tok.padding_side = old_side
         for handle in handles:
             handle.remove()
     return NeuronStats(acc, pool, template, len(items), texts_digest([t for t, _ in items]))

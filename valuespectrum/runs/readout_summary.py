@@ -43,6 +43,7 @@ from valuespectrum.scoring.profile import ValueProfile, build_profile
 from valuespectrum.scoring.readout import (
     Distribution,
     answer_distribution,
+    answer_key,
     centred_yes_scores,
     choice_value,
     expected_rating,
@@ -52,16 +53,6 @@ from valuespectrum.types import ModelResponse
 from valuespectrum.values import Value
 
 _ENDORSE = {YES: 1.0, NO: 0.0, UNSURE: 0.5}
-
-
-def _key(v: AnswerValue) -> AnswerValue:
-    if isinstance(v, int | float):
-        return float(v)
-    s = str(v).strip()
-    try:
-        return float(s)
-    except ValueError:
-        return s.lower() if s.lower() in _ENDORSE else s
 
 
 def answer_label(a: AnswerValue) -> str:
@@ -108,10 +99,10 @@ def read_record(
     bounded = any(response.option_logprobs_bounded or [])
     if answer.status != "parsed" or answer.value is None or rendered.option_values is None:
         return Reading(None, None, bounded=bounded)
-    shown = [_key(v) for v in rendered.option_values]
-    true_of = {_key(k): _key(v) for k, v in rendered.to_true.items()}
+    shown = [answer_key(v) for v in rendered.option_values]
+    true_of = {answer_key(k): answer_key(v) for k, v in rendered.to_true.items()}
     means = [true_of.get(v, v) for v in shown]
-    chosen = _key(answer.value)
+    chosen = answer_key(answer.value)
     position = means.index(chosen) if chosen in means else None
     dist: Distribution | None = None
     if answer.method == "logprob" and response.option_logprobs is not None:

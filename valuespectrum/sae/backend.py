@@ -2,7 +2,7 @@
 
 The condition (SAE digest, hook, edits, positions or span) is part of the model id, so the
 response cache and run records tell conditions apart; hooks live only for each ``generate``
-call; the base backend is never closed by this wrapper.
+call; the base backend is closed only by a wrapper that loaded it (:mod:`valuespectrum.sae.spec`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper, text_reader
-from valuespectrum.errors import BackendError, ConfigError
+from valuespectrum.backends.base import Backend, text_reader
+from valuespectrum.backends.edited import HookEditedBackend
 from valuespectrum.sae.model import SparseAutoencoder
 from valuespectrum.sae.steer import FeatureEdit, Where, steer_features
-from valuespectrum.types import ModelRequest, ModelResponse, stable_hash
+from valuespectrum.types import stable_hash
 
 
 class FeatureCondition(BaseModel):
@@ -37,8 +37,11 @@ class FeatureCondition(BaseModel):
         return stable_hash(self.model_dump(mode="json", exclude={"value"}))
 
 
-class FeatureSteeredBackend(Wrapper):
+class FeatureSteeredBackend(HookEditedBackend):
     """``inner`` (a backend exposing model and tokenizer) answering with SAE features edited."""
+
+    id_tag = "sae"
+    condition: FeatureCondition
 
     def __init__(
         self,
@@ -52,11 +55,7 @@ class FeatureSteeredBackend(Wrapper):
         value: str | None = None,
         layer_template: str | None = None,
     ) -> None:
-        if not isinstance(inner, ActivationAccess):
-            raise ConfigError(
-                f"SAE steering needs a backend exposing its activations (hf:); {inner.model_id!r} does not"
-            )
-        self.inner, self.access = inner, inner
+        self._wrap(inner, "SAE steering")
         self.sae, self.edits = sae, list(edits)
         self.positions, self.span, self.layer_template = positions, span, layer_template
         self.token_positions = None if token_positions is None else list(token_positions)
@@ -71,10 +70,6 @@ class FeatureSteeredBackend(Wrapper):
         )
         self.stats: dict[str, int] = {}
 
-    @property
-    def model_id(self) -> str:
-        return f"{self.inner.model_id}+sae:{self.condition.digest()[:16]}"
-
     def steering(self) -> Any:
         tok = text_reader(self.access)
         return steer_features(
@@ -88,16 +83,3 @@ class FeatureSteeredBackend(Wrapper):
             layer_template=self.layer_template,
             stats=self.stats,
         )
-
-    def generate(self, requests: Sequence[ModelRequest]) -> list[ModelResponse]:
-        reqs = list(requests)
-        with self.steering():
-            resps = self.inner.generate(reqs)
-        if len(resps) != len(reqs):
-            raise BackendError(
-                f"backend {self.inner.model_id!r} returned {len(resps)} responses for {len(reqs)}"
-            )
-        return [r.model_copy(update={"model_id": self.model_id}) for r in resps]
-
-    def close(self) -> None:
-        """Leaves ``inner`` open (its lender closes it)."""

@@ -21,6 +21,7 @@ from typing import Any
 from valuespectrum.errors import ConfigError
 from valuespectrum.sae.hooks import parse_hook
 from valuespectrum.sae.model import SparseAutoencoder
+from valuespectrum.tables import read_json_object
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
 SAELENS_WEIGHTS = "sae_weights.safetensors"
@@ -82,15 +83,7 @@ def load_sae(
 
 
 def _read_cfg(path: Path) -> dict[str, Any]:
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: missing; the SAE folder needs its cfg.json") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(cfg, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
-    return cfg
+    return read_json_object(path, "the JSON object of the SAE folder's cfg.json")
 
 
 def _tensors(path: Path) -> dict[str, Any]:

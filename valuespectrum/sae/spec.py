@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from valuespectrum.backends.base import Backend
+from valuespectrum.backends.edited import build_over_base
 from valuespectrum.backends.spec import BackendSpec
 from valuespectrum.errors import ConfigError
 from valuespectrum.sae.backend import FeatureSteeredBackend
@@ -64,30 +66,19 @@ class SAEOptions(BaseModel):
             raise ConfigError(format_validation_error(exc, source)) from exc
 
 
-class OwnedFeatureSteered(FeatureSteeredBackend):
-    """The feature-steered backend of a manifest entry: it loaded its base model and closes it."""
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def from_spec(spec: BackendSpec) -> FeatureSteeredBackend:
     from pathlib import Path
 
-    from valuespectrum.backends.registry import create_backend
     from valuespectrum.sae.formats import load_sae
 
     opts = SAEOptions.parse(spec.options, spec.label())
-    inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
-    if not inner_spec:
-        raise ConfigError("sae backend: write the base model after 'sae:', e.g. sae:hf:PATH")
     path = Path(opts.sae).expanduser()
     if not path.is_absolute() and spec.base_dir:
         path = Path(spec.base_dir) / path
     sae = load_sae(path, hook_name=opts.hook_name)
-    inner = create_backend(inner_spec, **opts.model_options)
-    try:
-        return OwnedFeatureSteered(
+
+    def build(inner: Backend) -> FeatureSteeredBackend:
+        out = FeatureSteeredBackend(
             inner,
             sae,
             [FeatureEdit(e.feature, e.mode, e.value) for e in opts.edits],
@@ -97,6 +88,7 @@ def from_spec(spec: BackendSpec) -> FeatureSteeredBackend:
             value=opts.value,
             layer_template=opts.layer_template,
         )
-    except BaseException:
-        inner.close()
-        raise
+        out.owns_inner = True  # a manifest entry loaded its base model and closes it
+        return out
+
+    return build_over_base(spec, "sae", opts.model_options, build)

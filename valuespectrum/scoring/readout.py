@@ -32,7 +32,7 @@ Distribution = dict[AnswerValue, float]
 """Probability of each answer in the probe's own keying (ratings as floats, ``yes``/``no``)."""
 
 
-def _key(v: AnswerValue) -> AnswerValue:
+def answer_key(v: AnswerValue) -> AnswerValue:
     """Ratings as floats (``"4"`` and ``4`` are one answer), yes/no/unsure in lower case."""
     if isinstance(v, bool):
         raise ValueError(f"option value {v!r} is a boolean; expected a rating or an answer label")
@@ -65,13 +65,13 @@ def answer_distribution(
         raise ValueError("no option log-likelihoods")
     if not all(math.isfinite(x) for x in logprobs):
         raise ValueError(f"option log-likelihoods {list(logprobs)} are not all finite")
-    true_of = {_key(k): _key(v) for k, v in (to_true or {}).items()}
+    true_of = {answer_key(k): answer_key(v) for k, v in (to_true or {}).items()}
     top = max(logprobs)
     weights = [math.exp(x - top) for x in logprobs]
     total = sum(weights)
     out: Distribution = {}
     for w, shown in zip(weights, option_values, strict=True):
-        answer = true_of.get(_key(shown), _key(shown))
+        answer = true_of.get(answer_key(shown), answer_key(shown))
         out[answer] = out.get(answer, 0.0) + w / total
     return out
 

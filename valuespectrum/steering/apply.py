@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.gated import Gate, min_norm_shift
-from valuespectrum.steering.layers import hidden_of, layer_template_for, resolve_layers, with_hidden
+from valuespectrum.steering.layers import (
+    hidden_of,
+    layer_template_for,
+    resolve_layers,
+    vector_modules,
+    with_hidden,
+)
 from valuespectrum.steering.vectors import SteeringVector
 
 if TYPE_CHECKING:
@@ -96,11 +102,7 @@ def steer(
     the module notes). Yields a small dict of counters (``steered_sequences``) for reports.
     """
     template = layer_template_for(model, layer_template or vector.layer_template)
-    chosen = sorted(vector.layers) if layers is None else list(layers)
-    missing = [i for i in chosen if i not in vector.layers]
-    if missing:
-        raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
-    modules = resolve_layers(model, chosen, template)
+    modules = vector_modules(model, vector, layers, template)
     mults = _multipliers(multiplier, list(modules))
     if mode in P0_MODES:
         if vector.probe_bias is None:

@@ -7,7 +7,8 @@ are left-padded, so the last position of every row is a real token.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,20 @@ Position = Literal["last", "mean"]
 def text_tokenizer(tokenizer_or_processor: Any) -> Any:
     """The text tokenizer of a tokenizer or a VLM processor."""
     return getattr(tokenizer_or_processor, "tokenizer", tokenizer_or_processor)
+
+
+@contextmanager
+def left_padded(tok: Any) -> Iterator[Any]:
+    """Pad batches on the left (so position -1 is every text's last token), with EOS as the pad
+    token when there is none; the tokenizer's padding side is restored afterwards."""
+    old_side = getattr(tok, "padding_side", "left")
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    try:
+        yield tok
+    finally:
+        tok.padding_side = old_side
 
 
 def collect_activations(
@@ -62,13 +77,9 @@ def collect_activations(
 
     out: dict[int, list[torch.Tensor]] = {i: [] for i in modules}
     handles = [m.register_forward_hook(make_hook(i)) for i, m in modules.items()]
-    old_side = getattr(tok, "padding_side", "left")
     try:
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
         device = next(model.parameters()).device
-        with torch.no_grad():
+        with left_padded(tok), torch.no_grad():
             for start in range(0, len(texts), batch_size):
                 batch = list(texts[start : start + batch_size])
                 enc = tok(batch, return_tensors="pt", padding=True).to(device)
@@ -82,7 +93,6 @@ def collect_activations(
                     else:
                         out[i].append(((h * mask).sum(1) / mask.sum(1)).cpu())
     finally:
-        tok.padding_side = old_side
         for handle in handles:
             handle.remove()
     return {i: torch.cat(v) for i, v in out.items()}

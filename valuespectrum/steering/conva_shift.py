@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.gated import logit, shift_dtype
-from valuespectrum.steering.layers import hidden_of, layer_template_for, resolve_layers, with_hidden
+from valuespectrum.steering.layers import (
+    hidden_of,
+    vector_modules,
+    with_hidden,
+)
 from valuespectrum.steering.vectors import SteeringVector
 
 if TYPE_CHECKING:
@@ -54,12 +58,9 @@ def prompt_constant_shift(
     if direction not in ("raise", "lower"):
         raise ConfigError(f"direction must be 'raise' or 'lower', got {direction!r}")
     logit(p0)  # validates p0
-    template = layer_template_for(model, layer_template or probe.layer_template)
-    chosen = sorted(probe.layers) if layers is None else sorted(layers)
-    missing = [i for i in chosen if i not in probe.layers]
-    if missing:
-        raise ConfigError(f"layers {missing} requested but the probe has only {sorted(probe.layers)}")
-    modules = resolve_layers(model, chosen, template)
+    modules = vector_modules(
+        model, probe, None if layers is None else sorted(layers), layer_template, what="probe"
+    )
     eps_seen: dict[int, torch.Tensor] = {}
     handles = []
     try:

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.collect import Position, collect_activations
-from valuespectrum.steering.layers import hidden_of, layer_template_for, resolve_layers, with_hidden
+from valuespectrum.steering.layers import (
+    hidden_of,
+    layer_template_for,
+    vector_modules,
+    with_hidden,
+)
 from valuespectrum.steering.vectors import SteeringVector, texts_digest
 from valuespectrum.values import Value
 
@@ -113,12 +118,7 @@ def ablate_direction(
     """Remove the component along ``vector[layer]`` from every position's output of each layer."""
     import torch
 
-    template = layer_template_for(model, layer_template or vector.layer_template)
-    chosen = sorted(vector.layers) if layers is None else list(layers)
-    missing = [i for i in chosen if i not in vector.layers]
-    if missing:
-        raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
-    modules = resolve_layers(model, chosen, template)
+    modules = vector_modules(model, vector, layers, layer_template)
     handles = []
     try:
         for i, module in modules.items():

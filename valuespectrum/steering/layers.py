@@ -16,6 +16,8 @@ from valuespectrum.errors import ConfigError
 if TYPE_CHECKING:
     from torch import nn
 
+    from valuespectrum.steering.vectors import SteeringVector
+
 _TEXT = "model.layers.{i}"
 _TOWER = "model.language_model.layers.{i}"
 _IDEFICS = "model.text_model.layers.{i}"
@@ -97,6 +99,24 @@ def resolve_layers(model: Any, layers: list[int] | None, template: str) -> dict[
             raise ConfigError(f"layer {i} is out of range: the model has {n} decoder layers (0..{n - 1})")
         out[j] = get_layer(model, template, j)
     return out
+
+
+def vector_modules(
+    model: Any,
+    vector: SteeringVector,
+    layers: list[int] | None,
+    layer_template: str | None,
+    *,
+    what: str = "vector",
+) -> dict[int, nn.Module]:
+    """The decoder layers of ``model`` that ``vector`` is applied at: ``layers`` (all of the
+    vector's, ascending, when None), each of which the vector must hold."""
+    template = layer_template_for(model, layer_template or vector.layer_template)
+    chosen = sorted(vector.layers) if layers is None else list(layers)
+    missing = [i for i in chosen if i not in vector.layers]
+    if missing:
+        raise ConfigError(f"layers {missing} requested but the {what} has only {sorted(vector.layers)}")
+    return resolve_layers(model, chosen, template)
 
 
 def hidden_of(output: Any) -> Any:

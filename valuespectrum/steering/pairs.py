@@ -8,13 +8,13 @@ has at least 30 pairs per basic value. Users add their own as CSV or JSONL with 
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import read_jsonl
 from valuespectrum.values import Value, parse_value
 
 REQUIRED = ("scenario", "positive", "negative", "value")
@@ -62,15 +62,7 @@ def load_pairs(path: str | Path) -> list[ContrastivePair]:
         raise ConfigError(f"{p}: contrastive-pair file not found")
     pairs: list[ContrastivePair] = []
     if p.suffix == ".jsonl":
-        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{p}: line {n}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise ConfigError(f"{p}: line {n}: expected a JSON object with {list(REQUIRED)}")
+        for n, row in read_jsonl(p):
             pairs.append(_from_row(row, f"{p}: line {n}", f"{p.stem}-{n}"))
     elif p.suffix == ".csv":
         with p.open(newline="", encoding="utf-8") as fh:

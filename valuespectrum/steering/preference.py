@@ -40,30 +40,21 @@ def span_logprobs(
     """Mean token log-probability of each text's span (its response), teacher forced."""
     import torch
 
-    from valuespectrum.steering.collect import text_tokenizer
+    from valuespectrum.steering.collect import left_padded, text_tokenizer
 
     tok = text_tokenizer(tokenizer)
     out: list[float] = []
-    old_side = getattr(tok, "padding_side", "left")
-    try:
-        tok.padding_side = "left"
-        if tok.pad_token is None:
-            tok.pad_token = tok.eos_token
-        device = next(model.parameters()).device
-        with torch.no_grad():
-            for s in range(0, len(texts), batch_size):
-                chunk = list(texts[s : s + batch_size])
-                enc = encode_with_offsets(tok, [t.text for t in chunk])
-                mask = span_masks(tok, [t.text for t in chunk], [t.start for t in chunk], enc)
-                ids = enc["input_ids"].to(device)
-                logits = model(input_ids=ids, attention_mask=enc["attention_mask"].to(device)).logits.double()
-                lp = (
-                    torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-                )
-                m = mask[:, 1:].to(lp.device, lp.dtype)
-                out.extend(((lp * m).sum(1) / m.sum(1).clamp(min=1)).cpu().tolist())
-    finally:
-        tok.padding_side = old_side
+    device = next(model.parameters()).device
+    with left_padded(tok), torch.no_grad():
+        for s in range(0, len(texts), batch_size):
+            chunk = list(texts[s : s + batch_size])
+            enc = encode_with_offsets(tok, [t.text for t in chunk])
+            mask = span_masks(tok, [t.text for t in chunk], [t.start for t in chunk], enc)
+            ids = enc["input_ids"].to(device)
+            logits = model(input_ids=ids, attention_mask=enc["attention_mask"].to(device)).logits.double()
+            lp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            m = mask[:, 1:].to(lp.device, lp.dtype)
+            out.extend(((lp * m).sum(1) / m.sum(1).clamp(min=1)).cpu().tolist())
     return np.array(out)
 
 

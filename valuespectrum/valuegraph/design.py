@@ -19,7 +19,6 @@ The run is an ordinary probe run over a value instrument (built-in banks or impo
 from __future__ import annotations
 
 import csv
-import json
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 import yaml
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import read_json_document
 from valuespectrum.values import Value
 
 GENDERS = ("female", "male", "non-binary")
@@ -76,12 +76,7 @@ def generate_roles(n: int, seed: int = 0) -> list[Role]:
 def load_players(path: str | Path, limit: int | None = None) -> list[Role]:
     """Roles from a ``players*.json`` file (entries with ``mini_trait``; names kept as ids)."""
     p = Path(path)
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: no such role file") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{p}: not valid JSON ({exc})") from exc
+    raw = read_json_document(p, "a role file: a JSON list or object of entries with 'mini_trait'")
     items = (
         list(raw.items())
         if isinstance(raw, dict)

@@ -16,6 +16,25 @@ OutOpt = Annotated[Path | None, typer.Option(help="Output folder (default: outpu
 FreshOpt = Annotated[bool, typer.Option(help="Discard what the output folder holds and start over.")]
 
 
+def _run(kind: str, manifest: Path, out: Path | None, fresh: bool) -> tuple[Path, dict[str, Any], float]:
+    """Run the ``generate`` or ``evaluate`` stage; a bad manifest or model exits 2 with its message."""
+    from valuespectrum.designs.adaem import design
+    from valuespectrum.manifest import load_config
+
+    manifest_cls, runner = (
+        (design.GenerateManifest, design.run_generate)
+        if kind == "generate"
+        else (design.EvaluateManifest, design.run_evaluate)
+    )
+    try:
+        limit = load_config(manifest_cls, manifest).max_unread_rate
+        folder, summary = runner(manifest, out=out, fresh=fresh)
+    except ValueSpectrumError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    return folder, summary, limit
+
+
 def _finish(folder: Path, summary: dict[str, Any], limit: float) -> None:
     typer.echo(
         f"model calls: {summary['calls_made']} made, {summary['calls_replayed']} replayed from the trace; "
@@ -34,15 +53,7 @@ def _finish(folder: Path, summary: dict[str, Any], limit: float) -> None:
 @app.command("generate")
 def generate(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False) -> None:
     """Explore topics with a bandit; write, refine and score questions; keep the most informative."""
-    from valuespectrum.designs.adaem.design import GenerateManifest, run_generate
-    from valuespectrum.manifest import load_config
-
-    try:
-        limit = load_config(GenerateManifest, manifest).max_unread_rate
-        folder, summary = run_generate(manifest, out=out, fresh=fresh)
-    except ValueSpectrumError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from exc
+    folder, summary, limit = _run("generate", manifest, out, fresh)
     typer.echo(f"{summary['n_questions']} questions kept over {len(summary['arms'])} topics")
     for q in summary["top"][:3]:
         typer.echo(f"  {q['score']:.3f}  {q['question']}")
@@ -52,15 +63,7 @@ def generate(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False)
 @app.command("evaluate")
 def evaluate(manifest: ManifestArg, out: OutOpt = None, fresh: FreshOpt = False) -> None:
     """Answer a question set with each model; rate the models per value (TrueSkill, win rates)."""
-    from valuespectrum.designs.adaem.design import EvaluateManifest, run_evaluate
-    from valuespectrum.manifest import load_config
-
-    try:
-        limit = load_config(EvaluateManifest, manifest).max_unread_rate
-        folder, summary = run_evaluate(manifest, out=out, fresh=fresh)
-    except ValueSpectrumError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from exc
+    folder, summary, limit = _run("evaluate", manifest, out, fresh)
     for v in summary["values"]:
         r, n_games = summary["ratings"][v]["models"], summary["ratings"][v]["n_games"]
         if not n_games:

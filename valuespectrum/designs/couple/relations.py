@@ -10,12 +10,12 @@ without a known structure, such as DailyDilemmas' free value names).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import read_json_document
 from valuespectrum.values import circular_distance, parse_value
 
 RELATIONS = ("congruent", "opposite", "irrelevant", "influences", "influenced by", "linked")
@@ -54,12 +54,7 @@ def circumplex(dims: Sequence[str]) -> RelationGraph:
 
 def from_graph_json(path: str | Path, dims: Sequence[str]) -> RelationGraph:
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the value graph ({exc.strerror or exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{p}: not JSON ({exc.msg}); give the graph.json that vspec graph writes") from exc
+    data = read_json_document(p, "the graph.json that vspec graph writes")
     if not isinstance(data, dict) or not isinstance(data.get("edges"), list):
         raise ConfigError(f"{p}: field 'edges' is missing; give the graph.json that vspec graph writes")
     fold = {d.casefold(): d for d in dims}
