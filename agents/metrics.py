@@ -196,7 +196,7 @@ def summarise_run(
         for p in personas:
             pid = p.id if p else "none"
             path = folder.trajectory(entry.name, pid)
-            targets = list(p.targets) if p else []
+            targets = p.schwartz_targets() if p else []
             m = session_metrics(
                 list(read_steps(path)),
                 targets,

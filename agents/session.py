@@ -131,7 +131,7 @@ class Session:
     def __post_init__(self) -> None:
         self._centroids = {v.value: c for v, c in self.catalog.value_centroids().items()}
         if self.persona is not None and self.persona.targets:
-            self._target = self.catalog.value_centroid(self.persona.targets)
+            self._target = self.catalog.value_centroid(self.persona.schwartz_targets())
 
     @property
     def persona_id(self) -> str:

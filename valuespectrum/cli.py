@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from valuespectrum.errors import ValueSpectrumError
+from valuespectrum.value_systems import dim_name
 
 if TYPE_CHECKING:
     from valuespectrum.runs.log import RunSummary
@@ -192,7 +193,7 @@ def personas() -> None:
     for col in ("id", "kind", "targets", "description"):
         table.add_column(col)
     for p in builtin_personas().values():
-        table.add_row(p.id, p.kind, ", ".join(v.value for v in p.targets), p.description)
+        table.add_row(p.id, p.kind, ", ".join(map(dim_name, p.targets)), p.description)
     Console().print(table)
 
 

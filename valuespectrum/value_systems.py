@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated, Protocol
+
+from pydantic import BeforeValidator
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.values import CIRCUMPLEX, SHORT_CODES, Value
@@ -257,3 +260,107 @@ def to_schwartz10(system: ValueSystem, dim: str) -> Value | None:
         return Value(system.resolve(dim))
     base = system.maps_to.get(system.resolve(dim))
     return Value(base) if base is not None and system.parent == "schwartz10" else None
+
+
+SCHWARTZ10 = "schwartz10"
+FREE = "free"
+"""The id of a system built from the names an item file uses."""
+
+
+def as_dim(x: object) -> Value | str:
+    """A stored value key: one of Schwartz's ten (by its exact name) as ``Value``, else the text."""
+    if isinstance(x, Value):
+        return x
+    text = str(x)
+    try:
+        return Value(text)
+    except ValueError:
+        return text
+
+
+Dim = Annotated[Value | str, BeforeValidator(as_dim)]
+"""A value key in typed results: ``Value`` for Schwartz's ten, the dimension's name otherwise;
+both dump to the same JSON text."""
+
+
+def dim_name(d: Value | str) -> str:
+    return d.value if isinstance(d, Value) else str(d)
+
+
+def key_of(system_id: str, name: object) -> Value | str:
+    """A value key as probes store it: a ``Value`` for Schwartz's ten (so old code and files
+    read the same), a dimension of a built-in system, or the name itself in a free system."""
+    if system_id == SCHWARTZ10:
+        from valuespectrum.values import parse_value
+
+        return name if isinstance(name, Value) else parse_value(str(name))
+    text = str(name).strip()
+    if not text:
+        raise ValueError(f"value system {system_id!r}: an empty value name")
+    if system_id in BUILTIN:
+        hit = BUILTIN[system_id].find(text)
+        if hit is None:
+            dims = ", ".join(BUILTIN[system_id].dimensions)
+            raise ValueError(
+                f"unknown value {text!r} in value system {system_id!r}; valid values are: {dims}"
+            )
+        return hit
+    return text
+
+
+def check_system_id(system_id: str) -> str:
+    """A declared ``value_system``: a built-in id or ``free`` (names taken from the file)."""
+    sid = str(system_id).strip().casefold()
+    if sid != FREE and sid not in BUILTIN:
+        raise ValueError(
+            f"unknown value_system {system_id!r}; use one of {sorted(BUILTIN)} or 'free' (the names found in the file)"
+        )
+    return sid
+
+
+def system_of_keys(system_id: str, names: Iterable[str]) -> ValueSystem:
+    """The system a run's probes are keyed in: a built-in, or a free one from the names used."""
+    return BUILTIN[system_id] if system_id in BUILTIN else free(system_id, list(names))
+
+
+def short_label(dim: str) -> str:
+    """A column label: Schwartz's two-letter code ("PO"), else the dimension itself."""
+    try:
+        return SHORT_CODES[Value(dim)]
+    except ValueError:
+        return dim
+
+
+def not_applicable(analysis: str, system_id: str) -> str:
+    """The one line every Schwartz-only analysis shows for another system."""
+    return f"{analysis}: not applicable to value system {system_id} (it rests on Schwartz's ten values)"
+
+
+class _Keyed(Protocol):
+    @property
+    def value_system(self) -> str: ...
+
+    def values(self) -> list[Value | str]: ...
+
+
+def system_of_probes(probes: Iterable[_Keyed], *, where: str = "the run") -> ValueSystem:
+    """The one value system a set of probes is keyed in (a free one: the names they use, in
+    order); probes of two systems cannot be scored together."""
+    probes = list(probes)
+    ids = sorted({p.value_system for p in probes})
+    if len(ids) > 1:
+        raise ConfigError(
+            f"{where} mixes probes of value systems {ids}; their scores cannot share one profile: "
+            "keep the items of one system (for another system, set probes.banks: [] and list only its files)"
+        )
+    sid = ids[0] if ids else SCHWARTZ10
+    return system_of_keys(sid, (dim_name(v) for p in probes for v in p.values()))
+
+
+def dims_in(keys: Iterable[Value | str]) -> list[Value | str]:
+    """The dimensions a table shows: Schwartz's ten in circumplex order when every key is one
+    of them (also when there are none), else the keys met, in order."""
+    keys = list(keys)
+    if all(isinstance(as_dim(k), Value) for k in keys):
+        return list(CIRCUMPLEX)
+    return [as_dim(k) for k in dict.fromkeys(dim_name(k) for k in keys)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.ordinal.data import By, OrdinalData, Rating, count_reasons
+from valuespectrum.value_systems import dim_name
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -68,7 +69,7 @@ def read_runs(run_dirs: list[Path], *, by: By = "auto") -> OrdinalData:
             if not f.is_file():
                 raise ConfigError(f"{f}: not found; score the run first (`vspec score {d}`)")
         scales = _scales(folder.probes)
-        targets_by_run[run.name] = {p: [v.value for v in vs] for p, vs in run.targets.items()}
+        targets_by_run[run.name] = {p: [dim_name(v) for v in vs] for p, vs in run.targets.items()}
         for n, rec in _lines(folder.scores):
             raw.append((run.name, rec, scales.get(str(rec.get("probe_id"))), folder.scores, n))
     try:

@@ -16,23 +16,37 @@ from __future__ import annotations
 import string
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from valuespectrum.types import MediaRef
+from valuespectrum.value_systems import SCHWARTZ10, Dim, check_system_id, key_of
 from valuespectrum.values import Value, parse_value
 
 AnswerKind = Literal["likert", "yes_no", "choice"]
 
 
-def _coerce_keys(raw: object) -> dict[Value, float]:
+def _coerce_keys(raw: object, system: str = SCHWARTZ10) -> dict[Dim, float]:
+    """Value name -> weight, names resolved in ``system`` (``Value`` members for Schwartz's ten)."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ValueError("value keys must be a mapping of value name -> weight")
-    out: dict[Value, float] = {}
+    return {key_of(system, k): float(w) for k, w in raw.items()}
+
+
+def _lenient_keys(raw: object) -> dict[Dim, float]:
+    """Option weights: Schwartz names become ``Value``; other names are kept for the probe,
+    which knows its value system, to check."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("value keys must be a mapping of value name -> weight")
+    out: dict[Dim, float] = {}
     for k, w in raw.items():
-        v = k if isinstance(k, Value) else parse_value(str(k))
-        out[v] = float(w)
+        try:
+            out[k if isinstance(k, Value) else parse_value(str(k))] = float(w)
+        except ValueError:
+            out[str(k).strip()] = float(w)
     return out
 
 
@@ -44,10 +58,10 @@ class Option(BaseModel):
     label: str
     """What the model answers to pick it ("A", "B", ...)."""
     text: str
-    values: dict[Value, float] = Field(default_factory=dict)
+    values: dict[Dim, float] = Field(default_factory=dict)
     """Value weights the option expresses (1.0 = expresses the value)."""
 
-    _v = field_validator("values", mode="before")(classmethod(lambda cls, v: _coerce_keys(v)))
+    _v = field_validator("values", mode="before")(classmethod(lambda cls, v: _lenient_keys(v)))
 
 
 class AnswerFormat(BaseModel):
@@ -85,7 +99,7 @@ class AnswerFormat(BaseModel):
         return cls(kind="yes_no")
 
     @classmethod
-    def choice(cls, options: list[tuple[str, dict[Value, float]]]) -> AnswerFormat:
+    def choice(cls, options: list[tuple[str, dict[Dim, float]]]) -> AnswerFormat:
         letters = string.ascii_uppercase
         return cls(
             kind="choice",
@@ -116,7 +130,10 @@ class Probe(BaseModel):
     text: str
     """The item text: a portrait description, a question, a statement or a scenario."""
     format: AnswerFormat
-    keys: dict[Value, float] = Field(default_factory=dict)
+    value_system: str = Field(default=SCHWARTZ10, exclude_if=lambda v: v == SCHWARTZ10)
+    """The value system the keys name (see :mod:`valuespectrum.value_systems`); left out of
+    dumps for Schwartz's ten, so probe files written before it read and hash the same."""
+    keys: dict[Dim, float] = Field(default_factory=dict)
     """Value keying of the answer: weight per value; negative = reverse-keyed."""
     instrument: str | None = None
     """Source instrument or bank (e.g. "builtin-portrait", "PVQ40", a user's file name)."""
@@ -131,12 +148,24 @@ class Probe(BaseModel):
     """For (query, response) items: the query the response answers."""
     metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
-    _k = field_validator("keys", mode="before")(classmethod(lambda cls, v: _coerce_keys(v)))
+    @field_validator("value_system", mode="before")
+    @classmethod
+    def _system(cls, raw: object) -> str:
+        return check_system_id(str(raw))
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keys(cls, raw: object, info: ValidationInfo) -> dict[Dim, float]:
+        return _coerce_keys(raw, info.data.get("value_system", SCHWARTZ10))
 
     @model_validator(mode="after")
     def _check(self) -> Probe:
         if not self.id:
             raise ValueError("probe id must be non-empty")
+        for o in self.format.options:
+            if any(not isinstance(k, Value) or self.value_system != SCHWARTZ10 for k in o.values):
+                # lenient on the option; checked here against the probe's system
+                object.__setattr__(o, "values", _coerce_keys(dict(o.values), self.value_system))
         if self.format.kind == "choice":
             if not any(o.values for o in self.format.options) and not self.keys:
                 raise ValueError(f"choice item {self.id!r}: no option carries a value")
@@ -146,7 +175,7 @@ class Probe(BaseModel):
             self.media_kind = "image" if len(self.media) == 1 else "video"
         return self
 
-    def values(self) -> list[Value]:
+    def values(self) -> list[Dim]:
         """Every value this probe can inform."""
         seen = dict.fromkeys(self.keys)
         for o in self.format.options:
@@ -169,9 +198,11 @@ class ProbeBank(BaseModel):
             raise ValueError(f"bank {self.name!r}: duplicate probe ids {sorted(set(dups))[:5]}")
         return self
 
-    def by_value(self) -> dict[Value, list[Probe]]:
-        out: dict[Value, list[Probe]] = {v: [] for v in Value}
+    def by_value(self) -> dict[Dim, list[Probe]]:
+        """Probes per value: Schwartz's ten in circumplex order, or the values in use."""
+        schwartz = all(p.value_system == SCHWARTZ10 for p in self.probes)
+        out: dict[Dim, list[Probe]] = {v: [] for v in Value} if schwartz else {}
         for p in self.probes:
             for v in p.values():
-                out[v].append(p)
+                out.setdefault(v, []).append(p)
         return out

@@ -11,6 +11,7 @@ from valuespectrum.reports import tables
 from valuespectrum.reports.loading import RunData, load_run
 from valuespectrum.reports.page import Figure, Section, render_page
 from valuespectrum.runs.folder import RunFolder
+from valuespectrum.value_systems import dim_name
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,9 @@ def _core_tables(run: RunData, out: Path) -> list[Path]:
             {
                 "model": r.model,
                 "persona": r.persona,
-                "value": v.value,
+                "value": dim_name(v),
                 "change": c,
-                "targets": ";".join(t.value for t in r.targets),
+                "targets": ";".join(dim_name(t) for t in r.targets),
                 "mean_target_rank": r.mean_target_rank,
             }
             for r in steer

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valuespectrum.reports.page import Figure
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim
+from valuespectrum.values import CIRCUMPLEX
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -61,9 +62,7 @@ def _clean(xs: Sequence[float | None]) -> list[float]:
 
 
 def polar_profiles(
-    traces: Sequence[
-        tuple[str, dict[Value, float | None], dict[Value, float | None], dict[Value, float | None]]
-    ],
+    traces: Sequence[tuple[str, dict[Dim, float | None], dict[Dim, float | None], dict[Dim, float | None]]],
     *,
     name: str,
     title: str,

@@ -15,6 +15,7 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.log import GroupSummary, RunSummary, read_summary
 from valuespectrum.runs.plan import modality_of
+from valuespectrum.value_systems import Dim
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
 
 
@@ -31,12 +32,12 @@ class Group:
     n_cached: int
     parse_rate: float | None
     scale: str
-    scores: dict[Value, float | None]
-    ci_low: dict[Value, float | None]
-    ci_high: dict[Value, float | None]
-    n_items: dict[Value, int]
-    centred: dict[Value, float | None]
-    like_rate: dict[Value, float | None]
+    scores: dict[Dim, float | None]
+    ci_low: dict[Dim, float | None]
+    ci_high: dict[Dim, float | None]
+    n_items: dict[Dim, int]
+    centred: dict[Dim, float | None]
+    like_rate: dict[Dim, float | None]
     higher_order: dict[HigherOrder, float | None]
     spread: float | None
     mrat: float | None
@@ -64,7 +65,7 @@ class RunData:
     root: Path
     name: str
     groups: list[Group]
-    targets: dict[str, list[Value]] = field(default_factory=dict)
+    targets: dict[str, list[Dim]] = field(default_factory=dict)
     """Persona id -> the values it is expected to favour (empty when it names none)."""
     summary: RunSummary | None = None
     """The typed ``summary.json``: what the run-level analyses computed (never recomputed here)."""
@@ -106,7 +107,7 @@ def load_run(run_dir: Path) -> RunData:
             replace(g, model=model_label(g.model, raw.modality))
             for g, raw in zip(groups, summary.groups, strict=True)
         ]
-    targets: dict[str, list[Value]] = {}
+    targets: dict[str, list[Dim]] = {}
     if folder.personas.is_file():
         from valuespectrum.values import parse_value
 
@@ -125,7 +126,7 @@ def load_run(run_dir: Path) -> RunData:
 
 
 #: (model, persona) -> probe id -> value -> (sum of item scores, number of items)
-ItemTable = dict[tuple[str, str], dict[str, dict[Value, tuple[float, int]]]]
+ItemTable = dict[tuple[str, str], dict[str, dict[Dim, tuple[float, int]]]]
 
 
 def load_item_scores(run_dir: Path, *, readout: str = "argmax") -> ItemTable:
@@ -140,7 +141,7 @@ def load_item_scores(run_dir: Path, *, readout: str = "argmax") -> ItemTable:
     path = RunFolder(Path(run_dir)).scores
     if not path.is_file():
         raise ConfigError(f"{path}: not found; score the run first (`vspec score {Path(run_dir)}`)")
-    acc: dict[tuple[str, str, str], dict[str, dict[Value, list[float]]]] = defaultdict(
+    acc: dict[tuple[str, str, str], dict[str, dict[Dim, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
     )
     with open(path, encoding="utf-8") as fh:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from valuespectrum.scoring.steerability import change_ranks, mean_target_rank, value_changes
+from valuespectrum.value_systems import Dim
 from valuespectrum.values import CIRCUMPLEX, Value
 
 __all__ = [
@@ -48,7 +49,7 @@ class BootstrapDifference:
 
 
 #: probe id -> value -> (sum of item scores, number of items)
-ProbeItems = Mapping[str, Mapping[Value, tuple[float, int]]]
+ProbeItems = Mapping[str, Mapping[Dim, tuple[float, int]]]
 
 
 def paired_bootstrap(

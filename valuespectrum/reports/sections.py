@@ -27,6 +27,7 @@ from valuespectrum.personas import NO_PERSONA
 from valuespectrum.reports import figures, readout_sections
 from valuespectrum.reports.loading import Group, RunData, load_run, model_label
 from valuespectrum.reports.page import Cell, Section, Table
+from valuespectrum.value_systems import Dim, dim_name
 from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
 
 RunDirBuilder = Callable[[Path], "Section | None"]
@@ -219,8 +220,8 @@ def parse_quality_section(ctx: ReportContext) -> Section | None:
 class Steerability:
     model: str
     persona: str
-    changes: dict[Value, float]
-    targets: list[Value]
+    changes: dict[Dim, float]
+    targets: list[Dim]
     mean_target_rank: float | None
     measure: str = "scores"
     """``like_rate`` (0-100) for yes/no items, else ``scores`` (the item scale)."""
@@ -281,7 +282,7 @@ def steerability_section(ctx: ReportContext) -> Section | None:
             Table(
                 ["model", "persona", "targets", "mean target rank"],
                 [
-                    [r.model, r.persona, ", ".join(t.value for t in r.targets), r.mean_target_rank]
+                    [r.model, r.persona, ", ".join(dim_name(t) for t in r.targets), r.mean_target_rank]
                     for r in ranked
                 ],
                 caption="Mean rank of target values among the 10 changes (1 = moved up most; 5.5 = chance)",
@@ -304,7 +305,7 @@ def default_references() -> list[str]:
 
 
 def reference_rhos(
-    scores: dict[Value, float | None], names: list[str]
+    scores: dict[Dim, float | None], names: list[str]
 ) -> list[tuple[float | None, float | None, int]]:
     """(rho, p, n) of a profile against each named reference."""
     from valuespectrum.references import get_reference

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from valuespectrum.reports import figures
 from valuespectrum.reports.page import Cell, Section, Table
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim
+from valuespectrum.values import CIRCUMPLEX
 
 if TYPE_CHECKING:
     from valuespectrum.reports.sections import ReportContext
@@ -17,7 +18,7 @@ MAX_FIGURES = 6
 """Polar figures drawn (one per model and persona); the tables list every group."""
 
 
-def _values(d: dict[str, float | None]) -> dict[Value, float | None]:
+def _values(d: dict[str, float | None]) -> dict[Dim, float | None]:
     return {v: d.get(v.value) for v in CIRCUMPLEX}
 
 

@@ -23,24 +23,25 @@ from valuespectrum.scoring.steerability import (
     profile_values,
     steerability_overview,
 )
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim, dim_name, dims_in
+from valuespectrum.values import CIRCUMPLEX
 
 
-def group_scores(group: Mapping[str, Any]) -> dict[Value, float | None]:
+def group_scores(group: Mapping[str, Any]) -> dict[Dim, float | None]:
     return profile_values(group["profile"])
 
 
-def rank_order(scores: Mapping[Value, float | None]) -> list[list[str]]:
+def rank_order(scores: Mapping[Dim, float | None]) -> list[list[str]]:
     """Scored values from highest to lowest, tied values together (in circumplex order)."""
-    known = sorted((v for v in CIRCUMPLEX if scores.get(v) is not None), key=lambda v: -float(scores[v]))  # type: ignore[arg-type]
+    known = sorted((v for v in dims_in(scores) if scores.get(v) is not None), key=lambda v: -float(scores[v]))  # type: ignore[arg-type]
     out: list[list[str]] = []
     last: float | None = None
     for v in known:
         x = float(scores[v])  # type: ignore[arg-type]
         if last is not None and abs(x - last) <= 1e-9:
-            out[-1].append(v.value)
+            out[-1].append(dim_name(v))
         else:
-            out.append([v.value])
+            out.append([dim_name(v)])
         last = x
     return out
 
@@ -50,7 +51,7 @@ def rank_order_text(order: list[list[str]]) -> str:
     return " > ".join(" = ".join(tied) for tied in order)
 
 
-def reference_agreement(scores: Mapping[Value, float | None]) -> dict[str, dict[str, Any]]:
+def reference_agreement(scores: Mapping[Dim, float | None]) -> dict[str, dict[str, Any]]:
     """Spearman's rho with every reference (human hierarchy, human baseline, the paper's models)."""
     from valuespectrum.references import get_reference, list_references
 
@@ -63,7 +64,7 @@ def reference_agreement(scores: Mapping[Value, float | None]) -> dict[str, dict[
 
 def model_agreement(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Pairwise Spearman's rho between the models of a run, per (persona, modality)."""
-    cells: dict[tuple[str, str], dict[str, dict[Value, float | None]]] = {}
+    cells: dict[tuple[str, str], dict[str, dict[Dim, float | None]]] = {}
     for g in groups:
         cells.setdefault((str(g["persona"]), str(g["modality"])), {})[str(g["model"])] = group_scores(g)
     out = []
@@ -95,7 +96,7 @@ def annotate_groups(groups: list[dict[str, Any]]) -> None:
 
 
 def steerability_summary(
-    groups: Sequence[Mapping[str, Any]], targets: Mapping[str, Sequence[Value]]
+    groups: Sequence[Mapping[str, Any]], targets: Mapping[str, Sequence[Dim]]
 ) -> dict[str, Any]:
     effects = persona_effects(groups, targets, baseline=NO_PERSONA)
     return {
@@ -124,7 +125,7 @@ def value_reliability(
             "model": model,
             "modality": modality,
             "n_replications": len(reps),
-            "alpha": {v.value: a for v, a in value_alpha(reps).items()},
+            "alpha": {dim_name(v): a for v, a in value_alpha(reps).items()},
         }
         for (model, modality), reps in sorted(pooled.items())
     ]

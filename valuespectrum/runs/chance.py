@@ -26,11 +26,11 @@ from valuespectrum.runs.readout_log import (
     ValueEffectTest,
 )
 from valuespectrum.scoring.reliability import benjamini_hochberg, holm, target_rank_test
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim, as_dim, dim_name, dims_in
 
 GroupKey = tuple[str, str, str]
 """(model, persona, modality)"""
-ItemTable = Mapping[Value, Mapping[str, float]]
+ItemTable = Mapping[Dim, Mapping[str, float]]
 """Per value, probe id -> the item's score on the run's measure (order-averaged)."""
 
 
@@ -59,13 +59,13 @@ def _value_tests(
     changes: Mapping[str, float], persona: ItemTable, baseline: ItemTable, ci: float
 ) -> list[ValueEffectTest]:
     rows: list[ValueEffectTest] = []
-    for v in CIRCUMPLEX:
-        if v.value not in changes:
+    for v in dims_in(changes):
+        if dim_name(v) not in changes:
             continue
         n, lo, hi, p = paired_test(persona.get(v, {}), baseline.get(v, {}), ci)
         rows.append(
             ValueEffectTest(
-                value=v.value, change=changes[v.value], n_items=n, ci_low=lo, ci_high=hi, p_value=p
+                value=dim_name(v), change=changes[dim_name(v)], n_items=n, ci_low=lo, ci_high=hi, p_value=p
             )
         )
     tested = [r for r in rows if r.p_value is not None]
@@ -85,17 +85,17 @@ def chance_summary(
 ) -> ChanceSummary:
     """The chance block of ``summary.json`` from the steerability persona lines."""
     personas: list[PersonaChanceTest] = []
-    pooled: dict[tuple[str, str], list[tuple[dict[Value, float], list[Value]]]] = {}
+    pooled: dict[tuple[str, str], list[tuple[dict[Dim, float], list[Dim]]]] = {}
     for e in effects:
         model, modality, persona = str(e["model"]), str(e.get("modality", "")), str(e["persona"])
         changes = {str(k): float(x) for k, x in dict(e.get("changes") or {}).items()}  # type: ignore[call-overload]
-        targets = [Value(t) for t in list(e.get("targets") or [])]  # type: ignore[call-overload]
+        targets = [as_dim(t) for t in list(e.get("targets") or [])]  # type: ignore[call-overload]
         test = PersonaChanceTest(
             model=model,
             modality=modality,
             persona=persona,
             measure=str(e.get("measure") or "scores"),
-            targets=[t.value for t in targets],
+            targets=[dim_name(t) for t in targets],
             values=_value_tests(
                 changes,
                 tables.get((model, persona, modality), {}),
@@ -103,7 +103,7 @@ def chance_summary(
                 ci,
             ),
         )
-        by_value = {Value(k): x for k, x in changes.items()}
+        by_value: dict[Dim, float] = {as_dim(k): x for k, x in changes.items()}
         if targets:
             rank = target_rank_test([(by_value, targets)])
             if rank is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from valuespectrum.backends.base import Backend
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.manifest import RunManifest
-from valuespectrum.personas import Persona, load_personas_file, resolve_personas
+from valuespectrum.personas import Persona, check_targets, load_personas_file, resolve_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import Probe, ProbeBank
 from valuespectrum.runs.folder import RunFolder
@@ -27,6 +27,7 @@ from valuespectrum.runs.plan import Trial, batches, modality_of, plan_trials
 from valuespectrum.runs.records import RunRecord
 from valuespectrum.runs.setup import BackendFactory, ModelSource, under
 from valuespectrum.types import GenerateConfig, ModelRequest
+from valuespectrum.value_systems import ValueSystem, dim_name, system_of_probes
 
 __all__ = ["RunOutcome", "execute_run", "modality_of", "needs_text", "resolve_probes", "resolve_run_personas"]
 
@@ -98,7 +99,7 @@ def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
         count: dict[str, int] = {}
         kept = []
         for p in probes:
-            vals = [v.value for v in p.values()]
+            vals = [dim_name(v) for v in p.values()]
             if any(count.get(v, 0) < manifest.probes.limit_per_value for v in vals):
                 kept.append(p)
                 for v in vals:
@@ -109,9 +110,22 @@ def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
     return probes
 
 
-def resolve_run_personas(manifest: RunManifest, base: Path) -> list[Persona | None]:
-    extra = load_personas_file(under(base, manifest.personas_file)) if manifest.personas_file else None
-    return resolve_personas(manifest.personas, extra)
+def resolve_run_personas(
+    manifest: RunManifest, base: Path, system: ValueSystem | None = None
+) -> list[Persona | None]:
+    """The manifest's personas; with ``system``, their targets checked against it (an error
+    names the file that defines the persona and its ``targets`` field)."""
+    path = under(base, manifest.personas_file) if manifest.personas_file else None
+    extra = load_personas_file(path) if path is not None else None
+    personas = resolve_personas(manifest.personas, extra)
+    if system is None:
+        return personas
+    return [
+        check_targets(
+            [p], system, source=str(path) if extra and p and p.id in extra else "built-in personas.yaml"
+        )[0]
+        for p in personas
+    ]
 
 
 @dataclass
@@ -273,7 +287,7 @@ def execute_run(
     if manifest.probes.describe is not None:
         source.check(manifest.probes.describe.spec, manifest.probes.describe.options, None)
     probes = select_probes(manifest, list(probes)) if probes is not None else resolve_probes(manifest, base)
-    personas = resolve_run_personas(manifest, base)
+    personas = resolve_run_personas(manifest, base, system_of_probes(probes))
     folder = RunFolder(out or under(base, manifest.output_dir) / manifest.name)
     # raise before hours of describing when the folder holds answers to other prompts
     resuming = not fresh and folder.check_reopen(manifest, [])

@@ -28,7 +28,8 @@ from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
 from valuespectrum.types import Order
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim
+from valuespectrum.values import CIRCUMPLEX
 
 T = TypeVar("T")
 
@@ -94,7 +95,7 @@ class OrderAgreement(_Lenient):
     p_value: float | None = None
     n: int = 0
     mean_abs_diff: float | None = None
-    values: list[Value] = Field(default_factory=list)
+    values: list[Dim] = Field(default_factory=list)
 
 
 class GroupSummary(_Lenient):
@@ -130,7 +131,7 @@ class GroupSummary(_Lenient):
     n_bounded: int = 0
     """Records whose option scores were partly upper bounds (server top_logprobs)."""
 
-    def values_on_measure(self) -> dict[Value, float | None]:
+    def values_on_measure(self) -> dict[Dim, float | None]:
         """The per-value numbers on this group's measure (like-rate, centred or mean score)."""
         default = "like_rate" if self.profile.scale == "endorse" else "scores"
         raw = getattr(self.profile, self.measure or default, None) or self.profile.scores

@@ -50,7 +50,7 @@ from valuespectrum.scoring.readout import (
     yes_no_probabilities,
 )
 from valuespectrum.types import ModelResponse
-from valuespectrum.values import Value
+from valuespectrum.value_systems import Dim, dim_name, dims_in
 
 _ENDORSE = {YES: 1.0, NO: 0.0, UNSURE: 0.5}
 
@@ -66,7 +66,7 @@ class BiasObservation:
 
     probe_id: str
     order: str
-    keys: Mapping[Value, float]
+    keys: Mapping[Dim, float]
     yes_no: bool
     position: int
     p_first: float
@@ -178,7 +178,7 @@ def expected_item_scores(
             )
             for v, w in keyed
         ]
-    scored: dict[Value, None] = {}
+    scored: dict[Dim, None] = {}
     for o in probe.format.options:
         scored.update({v: None for v, w in o.values.items() if rule.keeps(w)})
     scored.update({v: None for v, _ in keyed})
@@ -195,15 +195,15 @@ def expected_item_scores(
     ]
 
 
-def centred_endorsement(items: Sequence[ItemScore]) -> dict[Value, float | None]:
+def centred_endorsement(items: Sequence[ItemScore]) -> dict[Dim, float | None]:
     """Centred yes/no scores of one group's endorse items (one entry per answer)."""
-    answers: dict[tuple[str, str], tuple[dict[Value, float], float]] = {}
+    answers: dict[tuple[str, str], tuple[dict[Dim, float], float]] = {}
     for s in items:
         if s.kind == "endorse" and s.raw is not None:
             keys, _ = answers.setdefault((s.probe_id, s.answer_id), ({}, s.raw))
             keys[s.value] = s.weight
     scores = centred_yes_scores(list(answers.values()))
-    return {v: scores.get(v) for v in Value}
+    return {v: scores.get(v) for v in dims_in(s.value for s in items)}
 
 
 def profile_of(
@@ -229,7 +229,7 @@ def profile_of(
 
 def item_measure_values(
     items: Sequence[ItemScore], profile: ValueProfile, measure: str
-) -> dict[Value, dict[str, float]]:
+) -> dict[Dim, dict[str, float]]:
     """Per value and probe, the mean item score on ``measure`` (the pairs of the per-value tests).
 
     ``centred``: the item score minus MRAT (ratings) or ``sign(w) x (e - mean e)`` (yes/no),
@@ -239,7 +239,7 @@ def item_measure_values(
     if measure == "centred" and profile.scale == "endorse":
         raws = {(s.probe_id, s.answer_id): s.raw for s in items if s.raw is not None}
         mean_e = sum(raws.values()) / len(raws) if raws else None
-    acc: dict[Value, dict[str, list[float]]] = {}
+    acc: dict[Dim, dict[str, list[float]]] = {}
     for s in items:
         if measure == "centred" and profile.scale == "rating":
             if profile.mrat is None:
@@ -275,7 +275,7 @@ def group_bias(observations: Sequence[BiasObservation], readout: Readout) -> Bia
         readout=readout,
         first_option_share=firsts,
         yes_rate=yes_rate([p for _, p in yes_items]),
-        yes_rate_by_value={v.value: r for v, r in by_value.items()},
+        yes_rate_by_value={dim_name(v): r for v, r in by_value.items()},
         order_agreement=order_agreement(ordered),
         position_variance_share=share,
         verdict=verdict.kind,

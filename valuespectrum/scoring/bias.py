@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim
+from valuespectrum.values import CIRCUMPLEX
 
 POSITION_SHARE_MIN = 0.5
 FIRST_OPTION_MIN = 0.8
@@ -65,9 +66,9 @@ def yes_rate(p_yes: Sequence[float]) -> float | None:
     return sum(p_yes) / len(p_yes) if p_yes else None
 
 
-def yes_rate_by_value(items: Sequence[tuple[Mapping[Value, float], float]]) -> dict[Value, float]:
+def yes_rate_by_value(items: Sequence[tuple[Mapping[Dim, float], float]]) -> dict[Dim, float]:
     """Yes-rate per value over the items keyed to it (any sign: acquiescence ignores keying)."""
-    acc: dict[Value, list[float]] = {}
+    acc: dict[Dim, list[float]] = {}
     for keys, p in items:
         for v, w in keys.items():
             if w != 0:
@@ -137,7 +138,7 @@ def bias_verdict(
     *,
     position_share: float | None = None,
     first_share: Mapping[str, float] | None = None,
-    yes_by_value: Mapping[Value, float] | None = None,
+    yes_by_value: Mapping[Dim, float] | None = None,
 ) -> BiasVerdict:
     """The plain verdict for one group (position bias first: it voids the profile)."""
     firsts = list((first_share or {}).values())

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from valuespectrum.probes.schema import Probe
 from valuespectrum.scoring.parse import NO, UNSURE, YES, ParsedAnswer
-from valuespectrum.values import Value
+from valuespectrum.value_systems import Dim
 
 ScoreKind = Literal["rating", "endorse", "choice"]
 WeightSign = Literal["both", "positive", "negative"]
@@ -38,7 +38,7 @@ class ItemScore(BaseModel):
     """The score one answer gives one value."""
 
     probe_id: str
-    value: Value
+    value: Dim
     score: float
     kind: ScoreKind
     weight: float
@@ -127,7 +127,7 @@ def _score_choice(probe: Probe, value: float | str, rule: WeightRule) -> list[It
     if label not in options:
         raise ValueError(f"probe {probe.id!r}: answer {label!r} is not one of the options {list(options)}")
     chosen = options[label]
-    scored: dict[Value, None] = {}
+    scored: dict[Dim, None] = {}
     for o in probe.format.options:
         scored.update({v: None for v, w in o.values.items() if rule.keeps(w)})
     scored.update({v: None for v, w in probe.keys.items() if rule.keeps(w)})

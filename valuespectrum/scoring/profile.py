@@ -25,7 +25,7 @@ Formulas (each unit-tested against a hand-computed example):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -34,7 +34,10 @@ from valuespectrum.probes.schema import Probe
 from valuespectrum.scoring.items import ItemScore, WeightSign, score_item
 from valuespectrum.scoring.parse import ParsedAnswer, tally
 from valuespectrum.scoring.stats import percentile_interval, resample_counts, spearman
-from valuespectrum.values import HIGHER_ORDER, HigherOrder, Value
+from valuespectrum.value_systems import Dim, dim_name, system_of_probes
+from valuespectrum.values import CIRCUMPLEX, HIGHER_ORDER, HigherOrder, Value
+
+SCHWARTZ_DIMS: tuple[Dim, ...] = CIRCUMPLEX
 
 ProfileScale = Literal["rating", "endorse", "choice", "mixed", "none"]
 
@@ -44,20 +47,22 @@ class ValueProfile(BaseModel):
 
     scale: ProfileScale
     """Kind of the item scores: one kind, ``mixed`` when several, ``none`` when no scores."""
-    scores: dict[Value, float | None]
-    """Per-value mean of item scores (None when the value has no items)."""
-    n_items: dict[Value, int]
-    ci_low: dict[Value, float | None]
+    scores: dict[Dim, float | None]
+    """Per-value mean of item scores (None when the value has no items), every dimension of
+    the run's value system in its order (Schwartz's ten in circumplex order by default)."""
+    n_items: dict[Dim, int]
+    ci_low: dict[Dim, float | None]
     """Bootstrap percentile interval of each score (None with fewer than 2 items)."""
-    ci_high: dict[Value, float | None]
+    ci_high: dict[Dim, float | None]
     mrat: float | None
     """Mean raw rating over all answered Likert probes (each probe counted once)."""
-    centred: dict[Value, float | None]
+    centred: dict[Dim, float | None]
     """score - MRAT, for rating-scale profiles only."""
     higher_order: dict[HigherOrder, float | None]
+    """Schwartz's four higher-order values; empty for other value systems."""
     spread: float | None
     """Population SD (ddof=0) across values: of like-rates for yes/no profiles, else of scores."""
-    like_rate: dict[Value, float | None]
+    like_rate: dict[Dim, float | None]
     """100 x mean endorsement over yes/no items (share of yes, 0-100); None without such items."""
     n_parsed: int
     n_unparsed: int
@@ -87,7 +92,7 @@ class Comparison(BaseModel):
     """Number of values scored in both profiles."""
     mean_abs_diff: float | None
     """Mean |a - b| over common values; meaningful only when both are on the same scale."""
-    values: list[Value]
+    values: list[Dim]
 
 
 def _mean_or_none(xs: Sequence[float]) -> float | None:
@@ -104,20 +109,26 @@ def build_profile(
     ci: float = 0.95,
     seed: int = 0,
     centre_ratings: Sequence[float] | None = None,
+    dims: Sequence[Dim] = SCHWARTZ_DIMS,
 ) -> ValueProfile:
     """Aggregate item scores (from :func:`score_item`) into a profile.
 
     The counts of parsed, unparsed and failed answers are passed through so reports always
     show what was left out. ``centre_ratings`` (one raw rating per answer) replaces the kept
-    items' ratings as the MRAT base.
+    items' ratings as the MRAT base. ``dims``: the value system's dimensions, in order
+    (higher-order values are computed for Schwartz's ten only).
     """
+    dims = tuple(dims)
+    unknown = sorted({dim_name(s.value) for s in item_scores} - {dim_name(d) for d in dims})
+    if unknown:
+        raise ValueError(f"item scores name values outside the profile's dimensions: {unknown}")
     if min(n_parsed, n_unparsed, n_failed) < 0:
         raise ValueError("answer counts must be >= 0")
     kinds = {s.kind for s in item_scores}
     scale: ProfileScale = "none" if not kinds else (kinds.pop() if len(kinds) == 1 else "mixed")  # type: ignore[assignment]
 
-    by_value: dict[Value, list[float]] = {v: [] for v in Value}
-    endorse: dict[Value, list[float]] = {v: [] for v in Value}
+    by_value: dict[Dim, list[float]] = {v: [] for v in dims}
+    endorse: dict[Dim, list[float]] = {v: [] for v in dims}
     raw_by_answer: dict[tuple[str, str], float] = {}
     for s in item_scores:
         by_value[s.value].append(s.score)
@@ -126,19 +137,20 @@ def build_profile(
         if s.kind == "rating" and s.raw is not None:
             raw_by_answer.setdefault((s.probe_id, s.answer_id), s.raw)
 
-    scores = {v: _mean_or_none(by_value[v]) for v in Value}
-    n_items = {v: len(by_value[v]) for v in Value}
+    scores = {v: _mean_or_none(by_value[v]) for v in dims}
+    n_items = {v: len(by_value[v]) for v in dims}
     ci_low, ci_high = _bootstrap(item_scores, n_items, n_boot=n_boot, ci=ci, seed=seed)
     mrat = _mean_or_none(list(raw_by_answer.values()) if centre_ratings is None else list(centre_ratings))
-    centred: dict[Value, float | None] = {
+    centred: dict[Dim, float | None] = {
         v: (sc - mrat if sc is not None and mrat is not None and scale == "rating" else None)
         for v, sc in scores.items()
     }
     higher: dict[HigherOrder, float | None] = {}
-    for h, members in HIGHER_ORDER.items():
-        member_scores = [x for m in members if (x := scores[m]) is not None]
-        higher[h] = float(np.mean(member_scores)) if len(member_scores) == len(members) else None
-    like_rate = {v: (100.0 * float(np.mean(endorse[v])) if endorse[v] else None) for v in Value}
+    if set(dims) == set(Value):
+        for h, members in HIGHER_ORDER.items():
+            member_scores = [x for m in members if (x := scores[m]) is not None]
+            higher[h] = float(np.mean(member_scores)) if len(member_scores) == len(members) else None
+    like_rate = {v: (100.0 * float(np.mean(endorse[v])) if endorse[v] else None) for v in dims}
     basis = like_rate if scale == "endorse" else scores
     present = [x for x in basis.values() if x is not None]
     spread = float(np.std(present, ddof=0)) if len(present) >= 2 else None
@@ -160,16 +172,16 @@ def build_profile(
 
 
 def _bootstrap(
-    item_scores: Sequence[ItemScore], n_items: Mapping[Value, int], *, n_boot: int, ci: float, seed: int
-) -> tuple[dict[Value, float | None], dict[Value, float | None]]:
+    item_scores: Sequence[ItemScore], n_items: Mapping[Dim, int], *, n_boot: int, ci: float, seed: int
+) -> tuple[dict[Dim, float | None], dict[Dim, float | None]]:
     """Per-value percentile CIs from resampling probes; one matrix product for all resamples."""
-    low: dict[Value, float | None] = {v: None for v in Value}
-    high: dict[Value, float | None] = {v: None for v in Value}
+    low: dict[Dim, float | None] = {v: None for v in n_items}
+    high: dict[Dim, float | None] = {v: None for v in n_items}
     if not item_scores or n_boot < 1:
         return low, high
     probes = list(dict.fromkeys(s.probe_id for s in item_scores))
     row = {p: i for i, p in enumerate(probes)}
-    col = {v: j for j, v in enumerate(Value)}
+    col = {v: j for j, v in enumerate(n_items)}
     sums = np.zeros((len(probes), len(col)))
     counts = np.zeros((len(probes), len(col)))
     for s in item_scores:
@@ -187,12 +199,14 @@ def _bootstrap(
     return low, high
 
 
-def compare_profiles(a: Mapping[Value, float | None], b: Mapping[Value, float | None]) -> Comparison:
+def compare_profiles(a: Mapping[Any, float | None], b: Mapping[Any, float | None]) -> Comparison:
     """Spearman's rho (ties averaged), its p-value, and mean |a - b| over the common values.
 
-    Pass ``profile.scores`` (or ``like_rate``/``centred``), or a reference's ``scores``.
+    Pass ``profile.scores`` (or ``like_rate``/``centred``), or a reference's ``scores``. The
+    values are taken in circumplex order when both sides are Schwartz's ten, else in ``a``'s.
     """
-    common = [v for v in Value if a.get(v) is not None and b.get(v) is not None]
+    order: list[Dim] = list(Value) if all(isinstance(k, Value) for k in (*a, *b)) else list(a)
+    common = [v for v in order if a.get(v) is not None and b.get(v) is not None]
     xa = [float(a[v]) for v in common]  # type: ignore[arg-type]
     xb = [float(b[v]) for v in common]  # type: ignore[arg-type]
     rho: float | None = None
@@ -214,6 +228,7 @@ def profile_from_answers(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
+    dims: Sequence[Dim] | None = None,
 ) -> ValueProfile:
     """Score ``(probe, parsed answer)`` pairs and build the profile, counting every outcome.
 
@@ -244,4 +259,5 @@ def profile_from_answers(
         ci=ci,
         seed=seed,
         centre_ratings=ratings,
+        dims=system_of_probes([p for p, _ in answers]).dimensions if dims is None else dims,
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from valuespectrum.probes.schema import Probe
 from valuespectrum.scoring.parse import NO, UNSURE, YES, AnswerValue
+from valuespectrum.value_systems import Dim
 from valuespectrum.values import Value, parse_value
 
 Distribution = dict[AnswerValue, float]
@@ -130,7 +131,7 @@ def choice_value(dist: Mapping[AnswerValue, float], probe: Probe, value: Value |
     return sum(p * weights[str(a)] for a, p in dist.items())
 
 
-def centred_yes_scores(items: Sequence[tuple[Mapping[Value, float], float]]) -> dict[Value, float]:
+def centred_yes_scores(items: Sequence[tuple[Mapping[Dim, float], float]]) -> dict[Dim, float]:
     """MRAT-style centred P(yes) per value over one group's items.
 
     ``items`` holds, per item, its value keys (sign = keying direction) and its P(yes)
@@ -141,7 +142,7 @@ def centred_yes_scores(items: Sequence[tuple[Mapping[Value, float], float]]) -> 
     if not items:
         return {}
     mean_all = sum(p for _, p in items) / len(items)
-    acc: dict[Value, list[float]] = {}
+    acc: dict[Dim, list[float]] = {}
     for keys, p in items:
         for v, w in keys.items():
             if w != 0:

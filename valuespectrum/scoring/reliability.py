@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from valuespectrum.scoring.steerability import change_ranks
-from valuespectrum.values import Value
+from valuespectrum.value_systems import Dim
 
 
 def icc(table: Sequence[Sequence[float]], kind: Literal["consistency", "agreement"] = "consistency") -> float:
@@ -136,7 +136,7 @@ class RankTest:
 
 
 def target_rank_test(
-    effects: Sequence[tuple[Mapping[Value, float], Sequence[Value]]],
+    effects: Sequence[tuple[Mapping[Dim, float], Sequence[Dim]]],
     *,
     max_exact: int = 200_000,
     n_perm: int = 20_000,

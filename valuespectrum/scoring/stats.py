@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from valuespectrum.values import Value
+from valuespectrum.value_systems import Dim, dims_in
 
 if TYPE_CHECKING:
     from valuespectrum.scoring.items import ItemScore
@@ -113,7 +113,7 @@ def bootstrap_ci(
     return percentile_interval(stats, ci)
 
 
-def value_alpha(per_replication_scores: Sequence[Sequence[ItemScore]]) -> dict[Value, float | None]:
+def value_alpha(per_replication_scores: Sequence[Sequence[ItemScore]]) -> dict[Dim, float | None]:
     """Cronbach's alpha of each value's items, across replications.
 
     ``per_replication_scores[r]`` holds the item scores of replication ``r`` (a prompt
@@ -122,15 +122,15 @@ def value_alpha(per_replication_scores: Sequence[Sequence[ItemScore]]) -> dict[V
     left out). None when fewer than 2 replications or 2 such probes, or no variance.
     """
     if len(per_replication_scores) < 2:
-        return {v: None for v in Value}
-    tables: list[dict[tuple[Value, str], float]] = []
+        return {v: None for v in dims_in(s.value for rep in per_replication_scores for s in rep)}
+    tables: list[dict[tuple[Dim, str], float]] = []
     for rep in per_replication_scores:
-        acc: dict[tuple[Value, str], list[float]] = defaultdict(list)
+        acc: dict[tuple[Dim, str], list[float]] = defaultdict(list)
         for s in rep:
             acc[(s.value, s.probe_id)].append(s.score)
         tables.append({k: float(np.mean(v)) for k, v in acc.items()})
-    out: dict[Value, float | None] = {}
-    for v in Value:
+    out: dict[Dim, float | None] = {}
+    for v in dims_in(s.value for rep in per_replication_scores for s in rep):
         common = set.intersection(*({pid for (val, pid) in t if val == v} for t in tables))
         probes = sorted(common)
         if len(probes) < 2:

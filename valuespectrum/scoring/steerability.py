@@ -24,22 +24,22 @@ from typing import Any
 
 import numpy as np
 
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim, dim_name, dims_in
 
 
 def value_changes(
-    persona_scores: Mapping[Value, float | None], baseline_scores: Mapping[Value, float | None]
-) -> dict[Value, float]:
+    persona_scores: Mapping[Dim, float | None], baseline_scores: Mapping[Dim, float | None]
+) -> dict[Dim, float]:
     """``d_v = persona - baseline`` for the values scored in both, in circumplex order."""
-    out: dict[Value, float] = {}
-    for v in CIRCUMPLEX:
+    out: dict[Dim, float] = {}
+    for v in dims_in([*persona_scores, *baseline_scores]):
         a, b = persona_scores.get(v), baseline_scores.get(v)
         if a is not None and b is not None:
             out[v] = float(a) - float(b)
     return out
 
 
-def change_ranks(changes: Mapping[Value, float]) -> dict[Value, float]:
+def change_ranks(changes: Mapping[Dim, float]) -> dict[Dim, float]:
     """Rank of each value's change, 1 = largest increase; ties get their average rank."""
     if not changes:
         return {}
@@ -51,7 +51,7 @@ def change_ranks(changes: Mapping[Value, float]) -> dict[Value, float]:
     return {v: float(r) for v, r in zip(values, ranks, strict=True)}
 
 
-def mean_target_rank(changes: Mapping[Value, float], targets: Sequence[Value]) -> float | None:
+def mean_target_rank(changes: Mapping[Dim, float], targets: Sequence[Dim]) -> float | None:
     """Mean rank of the targets among all value changes (see the module docstring).
 
     None when no target has a change.
@@ -70,9 +70,9 @@ class PersonaEffect:
     persona: str
     measure: str
     """The profile field compared: ``like_rate`` (0-100) for yes/no items, else ``scores``."""
-    changes: dict[Value, float]
-    targets: list[Value] = field(default_factory=list)
-    target_ranks: dict[Value, float] = field(default_factory=dict)
+    changes: dict[Dim, float]
+    targets: list[Dim] = field(default_factory=list)
+    target_ranks: dict[Dim, float] = field(default_factory=dict)
     mean_target_rank: float | None = None
     target_moved_most: bool | None = None
     """None when the persona names no target value (trait personas may name none)."""
@@ -83,9 +83,9 @@ class PersonaEffect:
             "modality": self.modality,
             "persona": self.persona,
             "measure": self.measure,
-            "changes": {v.value: round(d, 6) for v, d in self.changes.items()},
-            "targets": [t.value for t in self.targets],
-            "target_ranks": {v.value: r for v, r in self.target_ranks.items()},
+            "changes": {dim_name(v): round(d, 6) for v, d in self.changes.items()},
+            "targets": [dim_name(t) for t in self.targets],
+            "target_ranks": {dim_name(v): r for v, r in self.target_ranks.items()},
             "mean_target_rank": self.mean_target_rank,
             "target_moved_most": self.target_moved_most,
             "n_values": len(self.changes),
@@ -102,14 +102,14 @@ def measure_of(profile: Mapping[str, Any]) -> str:
     return "like_rate" if profile.get("scale") == "endorse" else "scores"
 
 
-def profile_values(profile: Mapping[str, Any]) -> dict[Value, float | None]:
+def profile_values(profile: Mapping[str, Any]) -> dict[Dim, float | None]:
     """A summary profile's per-value numbers on its measure (see :func:`measure_of`)."""
     raw = profile.get(measure_of(profile)) or {}
-    return {v: (None if raw.get(v.value) is None else float(raw[v.value])) for v in CIRCUMPLEX}
+    return {v: (None if raw.get(dim_name(v)) is None else float(raw[dim_name(v)])) for v in dims_in(raw)}
 
 
 def persona_effects(
-    groups: Sequence[Mapping[str, object]], targets: Mapping[str, Sequence[Value]], *, baseline: str = "none"
+    groups: Sequence[Mapping[str, object]], targets: Mapping[str, Sequence[Dim]], *, baseline: str = "none"
 ) -> list[PersonaEffect]:
     """Effects of every persona against ``baseline`` of the same model and modality.
 

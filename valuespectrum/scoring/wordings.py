@@ -40,6 +40,7 @@ from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.profile import build_profile
 from valuespectrum.scoring.reliability import benjamini_hochberg, holm, icc, variance_decomposition
 from valuespectrum.scoring.stats import spearman
+from valuespectrum.value_systems import dim_name
 from valuespectrum.values import CIRCUMPLEX
 
 Reducer = Literal["mean", "mode"]
@@ -79,7 +80,7 @@ def reduce_repeats(items: Sequence[ItemScore], reducer: Reducer) -> list[ItemSco
     reduced to one; first-seen order kept. Items of runs without repeats pass unchanged."""
     groups: dict[tuple[str, str, str], list[ItemScore]] = defaultdict(list)
     for s in items:
-        groups[(without_repeat(s.answer_id), s.probe_id, s.value.value)].append(s)
+        groups[(without_repeat(s.answer_id), s.probe_id, dim_name(s.value))].append(s)
     out = []
     for (answer_id, _, _), same in groups.items():
         raws = [s.raw for s in same if s.raw is not None]
@@ -240,7 +241,7 @@ def _effects(obs: Sequence[_Obs], wordings: Sequence[str], seed: int) -> dict[st
     """Per value: the wording test on its items' scores (label orders averaged)."""
     cells: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for o in obs:
-        cells[(o.item.value.value, o.item.probe_id, o.wording)].append(o.item.score)
+        cells[(dim_name(o.item.value), o.item.probe_id, o.wording)].append(o.item.score)
     out: dict[str, WordingEffect] = {}
     for v in CIRCUMPLEX:
         items = sorted({p for (val, p, _) in cells if val == v.value})
@@ -281,7 +282,7 @@ def _decomposition(key: tuple[str, str], obs: Sequence[_Obs]) -> WordingDecompos
             "wording": o.wording,
             "order": o.order,
             "persona": o.persona,
-            "item": f"{o.item.probe_id}:{o.item.value.value}",
+            "item": f"{o.item.probe_id}:{dim_name(o.item.value)}",
         }
         for o in obs
     ]

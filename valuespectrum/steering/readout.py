@@ -45,13 +45,13 @@ def keyed_scores(rendered: RenderedProbe, option_logprobs: Sequence[float]) -> d
         expected = sum(p * float(rendered.true_value(v)) for p, v in zip(probs, values, strict=True))
         frac = (expected - lo) / (hi - lo)
         for value, w in probe.keys.items():
-            out[value] = 100.0 * (frac if w >= 0 else 1.0 - frac)
+            out[Value(value)] = 100.0 * (frac if w >= 0 else 1.0 - frac)
     elif fmt.kind == "yes_no":
         p_yes = sum(p for p, v in zip(probs, values, strict=True) if str(v).lower() == "yes")
         for value, w in probe.keys.items():
-            out[value] = 100.0 * (p_yes if w >= 0 else 1.0 - p_yes)
+            out[Value(value)] = 100.0 * (p_yes if w >= 0 else 1.0 - p_yes)
     else:
         for p, opt in zip(probs, fmt.options, strict=True):
             for value, w in opt.values.items():
-                out[value] = out.get(value, 0.0) + 100.0 * p * w
+                out[Value(value)] = out.get(Value(value), 0.0) + 100.0 * p * w
     return out

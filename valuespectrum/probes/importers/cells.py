@@ -22,6 +22,7 @@ from valuespectrum.probes.importers.mapping import ColumnMapping
 from valuespectrum.probes.instruments import InstrumentKey
 from valuespectrum.probes.schema import AnswerFormat, Option
 from valuespectrum.types import MediaRef
+from valuespectrum.value_systems import BUILTIN, SCHWARTZ10, Dim
 from valuespectrum.values import REFINED_TO_BASIC, Value, parse_value
 
 _REVERSE = {"-1", "-1.0", "-", "r", "rev", "reverse", "reversed", "reverse-keyed", "negative"}
@@ -39,8 +40,12 @@ def missing(v: Any) -> bool:
 class Cells:
     """Cell parsing with errors that point at file, row and column."""
 
-    def __init__(self, path: Path, value_map: Mapping[str, Value | None] | None = None) -> None:
+    def __init__(
+        self, path: Path, value_map: Mapping[str, Dim | None] | None = None, system: str = SCHWARTZ10
+    ) -> None:
         self.path = path
+        self.system = system
+        """The value system names are read in: Schwartz's ten, another built-in, or free (any name)."""
         self.value_map = {k.strip().lower(): v for k, v in (value_map or {}).items()}
         """value_map with lower-cased names (names match case-insensitively)."""
         self.unknown: dict[str, dict[str, list[int]]] = defaultdict(dict)
@@ -73,13 +78,26 @@ class Cells:
             raise self.error(row, column, f"{v!r} is not a finite number", "a number such as 0.42")
         return out
 
-    def value(self, row: int, column: str, v: Any) -> tuple[Value, str | None] | None:
+    @property
+    def valid_values(self) -> str:
+        if self.system in BUILTIN and self.system != SCHWARTZ10:
+            return ", ".join(BUILTIN[self.system].dimensions)
+        return VALID_VALUES
+
+    def value(self, row: int, column: str, v: Any) -> tuple[Dim, str | None] | None:
         """A value name -> (basic value, refined name if one of the 19 refined values); None
-        when value_map drops the name or nobody knows it (kept for :meth:`check_unknown`)."""
+        when value_map drops the name or nobody knows it (kept for :meth:`check_unknown`).
+        In another built-in system: its dimension (aliases allowed); in a free one: the name."""
         name = str(v).strip()
         if name.lower() in self.value_map:
             mapped = self.value_map[name.lower()]
             return None if mapped is None else (mapped, None)
+        if self.system != SCHWARTZ10:
+            hit = BUILTIN[self.system].find(name) if self.system in BUILTIN else name
+            if hit:
+                return hit, None
+            self.unknown[name].setdefault(column, []).append(row)
+            return None
         try:
             return parse_value(name), None
         except ValueError:
@@ -97,7 +115,7 @@ class Cells:
             return
         names = ", ".join(f"{name}: VALUE" for name in self.unknown)
         fix = (
-            f"valid values are: {VALID_VALUES}; fix: add value_map: {{{names}}} to the column "
+            f"valid values are: {self.valid_values}; fix: add value_map: {{{names}}} to the column "
             "mapping, VALUE one of these or null to drop the name"
         )
         if len(self.unknown) == 1:
@@ -211,9 +229,9 @@ def choice_format(rows: Cells, row: int, cells: dict[str, Any], mapping: ColumnM
     options: list[Option] = []
     for i, (opt, val) in enumerate(zip(opts, values, strict=True)):
         label = chr(ord("A") + i)
-        weights: dict[Value, float] = {}
+        weights: dict[Dim, float] = {}
 
-        def add(column: str, name: Any, w: Any, weights: dict[Value, float] = weights) -> None:
+        def add(column: str, name: Any, w: Any, weights: dict[Dim, float] = weights) -> None:
             found = rows.value(row, column, name)
             if found is not None:
                 weights[found[0]] = rows.number(row, column, w)

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.importers.cells import (
-    VALID_VALUES,
     Cells,
     choice_format,
     metadata_value,
@@ -22,7 +21,7 @@ from valuespectrum.probes.importers.mapping import ColumnMapping
 from valuespectrum.probes.instruments import InstrumentKey, instrument_key, keyed_probe, missing_items
 from valuespectrum.probes.schema import AnswerFormat, Probe, ProbeBank
 from valuespectrum.tables import Table, read_table
-from valuespectrum.values import Value
+from valuespectrum.value_systems import Dim
 
 Metadata = dict[str, str | int | float | bool | None]
 
@@ -83,7 +82,7 @@ def load_items(
     table = read_table(p, delimiter=cmap.delimiter, records_path=cmap.records_path)
     if not table.rows:
         raise ConfigError(f"{p}: the file has no items; expected at least one row")
-    cells = Cells(p, cmap.value_map)
+    cells = Cells(p, cmap.value_map, cmap.value_system)
     items, found = _expand(p, table, cmap, cells)
     try:
         weight_cols = cmap.weight_columns(found)
@@ -142,23 +141,23 @@ def load_items(
 
 
 def _keys(
-    it: _Item, cmap: ColumnMapping, cells: Cells, weight_cols: dict[str, Value], sign: float, meta: Metadata
-) -> tuple[dict[Value, float], bool]:
+    it: _Item, cmap: ColumnMapping, cells: Cells, weight_cols: dict[str, Dim], sign: float, meta: Metadata
+) -> tuple[dict[Dim, float], bool]:
     """The item's value keys, and whether some of its value names were dropped or unknown."""
     row, c = it.row, it.cells
-    keys: dict[Value, float] = {}
+    keys: dict[Dim, float] = {}
     unnamed = False
     if cmap.value:
         raw = c.get(cmap.value)
         if missing(raw):
-            raise cells.error(row, cmap.value, "empty", f"a value name ({VALID_VALUES})")
+            raise cells.error(row, cmap.value, "empty", f"a value name ({cells.valid_values})")
         found = cells.value(row, cmap.value, raw)
         if found is None:
             return {}, True
         keys[found[0]] = sign
         if found[1]:
             meta["refined_value"] = found[1]
-    weights: list[tuple[Value | None, float]] = []
+    weights: list[tuple[Dim | None, float]] = []
     for col, weighted in weight_cols.items():
         if not missing(c.get(col)):
             weights.append((weighted, cells.number(row, col, c[col])))
@@ -179,7 +178,7 @@ def _probe(
     it: _Item,
     cmap: ColumnMapping,
     cells: Cells,
-    weight_cols: dict[str, Value],
+    weight_cols: dict[str, Dim],
     key: InstrumentKey | None,
     bank_name: str,
     tally: _Tally,
@@ -256,6 +255,7 @@ def _probe(
             id=pid or str(row),
             text=text,
             format=fmt,
+            value_system=cmap.value_system,
             keys=keys,
             instrument=bank_name,
             context=context,

@@ -15,24 +15,34 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.probes.instruments import instrument_key
 from valuespectrum.probes.schema import AnswerKind
-from valuespectrum.values import Value, parse_value
+from valuespectrum.value_systems import FREE, SCHWARTZ10, Dim, check_system_id, key_of
 
 Cell = str | int | float | bool
 
 
-def map_value(name: str, value_map: Mapping[str, Value | None]) -> Value | None:
+def map_value(name: str, value_map: Mapping[str, Dim | None]) -> Dim | None:
     """A value name through ``value_map`` (case-insensitive): the mapped value, None when
     mapped to null (dropped); KeyError when the map does not name it."""
     lowered = {k.strip().lower(): v for k, v in value_map.items()}
     return lowered[name.strip().lower()]
 
 
-def _weight_column_value(column: str, value_map: Mapping[str, Value | None] | None = None) -> Value | None:
+def _weight_column_value(
+    column: str, value_map: Mapping[str, Dim | None] | None = None, system: str = SCHWARTZ10
+) -> Dim | None:
     """The value a weight column names: "Power", "w_Power", "r_self_direction"; None when
     ``value_map`` drops the name."""
     names = [column] + [column.split(sep, 1)[1] for sep in ("_", ":", " ", ".") if sep in column]
@@ -42,8 +52,10 @@ def _weight_column_value(column: str, value_map: Mapping[str, Value | None] | No
                 return map_value(name, value_map)
             except KeyError:
                 pass
+        if system == FREE and name == column and len(names) > 1:
+            continue  # a free system takes any name: use the one after the prefix ("w_Care" -> "Care")
         try:
-            return parse_value(name)
+            return key_of(system, name)
         except ValueError:
             continue
     raise ValueError(
@@ -58,13 +70,17 @@ class ColumnMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    value_system: str = SCHWARTZ10
+    """The value system the file's value names belong to: ``schwartz10`` (default),
+    ``schwartz19``, ``mft6``, ``valuepilot6``, or ``free`` (a system made of the names the file
+    uses). Decides which names are valid and which analyses apply to the run."""
     text: str = "text"
     """Column with the item text (for (query, response) items: the response)."""
     id: str | None = None
     """Column with item ids; by default the row number as seen in the file."""
     value: str | None = None
     """Column naming the single value an item is keyed to ("Power", "SD", "Power-Dominance")."""
-    weights: dict[str, Value] | list[str] | None = None
+    weights: dict[str, Dim] | list[str] | None = None
     """Per-value weight columns: a mapping {column: value}, or column names that carry the
     value ("w_Power", "r_Benevolence")."""
     weight_prefix: str | None = None
@@ -115,28 +131,32 @@ class ColumnMapping(BaseModel):
     is an object sets columns for its item (e.g. its text and weights); a string is its text.
     Ids are the query's id (or row) with ``-1``, ``-2``... appended, unless a response has
     its own ``id`` cell."""
-    value_map: dict[str, Value | None] = Field(default_factory=dict)
+    value_map: dict[str, Dim | None] = Field(default_factory=dict)
     """Value names outside the Schwartz ten -> one of the ten (``Achievment: Achievement``),
     or null to drop the name (``Spirituality: null``). Matched case-insensitively."""
 
+    @field_validator("value_system", mode="before")
+    @classmethod
+    def _parse_system(cls, raw: object) -> object:
+        return check_system_id(str(raw))
+
     @field_validator("weights", mode="before")
     @classmethod
-    def _parse_weights(cls, raw: object) -> object:
+    def _parse_weights(cls, raw: object, info: ValidationInfo) -> object:
+        system = info.data.get("value_system", SCHWARTZ10)
         if isinstance(raw, dict):
-            return {str(col): v if isinstance(v, Value) else parse_value(str(v)) for col, v in raw.items()}
+            return {str(col): key_of(system, v) for col, v in raw.items()}
         if isinstance(raw, tuple):
             return list(raw)
         return raw
 
     @field_validator("value_map", mode="before")
     @classmethod
-    def _parse_value_map(cls, raw: object) -> object:
+    def _parse_value_map(cls, raw: object, info: ValidationInfo) -> object:
         if not isinstance(raw, dict):
             return raw
-        return {
-            str(k): None if v is None else v if isinstance(v, Value) else parse_value(str(v))
-            for k, v in raw.items()
-        }
+        system = info.data.get("value_system", SCHWARTZ10)
+        return {str(k): None if v is None else key_of(system, v) for k, v in raw.items()}
 
     @model_validator(mode="after")
     def _check(self) -> ColumnMapping:
@@ -144,7 +164,7 @@ class ColumnMapping(BaseModel):
         if len(media) > 1:
             raise ValueError(f"give only one media column, not {' and '.join(media)}")
         if isinstance(self.weights, list):  # names carry the value; value_map may rename or drop them
-            resolved = {c: _weight_column_value(c, self.value_map) for c in self.weights}
+            resolved = {c: _weight_column_value(c, self.value_map, self.value_system) for c in self.weights}
             self.weights = {c: v for c, v in resolved.items() if v is not None}
         sources = [
             n for n in ("value", "weights", "weight_prefix", "weight_pairs", "instrument") if getattr(self, n)
@@ -155,6 +175,11 @@ class ColumnMapping(BaseModel):
             raise ValueError(
                 "no value keying: set 'value' (a value-name column), 'weights' (weight columns), "
                 "'weight_prefix', 'weight_pairs', or 'instrument' with 'item_number'"
+            )
+        if self.instrument and self.value_system != SCHWARTZ10:
+            raise ValueError(
+                f"instrument {self.instrument!r} is keyed to Schwartz's values; drop value_system: "
+                f"{self.value_system} or key the items with a 'value' column"
             )
         if self.instrument:
             try:
@@ -236,13 +261,15 @@ class ColumnMapping(BaseModel):
             cols += list(self.weights)
         return list(dict.fromkeys(cols))
 
-    def weight_columns(self, found: list[str]) -> dict[str, Value]:
+    def weight_columns(self, found: list[str]) -> dict[str, Dim]:
         """Weight column -> the value it weights (columns value_map drops are left out)."""
         if isinstance(self.weights, dict):
             return dict(self.weights)
         if self.weight_prefix:
             named = {
-                c: _weight_column_value(c, self.value_map) for c in found if c.startswith(self.weight_prefix)
+                c: _weight_column_value(c, self.value_map, self.value_system)
+                for c in found
+                if c.startswith(self.weight_prefix)
             }
             return {c: v for c, v in named.items() if v is not None}
         return {}
