@@ -364,3 +364,15 @@ def dims_in(keys: Iterable[Value | str]) -> list[Value | str]:
     if all(isinstance(as_dim(k), Value) for k in keys):
         return list(CIRCUMPLEX)
     return [as_dim(k) for k in dict.fromkeys(dim_name(k) for k in keys)]
+
+
+SCHWARTZ_ONLY = (
+    "reference profiles and norms (human hierarchy, pan-cultural baseline, published models)",
+    "higher-order values",
+    "circumplex checks (circular profile figure, opposite-value structure)",
+)
+"""The analyses of a probe run that rest on Schwartz's ten values."""
+
+
+def schwartz_only_lines(system_id: str) -> list[str]:
+    return [not_applicable(a, system_id) for a in SCHWARTZ_ONLY]

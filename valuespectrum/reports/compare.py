@@ -20,7 +20,7 @@ from valuespectrum.reports import figures
 from valuespectrum.reports.loading import Group, load_item_scores, load_run
 from valuespectrum.reports.metrics import BootstrapDifference, paired_bootstrap
 from valuespectrum.reports.page import Cell, Section, Table, render_page
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import SCHWARTZ10, Dim, dim_name, not_applicable, short_label
 
 DEFAULT_REFERENCES: tuple[str, ...] = ("pan-cultural", "human-pvq21")
 
@@ -117,6 +117,15 @@ def compare_runs(
         except ValueError as exc:
             raise ConfigError(f"compare: {exc}") from exc
     runs = [load_run(Path(d)) for d in run_dirs]
+    systems = sorted({r.value_system for r in runs})
+    if len(systems) > 1:
+        raise ConfigError(
+            f"compare: the runs measure different value systems {systems}; compare runs of one system"
+        )
+    system = systems[0] if systems else SCHWARTZ10
+    dims = runs[0].dims if runs else []
+    if system != SCHWARTZ10:
+        references = ()  # the references are Schwartz profiles
     labels = _run_labels([Path(d) for d in run_dirs], [r.name for r in runs])
     keys: list[GroupKey] = []
     groups: list[Group] = []
@@ -147,10 +156,10 @@ def compare_runs(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = _write_tables(out_dir, keys, groups, rho, ref_rho, diffs)
+    files = _write_tables(out_dir, keys, groups, rho, ref_rho, diffs, dims)
     fig = figures.grouped_bars(
-        [v.value for v in CIRCUMPLEX],
-        [(k.label, [g.scores[v] for v in CIRCUMPLEX]) for k, g in list(zip(keys, groups, strict=True))[:10]],
+        [dim_name(v) for v in dims],
+        [(k.label, [g.scores.get(v) for v in dims]) for k, g in list(zip(keys, groups, strict=True))[:10]],
         name="comparison-bars",
         title="Value scores per group" + (f" (first 10 of {n})" if n > 10 else ""),
         out_dir=out_dir,
@@ -158,18 +167,18 @@ def compare_runs(
     )
     files += list(fig.files)
     html = out_dir / "comparison.html"
-    html.write_text(_page(keys, groups, rho, ref_rho, diffs, fig), encoding="utf-8")
+    html.write_text(_page(keys, groups, rho, ref_rho, diffs, fig, dims, system), encoding="utf-8")
     return ComparisonResult(keys, groups, rho, ref_rho, diffs, html, files)
 
 
-def _aligned_rows(keys: list[GroupKey], groups: list[Group]) -> list[dict[str, Any]]:
+def _aligned_rows(keys: list[GroupKey], groups: list[Group], dims: list[Dim]) -> list[dict[str, Any]]:
     return [
         {
             "run": k.run,
             "model": k.model,
             "persona": k.persona,
             "scale": g.scale,
-            **{v.value: g.scores[v] for v in CIRCUMPLEX},
+            **{dim_name(v): g.scores.get(v) for v in dims},
         }
         for k, g in zip(keys, groups, strict=True)
     ]
@@ -180,7 +189,7 @@ def _diff_rows(diffs: list[PairDifference]) -> list[dict[str, Any]]:
         {
             "a": p.a.label,
             "b": p.b.label,
-            "value": d.value.value,
+            "value": dim_name(d.value),
             "diff": d.diff,
             "ci_low": d.ci_low,
             "ci_high": d.ci_high,
@@ -199,10 +208,11 @@ def _write_tables(
     rho: list[list[float | None]],
     ref_rho: dict[str, list[float | None]],
     diffs: list[PairDifference],
+    dims: list[Dim],
 ) -> list[Path]:
     from valuespectrum.reports.tables import write_table
 
-    files = write_table(_aligned_rows(keys, groups), out_dir, "aligned", parquet=False)
+    files = write_table(_aligned_rows(keys, groups, dims), out_dir, "aligned", parquet=False)
     files += write_table(
         [{"group": k.label, **{o.label: rho[i][j] for j, o in enumerate(keys)}} for i, k in enumerate(keys)],
         out_dir,
@@ -227,6 +237,8 @@ def _page(
     ref_rho: dict[str, list[float | None]],
     diffs: list[PairDifference],
     fig: figures.Figure,
+    dims: list[Dim],
+    system: str,
 ) -> str:
     ids = [f"G{i + 1}" for i in range(len(keys))]
     sections = [
@@ -236,9 +248,9 @@ def _page(
             figures=[fig],
             tables=[
                 Table(
-                    ["id", "run", "model", "persona", "scale", *[v.short for v in CIRCUMPLEX]],
+                    ["id", "run", "model", "persona", "scale", *[short_label(dim_name(v)) for v in dims]],
                     [
-                        [ids[i], k.run, k.model, k.persona, g.scale, *[g.scores[v] for v in CIRCUMPLEX]]
+                        [ids[i], k.run, k.model, k.persona, g.scale, *[g.scores.get(v) for v in dims]]
                         for i, (k, g) in enumerate(zip(keys, groups, strict=True))
                     ],
                 )
@@ -256,7 +268,10 @@ def _page(
                 Table(
                     ["id", *ref_rho], [[ids[i], *[v[i] for v in ref_rho.values()]] for i in range(len(keys))]
                 )
-            ],
+            ]
+            if system == SCHWARTZ10
+            else [],
+            notes=[] if system == SCHWARTZ10 else [not_applicable("reference profiles and norms", system)],
         ),
     ]
     rows: list[list[Cell]] = []
@@ -269,7 +284,7 @@ def _page(
                 [
                     ids[keys.index(p.a)],
                     ids[keys.index(p.b)],
-                    d.value.value,
+                    dim_name(d.value),
                     d.diff,
                     d.ci_low,
                     d.ci_high,

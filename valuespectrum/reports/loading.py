@@ -15,8 +15,8 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.runs.log import GroupSummary, RunSummary, read_summary
 from valuespectrum.runs.plan import modality_of
-from valuespectrum.value_systems import Dim
-from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
+from valuespectrum.value_systems import SCHWARTZ10, Dim, as_dim, dims_in
+from valuespectrum.values import CIRCUMPLEX, HigherOrder
 
 
 @dataclass(frozen=True)
@@ -70,21 +70,35 @@ class RunData:
     summary: RunSummary | None = None
     """The typed ``summary.json``: what the run-level analyses computed (never recomputed here)."""
 
+    @property
+    def value_system(self) -> str:
+        return self.summary.value_system if self.summary is not None else SCHWARTZ10
+
+    @property
+    def is_schwartz(self) -> bool:
+        return self.value_system == SCHWARTZ10
+
+    @property
+    def dims(self) -> list[Dim]:
+        """The value columns: the profiles' dimensions (Schwartz's ten in circumplex order)."""
+        return list(self.groups[0].scores) if self.groups else list(CIRCUMPLEX)
+
 
 def _group(g: GroupSummary) -> Group:
     prof = g.profile
+    dims = dims_in(prof.scores)
     agreement = g.order_agreement
     counts = {"model", "persona", "n_records", "n_parsed", "n_unparsed", "n_failed", "n_cached", "parse_rate"}
     return Group(
         **g.model_dump(include=counts),
         scale=prof.scale,
-        scores={v: prof.scores.get(v) for v in CIRCUMPLEX},
-        ci_low={v: prof.ci_low.get(v) for v in CIRCUMPLEX},
-        ci_high={v: prof.ci_high.get(v) for v in CIRCUMPLEX},
-        n_items={v: int(prof.n_items.get(v) or 0) for v in CIRCUMPLEX},
-        centred={v: prof.centred.get(v) for v in CIRCUMPLEX},
-        like_rate={v: prof.like_rate.get(v) for v in CIRCUMPLEX},
-        higher_order={h: prof.higher_order.get(h) for h in HigherOrder},
+        scores={v: prof.scores.get(v) for v in dims},
+        ci_low={v: prof.ci_low.get(v) for v in dims},
+        ci_high={v: prof.ci_high.get(v) for v in dims},
+        n_items={v: int(prof.n_items.get(v) or 0) for v in dims},
+        centred={v: prof.centred.get(v) for v in dims},
+        like_rate={v: prof.like_rate.get(v) for v in dims},
+        higher_order={h: prof.higher_order.get(h) for h in HigherOrder} if prof.higher_order else {},
         spread=prof.spread,
         mrat=prof.mrat,
         order_rho=agreement.rho if agreement else None,
@@ -109,12 +123,12 @@ def load_run(run_dir: Path) -> RunData:
         ]
     targets: dict[str, list[Dim]] = {}
     if folder.personas.is_file():
-        from valuespectrum.values import parse_value
+        from valuespectrum.personas import Persona
 
         for p in json.loads(folder.personas.read_text(encoding="utf-8")):
             try:
-                targets[str(p["id"])] = [parse_value(t) for t in p.get("targets") or []]
-            except (KeyError, ValueError) as exc:
+                targets[str(p["id"])] = list(Persona.model_validate(p).targets)
+            except (KeyError, ValueError, TypeError) as exc:
                 raise ConfigError(f"{folder.personas}: bad persona entry {p!r} ({exc})") from exc
     return RunData(
         root=folder.root,
@@ -152,7 +166,7 @@ def load_item_scores(run_dir: Path, *, readout: str = "argmax") -> ItemTable:
                 rec = json.loads(line)
                 key = (str(rec["model"]), str(rec["persona"]), modality_of(str(rec.get("variant") or "")))
                 for item in rec.get(field) or []:
-                    cell = acc[key][str(item["probe_id"])][Value(item["value"])]
+                    cell = acc[key][str(item["probe_id"])][as_dim(item["value"])]
                     cell[0] += float(item["score"])
                     cell[1] += 1
             except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:

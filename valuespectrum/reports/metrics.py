@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from valuespectrum.scoring.steerability import change_ranks, mean_target_rank, value_changes
-from valuespectrum.value_systems import Dim
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import Dim, as_dim, dims_in
 
 __all__ = [
     "BootstrapDifference",
@@ -37,7 +36,7 @@ __all__ = [
 class BootstrapDifference:
     """A paired bootstrap comparison of two groups on one value."""
 
-    value: Value
+    value: Dim
     diff: float
     """mean_a - mean_b over the common probes that inform this value."""
     ci_low: float
@@ -68,19 +67,20 @@ def paired_bootstrap(
     probes = sorted(set(a) & set(b))
     if not probes:
         return []
-    k = len(CIRCUMPLEX)
+    dims = dims_in(v for side in (a, b) for p in probes for v in side[p])
+    k = len(dims)
     sums = np.zeros((2, len(probes), k))
     counts = np.zeros((2, len(probes), k))
     for s, side in enumerate((a, b)):
         for i, p in enumerate(probes):
             for v, (total, n) in side[p].items():
-                j = CIRCUMPLEX.index(v)
+                j = dims.index(as_dim(v))
                 sums[s, i, j] += total
                 counts[s, i, j] += n
     draws = resample_counts(len(probes), n_boot, seed).astype(float)  # (n_boot, n_probes)
     out: list[BootstrapDifference] = []
     alpha = (1.0 - ci) / 2.0
-    for j, v in enumerate(CIRCUMPLEX):
+    for j, v in enumerate(dims):
         both = (counts[0, :, j] > 0) & (counts[1, :, j] > 0)
         if not both.any():
             continue

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from valuespectrum.reports.page import Section, Table
 from valuespectrum.runs.readout_view import bias_figures, chance_lines, group_name, readout_rows
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import dim_name, short_label
 
 if TYPE_CHECKING:
     from valuespectrum.reports.sections import ReportContext
@@ -27,6 +27,7 @@ def readout_section(ctx: ReportContext) -> Section | None:
     rows = readout_rows(groups)
     if not rows:
         return None
+    dims = [dim_name(v) for v in ctx.run.dims]
     return Section(
         id="readout",
         title="Readouts: argmax and expected",
@@ -40,13 +41,13 @@ def readout_section(ctx: ReportContext) -> Section | None:
                     "group",
                     "readout",
                     "measure",
-                    *[v.short for v in CIRCUMPLEX],
+                    *[short_label(v) for v in dims],
                     "spread",
                     "from distribution",
                 ],
                 [
                     [r.group, r.readout, MEASURES.get(r.measure, r.measure)]
-                    + [r.values.get(v.value) for v in CIRCUMPLEX]
+                    + [r.values.get(v) for v in dims]
                     + [r.spread, r.from_distribution]
                     for r in rows
                 ],

@@ -27,8 +27,8 @@ from valuespectrum.personas import NO_PERSONA
 from valuespectrum.reports import figures, readout_sections
 from valuespectrum.reports.loading import Group, RunData, load_run, model_label
 from valuespectrum.reports.page import Cell, Section, Table
-from valuespectrum.value_systems import Dim, dim_name
-from valuespectrum.values import CIRCUMPLEX, HigherOrder, Value
+from valuespectrum.value_systems import Dim, as_dim, dim_name, short_label
+from valuespectrum.values import HigherOrder
 
 RunDirBuilder = Callable[[Path], "Section | None"]
 
@@ -101,6 +101,18 @@ def profiles_section(ctx: ReportContext) -> Section | None:
             chunk = gs[c_i : c_i + figures.MAX_TRACES]
             part = f" (part {c_i // figures.MAX_TRACES + 1})" if len(gs) > figures.MAX_TRACES else ""
             scales = sorted({g.scale for g in chunk})
+            if not ctx.run.is_schwartz:  # no circular order to draw: bars per dimension
+                figs.append(
+                    figures.grouped_bars(
+                        [dim_name(v) for v in ctx.run.dims],
+                        [(g.persona, [g.scores.get(v) for v in ctx.run.dims]) for g in chunk],
+                        name=f"profiles-bars-{m_i + 1}-{c_i // figures.MAX_TRACES + 1}",
+                        title=f"Value profile of {model}{part}, one bar per persona",
+                        out_dir=ctx.fig_dir,
+                        ylabel=", ".join(SCALE_LABEL.get(s, s) for s in scales),
+                    )
+                )
+                continue
             figs.append(
                 figures.polar_profiles(
                     [(g.persona, g.scores, g.ci_low, g.ci_high) for g in chunk],
@@ -110,22 +122,45 @@ def profiles_section(ctx: ReportContext) -> Section | None:
                     radial_label=", ".join(SCALE_LABEL.get(s, s) for s in scales),
                 )
             )
-    rows = [[g.model, g.persona, *[g.scores[v] for v in CIRCUMPLEX], g.spread] for g in scored]
-    return Section(
-        id="profiles",
-        title="Value profiles",
-        intro="Mean item score per value in circumplex order (neighbours compatible, opposites in conflict); "
-        "shaded bands are bootstrap CIs over probes.",
-        figures=figs,
-        tables=[
-            Table(["model", "persona", *[v.short for v in CIRCUMPLEX], "spread"], rows, caption="Scores")
-        ],
+    dims = ctx.run.dims
+    rows = [[g.model, g.persona, *[g.scores.get(v) for v in dims], g.spread] for g in scored]
+    intro = (
+        "Mean item score per value in circumplex order (neighbours compatible, opposites in conflict); "
+        "shaded bands are bootstrap CIs over probes."
+        if ctx.run.is_schwartz
+        else f"Mean item score per dimension of value system {ctx.run.value_system}, in its order."
     )
+    tables = [
+        Table(
+            ["model", "persona", *[short_label(dim_name(v)) for v in dims], "spread"], rows, caption="Scores"
+        )
+    ]
+    if not ctx.run.is_schwartz:
+        tables.append(
+            Table(
+                ["model", "persona", "value", "score", "CI low", "CI high", "items"],
+                [
+                    [
+                        g.model,
+                        g.persona,
+                        dim_name(v),
+                        g.scores.get(v),
+                        g.ci_low.get(v),
+                        g.ci_high.get(v),
+                        g.n_items.get(v),
+                    ]
+                    for g in scored
+                    for v in dims
+                ],
+                caption="Scores with bootstrap CIs over probes",
+            )
+        )
+    return Section(id="profiles", title="Value profiles", intro=intro, figures=figs, tables=tables)
 
 
 def higher_order_section(ctx: ReportContext) -> Section | None:
     gs = [g for g in ctx.run.groups if any(x is not None for x in g.higher_order.values())]
-    if not gs:
+    if not gs or not ctx.run.is_schwartz:
         return None
     hos = list(HigherOrder)
     fig = figures.grouped_bars(
@@ -240,8 +275,8 @@ def steerability(run: RunData) -> list[Steerability]:
             Steerability(
                 model=model_label(e.model, e.modality) if several else e.model,
                 persona=e.persona,
-                changes={Value(k): float(d) for k, d in e.changes.items()},
-                targets=[Value(t) for t in e.targets],
+                changes={as_dim(k): float(d) for k, d in e.changes.items()},
+                targets=[as_dim(t) for t in e.targets],
                 mean_target_rank=e.mean_target_rank,
                 measure=e.measure,
             )
@@ -259,8 +294,8 @@ def steerability_section(ctx: ReportContext) -> Section | None:
         figs.append(
             figures.heatmap(
                 [r.persona for r in mine],
-                [v.value for v in CIRCUMPLEX],
-                [[r.changes.get(v) for v in CIRCUMPLEX] for r in mine],
+                [dim_name(v) for v in ctx.run.dims],
+                [[r.changes.get(v) for v in ctx.run.dims] for r in mine],
                 name=f"steerability-heatmap-{m_i + 1}",
                 title=f"{model}: score change vs the 'none' persona",
                 out_dir=ctx.fig_dir,
@@ -270,8 +305,8 @@ def steerability_section(ctx: ReportContext) -> Section | None:
     ranked = [r for r in rows if r.targets]
     tables = [
         Table(
-            ["model", "persona", *[v.short for v in CIRCUMPLEX]],
-            [[r.model, r.persona, *[r.changes.get(v) for v in CIRCUMPLEX]] for r in rows],
+            ["model", "persona", *[short_label(dim_name(v)) for v in ctx.run.dims]],
+            [[r.model, r.persona, *[r.changes.get(v) for v in ctx.run.dims]] for r in rows],
             caption="Change vs the 'none' persona, on each group's measure as in summary.json ("
             + ", ".join(sorted({readout_sections.MEASURES.get(r.measure, "mean item score") for r in rows}))
             + ")",
@@ -285,7 +320,8 @@ def steerability_section(ctx: ReportContext) -> Section | None:
                     [r.model, r.persona, ", ".join(dim_name(t) for t in r.targets), r.mean_target_rank]
                     for r in ranked
                 ],
-                caption="Mean rank of target values among the 10 changes (1 = moved up most; 5.5 = chance)",
+                caption=f"Mean rank of target values among the {len(ctx.run.dims)} changes (1 = moved up most; "
+                f"{(len(ctx.run.dims) + 1) / 2:g} = chance)",
             )
         )
     return Section(
@@ -320,7 +356,7 @@ def reference_rhos(
 
 def references_section(ctx: ReportContext) -> Section | None:
     gs = [g for g in ctx.run.groups if sum(x is not None for x in g.scores.values()) >= 3]
-    if not gs:
+    if not gs or not ctx.run.is_schwartz:
         return None
     names = default_references()
     rows = [[g.model, g.persona, *[r for r, _, _ in reference_rhos(g.scores, names)]] for g in gs]
@@ -340,7 +376,7 @@ def reliability_section(ctx: ReportContext) -> Section | None:
     if not blocks:
         return None
     rows: list[list[Cell]] = [
-        [b["model"], b["modality"], b["n_replications"], *[b["alpha"].get(v.value) for v in CIRCUMPLEX]]
+        [b["model"], b["modality"], b["n_replications"], *[b["alpha"].get(dim_name(v)) for v in ctx.run.dims]]
         for b in blocks
     ]
     return Section(
@@ -349,7 +385,11 @@ def reliability_section(ctx: ReportContext) -> Section | None:
         intro="Alpha of each value's items; rows of the alpha matrix are the model's (persona, label order) "
         "replications. Empty where a value has fewer than two items answered in every replication or "
         "its items do not vary.",
-        tables=[Table(["model", "modality", "replications", *[v.short for v in CIRCUMPLEX]], rows)],
+        tables=[
+            Table(
+                ["model", "modality", "replications", *[short_label(dim_name(v)) for v in ctx.run.dims]], rows
+            )
+        ],
     )
 
 
@@ -387,7 +427,14 @@ def _wordings_section(ctx: ReportContext) -> Section | None:
     return wordings_section(ctx)
 
 
+def _value_system_section(ctx: ReportContext) -> Section | None:
+    from valuespectrum.reports.system_sections import value_system_section
+
+    return value_system_section(ctx.run)
+
+
 CORE_SECTIONS: tuple[Callable[[ReportContext], Section | None], ...] = (
+    _value_system_section,
     profiles_section,
     higher_order_section,
     parse_quality_section,

@@ -7,32 +7,35 @@ from pathlib import Path
 from typing import Any
 
 from valuespectrum.reports.loading import RunData
-from valuespectrum.values import CIRCUMPLEX, HigherOrder
+from valuespectrum.value_systems import dim_name
+from valuespectrum.values import HigherOrder
 
 
 def value_rows(run: RunData) -> list[dict[str, Any]]:
     """One row per (model, persona, value) with the profile's numbers from summary.json."""
     rows = []
     for g in run.groups:
-        for v in CIRCUMPLEX:
+        for v in run.dims:
             rows.append(
                 {
                     "model": g.model,
                     "persona": g.persona,
-                    "value": v.value,
+                    "value": dim_name(v),
                     "scale": g.scale,
-                    "score": g.scores[v],
-                    "ci_low": g.ci_low[v],
-                    "ci_high": g.ci_high[v],
-                    "n_items": g.n_items[v],
-                    "centred": g.centred[v],
-                    "like_rate": g.like_rate[v],
+                    "score": g.scores.get(v),
+                    "ci_low": g.ci_low.get(v),
+                    "ci_high": g.ci_high.get(v),
+                    "n_items": g.n_items.get(v),
+                    "centred": g.centred.get(v),
+                    "like_rate": g.like_rate.get(v),
                 }
             )
     return rows
 
 
 def higher_order_rows(run: RunData) -> list[dict[str, Any]]:
+    if not run.is_schwartz:
+        return []
     return [
         {"model": g.model, "persona": g.persona, "higher_order": h.value, "score": g.higher_order[h]}
         for g in run.groups

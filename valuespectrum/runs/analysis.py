@@ -86,13 +86,14 @@ def model_agreement(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     return out
 
 
-def annotate_groups(groups: list[dict[str, Any]]) -> None:
-    """Add ``measure``, ``rank_order`` and ``references`` to each summary group in place."""
+def annotate_groups(groups: list[dict[str, Any]], *, references: bool = True) -> None:
+    """Add ``measure``, ``rank_order`` and ``references`` to each summary group in place
+    (``references`` empty when the run's value system is not Schwartz's ten)."""
     for g in groups:
         scores = group_scores(g)
         g["measure"] = measure_of(g["profile"])
         g["rank_order"] = rank_order(scores)
-        g["references"] = reference_agreement(scores)
+        g["references"] = reference_agreement(scores) if references else {}
 
 
 def steerability_summary(
@@ -162,7 +163,7 @@ def comparison_rows(groups: Sequence[Mapping[str, Any]], steer: Mapping[str, Any
                 "modality": g["modality"],
                 "persona": g["persona"],
                 "measure": measure_of(g["profile"]),
-                **{v.value: scores[v] for v in CIRCUMPLEX},
+                **{dim_name(v): scores[v] for v in scores},
                 "spread": g["profile"].get("spread"),
                 "rank_order": rank_order_text(rank_order(scores)),
                 "parse_rate": g.get("parse_rate"),
@@ -178,7 +179,7 @@ def comparison_rows(groups: Sequence[Mapping[str, Any]], steer: Mapping[str, Any
 def write_comparison_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COMPARISON_FIELDS)
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else COMPARISON_FIELDS)
         w.writeheader()
         w.writerows(rows)
     tmp.replace(path)

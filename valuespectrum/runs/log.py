@@ -28,8 +28,7 @@ from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
 from valuespectrum.types import Order
-from valuespectrum.value_systems import Dim
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import SCHWARTZ10, Dim, dims_in
 
 T = TypeVar("T")
 
@@ -135,7 +134,7 @@ class GroupSummary(_Lenient):
         """The per-value numbers on this group's measure (like-rate, centred or mean score)."""
         default = "like_rate" if self.profile.scale == "endorse" else "scores"
         raw = getattr(self.profile, self.measure or default, None) or self.profile.scores
-        return {v: raw.get(v) for v in CIRCUMPLEX}
+        return {v: raw.get(v) for v in dims_in(raw)}
 
 
 class PersonaEffectLine(_Lenient):
@@ -193,6 +192,10 @@ class RunSummary(_Lenient):
     """Persona effects against chance: target-rank permutation tests, per-value tests."""
     n_bounded: int = 0
     """Records whose option scores were partly upper bounds (server top_logprobs)."""
+    value_system: str = Field(default=SCHWARTZ10, exclude_if=lambda v: v == SCHWARTZ10)
+    """The value system the profiles are in (left out for Schwartz's ten, as folders before it)."""
+    not_applicable: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
+    """One line per Schwartz-only analysis skipped for another value system."""
 
     @property
     def complete(self) -> bool:

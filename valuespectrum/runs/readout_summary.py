@@ -39,7 +39,7 @@ from valuespectrum.scoring.bias import (
 )
 from valuespectrum.scoring.items import ItemScore, WeightRule, WeightSign
 from valuespectrum.scoring.parse import NO, UNSURE, YES, AnswerValue, ParsedAnswer
-from valuespectrum.scoring.profile import ValueProfile, build_profile
+from valuespectrum.scoring.profile import SCHWARTZ_DIMS, ValueProfile, build_profile
 from valuespectrum.scoring.readout import (
     Distribution,
     answer_distribution,
@@ -50,7 +50,7 @@ from valuespectrum.scoring.readout import (
     yes_no_probabilities,
 )
 from valuespectrum.types import ModelResponse
-from valuespectrum.value_systems import Dim, dim_name, dims_in
+from valuespectrum.value_systems import Dim, dim_name
 
 _ENDORSE = {YES: 1.0, NO: 0.0, UNSURE: 0.5}
 
@@ -195,7 +195,9 @@ def expected_item_scores(
     ]
 
 
-def centred_endorsement(items: Sequence[ItemScore]) -> dict[Dim, float | None]:
+def centred_endorsement(
+    items: Sequence[ItemScore], dims: Sequence[Dim] = SCHWARTZ_DIMS
+) -> dict[Dim, float | None]:
     """Centred yes/no scores of one group's endorse items (one entry per answer)."""
     answers: dict[tuple[str, str], tuple[dict[Dim, float], float]] = {}
     for s in items:
@@ -203,7 +205,7 @@ def centred_endorsement(items: Sequence[ItemScore]) -> dict[Dim, float | None]:
             keys, _ = answers.setdefault((s.probe_id, s.answer_id), ({}, s.raw))
             keys[s.value] = s.weight
     scores = centred_yes_scores(list(answers.values()))
-    return {v: scores.get(v) for v in dims_in(s.value for s in items)}
+    return {v: scores.get(v) for v in dims}
 
 
 def profile_of(
@@ -216,14 +218,22 @@ def profile_of(
     n_boot: int,
     ci: float = 0.95,
     seed: int = 0,
+    dims: Sequence[Dim] = SCHWARTZ_DIMS,
 ) -> ValueProfile:
     """``build_profile`` plus centred yes/no scores, tagged with its readout."""
     prof = build_profile(
-        items, n_parsed=n_parsed, n_unparsed=n_unparsed, n_failed=n_failed, n_boot=n_boot, ci=ci, seed=seed
+        items,
+        n_parsed=n_parsed,
+        n_unparsed=n_unparsed,
+        n_failed=n_failed,
+        n_boot=n_boot,
+        ci=ci,
+        seed=seed,
+        dims=dims,
     )
     update: dict[str, object] = {"readout": readout}
     if prof.scale == "endorse" and readout == "expected":  # argmax profiles stay as 0.1 wrote them
-        update["centred"] = centred_endorsement(items)
+        update["centred"] = centred_endorsement(items, dims)
     return prof.model_copy(update=update)
 
 

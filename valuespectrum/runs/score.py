@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,7 @@ from valuespectrum.scoring.items import ItemScore, score_item
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
 from valuespectrum.scoring.steerability import measure_of
 from valuespectrum.scoring.wordings import reduce_repeats, summarise_wordings
-from valuespectrum.values import CIRCUMPLEX, Value
+from valuespectrum.value_systems import ValueSystem, schwartz_only_lines, system_of_probes
 
 __all__ = ["RunState", "interpret", "load_state", "modality_gaps", "score_run"]
 
@@ -96,6 +97,11 @@ class RunState:
     manifest: RunManifest
     probes: dict[str, Probe]
     personas: dict[str, Persona]
+
+    @property
+    def system(self) -> ValueSystem:
+        """The value system the run's probes are keyed in."""
+        return system_of_probes(self.probes.values())
 
     def expected_ids(self) -> set[str]:
         # record ids use only the persona's id
@@ -150,12 +156,15 @@ def score_folder(folder: RunFolder, *, readout: Readout | None = None) -> RunSum
     manifest, personas = state.manifest, state.personas
     headline: Readout = readout or manifest.scoring.readout
     records = latest_records(folder.responses)
+    system = state.system
     groups, lines = _read_answers(folder, state, records)
     write_scores(folder.scores, lines)
     wordings = _wordings_block(manifest, groups, lines)
-    summary_groups = [_summarise(key, g, manifest, headline) for key, g in sorted(groups.items())]
+    summary_groups = [
+        _summarise(key, g, manifest, headline, system.dimensions) for key, g in sorted(groups.items())
+    ]
     dumped = [g.model_dump(mode="json") for g in summary_groups]
-    annotate_groups(dumped)
+    annotate_groups(dumped, references=system.is_schwartz)
     steer = steerability_summary(dumped, {pid: p.targets for pid, p in personas.items()})
     tables = {
         (sg.model, sg.persona, sg.modality): item_measure_values(
@@ -192,6 +201,8 @@ def score_folder(folder: RunFolder, *, readout: Readout | None = None) -> RunSum
             "readout": headline,
             "chance": chance.model_dump(mode="json"),
             "n_bounded": sum(g.n_bounded for g in summary_groups),
+            "value_system": system.id,
+            "not_applicable": [] if system.is_schwartz else schwartz_only_lines(system.id),
         }
     )
     write_summary(folder.summary, summary)
@@ -312,7 +323,7 @@ def _wordings_block(
 
 
 def _summarise(
-    key: tuple[str, str, str], g: _Group, manifest: RunManifest, headline: Readout
+    key: tuple[str, str, str], g: _Group, manifest: RunManifest, headline: Readout, dims: Sequence[str]
 ) -> GroupSummary:
     model, persona_id, modality = key
     profiles = {
@@ -325,12 +336,15 @@ def _summarise(
             n_boot=manifest.scoring.n_boot,
             ci=manifest.scoring.ci,
             seed=manifest.seed,
+            dims=dims,
         )
         for r in READOUTS
     }
     prof = profiles[headline]
     by_order: dict[str, ValueProfile] = {
-        o: build_profile(items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed)
+        o: build_profile(
+            items, n_parsed=len(items), n_unparsed=0, n_failed=0, n_boot=0, seed=manifest.seed, dims=dims
+        )
         for o, items in sorted(g.by_order_of(headline).items())
     }
     agreement = None
@@ -369,10 +383,10 @@ def modality_gaps(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         use = measure_of(vision)
         gap = {
-            v.value: (vision[use][v.value] - text[use][v.value])
-            if vision[use].get(v.value) is not None and text[use].get(v.value) is not None
+            v: (vision[use][v] - text[use][v])
+            if vision[use].get(v) is not None and text[use].get(v) is not None
             else None
-            for v in CIRCUMPLEX
+            for v in vision[use]
         }
         known = [abs(x) for x in gap.values() if x is not None]
         out.append(
@@ -406,8 +420,7 @@ def _write_csv(folder: RunFolder, groups: list[dict[str, Any]]) -> None:
         w.writeheader()
         for g in groups:
             prof = g["profile"]
-            for v in CIRCUMPLEX:
-                key = Value(v).value
+            for key in prof["scores"]:
                 w.writerow(
                     {
                         "model": g["model"],

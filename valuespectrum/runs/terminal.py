@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from valuespectrum.runs.wording_terminal import print_wordings
+from valuespectrum.value_systems import SCHWARTZ10, short_label
 from valuespectrum.values import CIRCUMPLEX
 
 console = Console(stderr=True)
@@ -83,7 +84,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"({_measure_note(groups)}; pooled over label orders)"
     )
     n_mod = len({g.get("modality", "") for g in groups})
-    wide_needed = 40 + 9 * (len(CIRCUMPLEX) + 5)
+    dims = summary_dims(summary)
+    if summary.get("value_system", SCHWARTZ10) != SCHWARTZ10:
+        title += f"; value system {summary['value_system']}"
+    wide_needed = 40 + 9 * (len(dims) + 5)
     if out.width < wide_needed and len(groups) <= 6:
         # narrow terminal: one column per group, one row per value, so nothing is cut off
         table = Table(title=title)
@@ -91,8 +95,8 @@ def print_summary(summary: dict[str, Any]) -> None:
         for g in groups:
             table.add_column(_group_name(g, n_mod), justify="right")
         rows: list[tuple[str, list[str]]] = []
-        for v in CIRCUMPLEX:
-            rows.append((v.value, [_fmt(_scores(g).get(v.value)) for g in groups]))
+        for v in dims:
+            rows.append((v, [_fmt(_scores(g).get(v)) for g in groups]))
         rows.append(("spread", [_fmt(g["profile"].get("spread")) for g in groups]))
         rows.append(("parsed", [str(g["n_parsed"]) for g in groups]))
         rows.append(("unparsed", [str(g["n_unparsed"]) for g in groups]))
@@ -105,13 +109,14 @@ def print_summary(summary: dict[str, Any]) -> None:
         print_wordings(out, summary.get("wordings"))
         print_readout_blocks(out, summary)
         _print_totals(out, summary)
+        _print_not_applicable(out, summary)
         return
     table = Table(title=title)
     table.add_column("model")
     table.add_column("modality")
     table.add_column("persona")
-    for v in CIRCUMPLEX:
-        table.add_column(v.short, justify="right")
+    for v in dims:
+        table.add_column(short_label(v), justify="right")
     table.add_column("spread", justify="right")
     table.add_column("parsed", justify="right")
     table.add_column("unparsed", justify="right")
@@ -124,7 +129,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             g["model"],
             g.get("modality", ""),
             g["persona"],
-            *[_fmt(scores.get(v.value)) for v in CIRCUMPLEX],
+            *[_fmt(scores.get(v)) for v in dims],
             _fmt(g["profile"].get("spread")),
             str(g["n_parsed"]),
             str(g["n_unparsed"]),
@@ -136,6 +141,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     print_wordings(out, summary.get("wordings"))
     print_readout_blocks(out, summary)
     _print_totals(out, summary)
+    _print_not_applicable(out, summary)
 
 
 def _scores(g: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +198,7 @@ def print_readout_blocks(out: Console, summary: dict[str, Any]) -> None:
             "group",
             "readout",
             "measure",
-            *[v.short for v in CIRCUMPLEX],
+            *[short_label(v) for v in summary_dims(summary)],
             "spread",
             "from distribution",
         ):
@@ -202,7 +208,7 @@ def print_readout_blocks(out: Console, summary: dict[str, Any]) -> None:
                 r.group,
                 r.readout,
                 r.measure,
-                *[_fmt(r.values.get(v.value), 3) for v in CIRCUMPLEX],
+                *[_fmt(r.values.get(v), 3) for v in summary_dims(summary)],
                 _fmt(r.spread, 3),
                 r.from_distribution,
             )
@@ -210,6 +216,20 @@ def print_readout_blocks(out: Console, summary: dict[str, Any]) -> None:
     for line in bias_lines(groups, str(summary.get("readout") or "argmax")):
         out.print(line)
     for line in chance_lines(summary.get("chance") or {}):
+        out.print(line)
+
+
+def summary_dims(summary: dict[str, Any]) -> list[str]:
+    """The value columns of a summary: its profiles' dimensions (Schwartz's ten in 0.1 folders)."""
+    for g in summary.get("groups") or []:
+        scores = (g.get("profile") or {}).get("scores") or {}
+        if scores:
+            return [str(k) for k in scores]
+    return [v.value for v in CIRCUMPLEX]
+
+
+def _print_not_applicable(out: Console, summary: dict[str, Any]) -> None:
+    for line in summary.get("not_applicable") or []:
         out.print(line)
 
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from valuespectrum.runs.wording_summary import WordingsSummary
+from valuespectrum.value_systems import short_label
 from valuespectrum.values import CIRCUMPLEX
 
 
@@ -26,8 +27,10 @@ def print_wordings(out: Console, raw: dict[str, Any] | WordingsSummary | None) -
     table = Table(title=f"profiles per wording ({len(block.wordings)} wordings, label orders pooled{reps})")
     for col in ("model", "persona", "wording"):
         table.add_column(col)
-    for v in CIRCUMPLEX:
-        table.add_column(v.short, justify="right")
+    first_profiles = next(iter(block.groups[0].profiles.values()), {})
+    dims = list(first_profiles) or [v.value for v in CIRCUMPLEX]
+    for v in dims:
+        table.add_column(short_label(v), justify="right")
     for col in ("spread", "mean rho", "mean tau", "ICC(3,1)", "ICC(2,1)"):
         table.add_column(col, justify="right")
     for g in block.groups:
@@ -37,7 +40,7 @@ def print_wordings(out: Console, raw: dict[str, Any] | WordingsSummary | None) -
                 g.model if first else "",
                 g.persona if first else "",
                 w,
-                *[_fmt(g.profiles.get(w, {}).get(v.value)) for v in CIRCUMPLEX],
+                *[_fmt(g.profiles.get(w, {}).get(v)) for v in dims],
                 _fmt(g.mean_spread) if first else "",
                 _fmt(g.mean_spearman) if first else "",
                 _fmt(g.mean_kendall) if first else "",
@@ -47,9 +50,7 @@ def print_wordings(out: Console, raw: dict[str, Any] | WordingsSummary | None) -
     out.print(table)
     for g in block.groups:
         moved = [
-            v.short
-            for v in CIRCUMPLEX
-            if (e := g.effects.get(v.value)) and e.p_bh is not None and e.p_bh < 0.05
+            short_label(v) for v in dims if (e := g.effects.get(v)) and e.p_bh is not None and e.p_bh < 0.05
         ]
         tested = sum(1 for e in g.effects.values() if e.p_value is not None)
         if tested:

@@ -40,8 +40,7 @@ from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.profile import build_profile
 from valuespectrum.scoring.reliability import benjamini_hochberg, holm, icc, variance_decomposition
 from valuespectrum.scoring.stats import spearman
-from valuespectrum.value_systems import dim_name
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import dim_name, dims_in
 
 Reducer = Literal["mean", "mode"]
 
@@ -153,24 +152,25 @@ def _group(
     high: dict[str, dict[str, float | None]] = {}
     n_answers: dict[str, int] = {}
     measure = "scores"
+    dims = dims_in(o.item.value for o in obs)
     for w in wordings:
         mine = [o.item for o in obs if o.wording == w]
         answers = len({i.answer_id for i in mine})
         prof = build_profile(
-            mine, n_parsed=answers, n_unparsed=0, n_failed=0, n_boot=n_boot, ci=ci, seed=seed
+            mine, n_parsed=answers, n_unparsed=0, n_failed=0, n_boot=n_boot, ci=ci, seed=seed, dims=dims
         )
         endorse = prof.scale == "endorse"
         measure = "like_rate" if endorse else "scores"
         scale = 100.0 if endorse else 1.0
         basis = prof.like_rate if endorse else prof.scores
-        profiles[w] = {v.value: basis.get(v) for v in CIRCUMPLEX}
-        low[w] = {v.value: _scaled(prof.ci_low.get(v), scale) for v in CIRCUMPLEX}
-        high[w] = {v.value: _scaled(prof.ci_high.get(v), scale) for v in CIRCUMPLEX}
+        profiles[w] = {dim_name(v): basis.get(v) for v in dims}
+        low[w] = {dim_name(v): _scaled(prof.ci_low.get(v), scale) for v in dims}
+        high[w] = {dim_name(v): _scaled(prof.ci_high.get(v), scale) for v in dims}
         n_answers[w] = answers
     # values scored under every wording: the table of spread and ICC
-    full = [v.value for v in CIRCUMPLEX if all(profiles[w].get(v.value) is not None for w in wordings)]
+    full = [dim_name(v) for v in dims if all(profiles[w].get(dim_name(v)) is not None for w in wordings)]
     table = [[float(profiles[w][v] or 0.0) for w in wordings] for v in full]
-    spread: dict[str, float | None] = {v.value: None for v in CIRCUMPLEX}
+    spread: dict[str, float | None] = {dim_name(v): None for v in dims}
     for v, row in zip(full, table, strict=True):
         mean = sum(row) / len(row)
         spread[v] = math.sqrt(sum((x - mean) ** 2 for x in row) / len(row))
@@ -243,14 +243,15 @@ def _effects(obs: Sequence[_Obs], wordings: Sequence[str], seed: int) -> dict[st
     for o in obs:
         cells[(dim_name(o.item.value), o.item.probe_id, o.wording)].append(o.item.score)
     out: dict[str, WordingEffect] = {}
-    for v in CIRCUMPLEX:
-        items = sorted({p for (val, p, _) in cells if val == v.value})
-        table = [[sum(c) / len(c) for w in wordings if (c := cells.get((v.value, p, w)))] for p in items]
+    for dim in dims_in(val for (val, _, _) in cells):
+        v = dim_name(dim)
+        items = sorted({p for (val, p, _) in cells if val == v})
+        table = [[sum(c) / len(c) for w in wordings if (c := cells.get((v, p, w)))] for p in items]
         table = [r for r in table if len(r) == len(wordings)]
         if not table or len(wordings) < 2:
             continue
         stat, p, exact = wording_effect_test(table, seed=seed)
-        out[v.value] = WordingEffect(n_items=len(table), statistic=stat, p_value=p, exact=exact)
+        out[v] = WordingEffect(n_items=len(table), statistic=stat, p_value=p, exact=exact)
     names = list(out)
     ps = [out[n].p_value or 0.0 for n in names]
     for n, ph, pb in zip(names, holm(ps), benjamini_hochberg(ps), strict=True):
@@ -265,8 +266,8 @@ def _scaled(x: float | None, k: float) -> float | None:
 def _pair(a: str, b: str, profiles: dict[str, dict[str, float | None]]) -> WordingPair:
     both = [
         (x, y)
-        for v in CIRCUMPLEX
-        if (x := profiles[a].get(v.value)) is not None and (y := profiles[b].get(v.value)) is not None
+        for v in profiles[a]
+        if (x := profiles[a].get(v)) is not None and (y := profiles[b].get(v)) is not None
     ]
     xs, ys = [x for x, _ in both], [y for _, y in both]
     rho = tau = None
