@@ -9,6 +9,7 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.reports import sections as S
 from valuespectrum.reports import tables
 from valuespectrum.reports.loading import RunData, load_run
+from valuespectrum.reports.ordinal_report import ordinal_report_sections
 from valuespectrum.reports.page import Figure, Section, render_page
 from valuespectrum.runs.folder import RunFolder
 from valuespectrum.value_systems import dim_name
@@ -43,6 +44,7 @@ def build_report(run_dir: Path, out_dir: Path | None = None) -> ReportResult:
         ctx = S.ReportContext(run=run, fig_dir=out)
         found = [s for b in S.CORE_SECTIONS if (s := b(ctx)) is not None]
     found += S.optional_sections(run_dir)
+    found += ordinal_report_sections(run_dir)
     if not found:
         raise ConfigError(_nothing_to_report(run_dir))
     out.mkdir(parents=True, exist_ok=True)
@@ -102,6 +104,7 @@ def _nothing_to_report(run_dir: Path) -> str:
         f"{RunFolder(run_dir).summary}: not found (a scored probe run: `vspec run`, then `vspec score`)"
     ]
     looked += [f"{run_dir / rel}: not found ({title.lower()})" for rel, _, title in S.FALLBACKS]
+    looked.append(f"{run_dir / 'ordinal.json'}: not found (`vspec compare --ordinal`)")
     return (
         f"{run_dir}: nothing to report. Looked for " + "; ".join(looked) + "; and no registered report "
         "section found data there. Point `vspec report` at a run folder that has one of these."

@@ -105,7 +105,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         for label, cells in rows:
             table.add_row(label, *cells)
         out.print(table)
-        _print_steerability(out, summary.get("steerability") or {})
+        _print_steerability(out, summary.get("steerability") or {}, len(dims))
         print_wordings(out, summary.get("wordings"))
         print_readout_blocks(out, summary)
         _print_totals(out, summary)
@@ -137,7 +137,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             _fmt(agree.get("rho")),
         )
     out.print(table)
-    _print_steerability(out, summary.get("steerability") or {})
+    _print_steerability(out, summary.get("steerability") or {}, len(dims))
     print_wordings(out, summary.get("wordings"))
     print_readout_blocks(out, summary)
     _print_totals(out, summary)
@@ -164,11 +164,13 @@ def _print_totals(out: Console, summary: dict[str, Any]) -> None:
     )
 
 
-def _print_steerability(out: Console, steer: dict[str, Any]) -> None:
+def _print_steerability(out: Console, steer: dict[str, Any], n_values: int = 10) -> None:
     rows = steer.get("overview") or []
     if not rows:
         return
-    table = Table(title="persona steerability (target values' rank among the 10 changes vs no persona)")
+    table = Table(
+        title=f"persona steerability (target values' rank among the {n_values} changes vs no persona)"
+    )
     for col in ("model", "modality", "personas", "mean target rank", "chance", "target moved most", "chance"):
         table.add_column(col, justify="left" if col in ("model", "modality") else "right")
     for r in rows:

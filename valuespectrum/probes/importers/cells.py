@@ -48,6 +48,7 @@ class Cells:
         """The value system names are read in: Schwartz's ten, another built-in, or free (any name)."""
         self.value_map = {k.strip().lower(): v for k, v in (value_map or {}).items()}
         """value_map with lower-cased names (names match case-insensitively)."""
+        self._free: dict[str, str] = {}
         self.unknown: dict[str, dict[str, list[int]]] = defaultdict(dict)
         """Unknown value name -> column -> rows, in the order met."""
 
@@ -93,7 +94,10 @@ class Cells:
             mapped = self.value_map[name.lower()]
             return None if mapped is None else (mapped, None)
         if self.system != SCHWARTZ10:
-            hit = BUILTIN[self.system].find(name) if self.system in BUILTIN else name
+            if self.system in BUILTIN:
+                hit = BUILTIN[self.system].find(name)
+            else:  # free: one dimension per name, its first spelling kept ("Thrift" = "thrift")
+                hit = self._free.setdefault(" ".join(name.casefold().split()), name) if name else None
             if hit:
                 return hit, None
             self.unknown[name].setdefault(column, []).append(row)
