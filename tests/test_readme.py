@@ -228,6 +228,7 @@ def _load_couple(path: Path) -> Any:
 
 LOADERS = {
     "text_probes.yaml": _load_run,
+    "mft_items.yaml": _load_run,
     "value_spectrum.yaml": _load_run,
     "wordings.yaml": _load_run,
     "browse.yaml": _load_browse,

@@ -238,3 +238,20 @@ def test_schwartz_dumps_do_not_grow() -> None:
     from valuespectrum.runs.log import RunSummary
 
     assert not {"value_system", "not_applicable"} & set(RunSummary(run="r").model_dump(mode="json"))
+
+
+def test_values_filter_names_foundations(tmp_path: Path) -> None:
+    from valuespectrum.errors import ConfigError
+    from valuespectrum.manifest import load_manifest
+    from valuespectrum.runs.execute import resolve_probes
+
+    manifest = _manifest(tmp_path)
+    raw = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    raw["probes"]["values"] = ["care", "Purity"]  # an alias of Sanctity
+    manifest.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    probes = resolve_probes(load_manifest(manifest), tmp_path)
+    assert [p.id for p in probes] == ["care1", "care2", "sanct1", "sanct2"]
+    raw["probes"]["values"] = ["Power"]
+    manifest.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"probes.values.*unknown value 'Power' in value system 'mft6'"):
+        load_manifest(manifest)

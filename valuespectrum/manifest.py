@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from valuespectrum.config import (
     format_validation_error,
@@ -24,7 +24,8 @@ from valuespectrum.runs.spec import ModelSpec, RunSpecBase
 from valuespectrum.runs.spec import Strict as _Strict
 from valuespectrum.scoring.items import WeightSign
 from valuespectrum.types import GenerateConfig, Modality, PromptStyle
-from valuespectrum.values import Value, parse_value
+from valuespectrum.value_systems import BUILTIN, SCHWARTZ10, Dim, key_of
+from valuespectrum.values import parse_value
 
 
 class ModelEntry(ModelSpec):
@@ -96,18 +97,34 @@ class ProbeSelection(_Strict):
     describe: Describer | None = None
     """Text modality from a description this model writes from the frames (greedy, cached)
     instead of the item's caption: the paper's image-description ablation."""
-    values: list[Value] | None = None
-    """Keep only probes informing these values (default: all)."""
+    values: list[Dim] | None = None
+    """Keep only probes informing these values (default: all); names of another value system
+    (``care``) are checked against the probes' system when the run starts."""
     limit_per_value: int | None = Field(default=None, ge=1)
 
     @field_validator("values", mode="before")
     @classmethod
-    def _values(cls, raw: object) -> object:
+    def _values(cls, raw: object, info: ValidationInfo) -> object:
         if raw is None:
             return None
         if not isinstance(raw, list):
             raise ValueError("values must be a list of value names")
-        return [parse_value(str(v)) for v in raw]
+        # named in the value system the sources declare (Schwartz's ten for the banks)
+        files = info.data.get("files") or []
+        systems = {str(f.mapping.get("value_system", SCHWARTZ10)).casefold() for f in files}
+        if info.data.get("banks") or not files:
+            systems.add(SCHWARTZ10)
+        if len(systems) == 1 and (system := systems.pop()) in BUILTIN:
+            return [key_of(system, v) for v in raw]
+        out: list[Dim] = []
+        for v in raw:
+            try:
+                out.append(parse_value(str(v)))
+            except ValueError:
+                if not str(v).strip():
+                    raise ValueError("values: an empty value name") from None
+                out.append(str(v).strip())
+        return out
 
 
 class Controls(_Strict):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from valuespectrum.reports import figures
 from valuespectrum.reports.page import Cell, Section, Table
-from valuespectrum.value_systems import Dim
+from valuespectrum.value_systems import Dim, dim_name, short_label
 from valuespectrum.values import CIRCUMPLEX
 
 if TYPE_CHECKING:
@@ -27,7 +27,8 @@ def wordings_section(ctx: ReportContext) -> Section | None:
     if block is None or not block.groups:
         return None
     figs = []
-    for i, g in enumerate(block.groups[:MAX_FIGURES]):
+    dims = [dim_name(v) for v in ctx.run.dims]
+    for i, g in enumerate(block.groups[:MAX_FIGURES] if ctx.run.is_schwartz else []):
         figs.append(
             figures.polar_profiles(
                 [
@@ -46,13 +47,12 @@ def wordings_section(ctx: ReportContext) -> Section | None:
             )
         )
     profile_rows: list[list[Cell]] = [
-        [g.model, g.persona, w, *[g.profiles.get(w, {}).get(v.value) for v in CIRCUMPLEX], g.n_answers.get(w)]
+        [g.model, g.persona, w, *[g.profiles.get(w, {}).get(v) for v in dims], g.n_answers.get(w)]
         for g in block.groups
         for w in block.wordings
     ]
     spread_rows: list[list[Cell]] = [
-        [g.model, g.persona, *[g.spread.get(v.value) for v in CIRCUMPLEX], g.mean_spread]
-        for g in block.groups
+        [g.model, g.persona, *[g.spread.get(v) for v in dims], g.mean_spread] for g in block.groups
     ]
     agree_rows: list[list[Cell]] = [
         [
@@ -72,10 +72,10 @@ def wordings_section(ctx: ReportContext) -> Section | None:
         for p in g.pairs
     ]
     effect_rows: list[list[Cell]] = [
-        [g.model, g.persona, v.short, e.n_items, e.statistic, e.p_value, e.p_holm, e.p_bh]
+        [g.model, g.persona, short_label(v), e.n_items, e.statistic, e.p_value, e.p_holm, e.p_bh]
         for g in block.groups
-        for v in CIRCUMPLEX
-        if (e := g.effects.get(v.value)) is not None
+        for v in dims
+        if (e := g.effects.get(v)) is not None
     ]
     factors = ("wording", "order", "persona", "item")
     dec_rows: list[list[Cell]] = [
@@ -120,12 +120,12 @@ def wordings_section(ctx: ReportContext) -> Section | None:
         figures=figs,
         tables=[
             Table(
-                ["model", "persona", "wording", *[v.short for v in CIRCUMPLEX], "answers"],
+                ["model", "persona", "wording", *[short_label(v) for v in dims], "answers"],
                 profile_rows,
                 caption="Profile per wording (label orders pooled)",
             ),
             Table(
-                ["model", "persona", *[v.short for v in CIRCUMPLEX], "mean"],
+                ["model", "persona", *[short_label(v) for v in dims], "mean"],
                 spread_rows,
                 caption="Spread across wordings: standard deviation of each value's wording scores",
             ),

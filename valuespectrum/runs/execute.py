@@ -94,7 +94,9 @@ def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
         raise ConfigError(f"probe ids must be unique; repeated: {dups[:5]}")
     wanted = manifest.probes.values
     if wanted is not None:
-        probes = [p for p in probes if set(p.values()) & set(wanted)]
+        system = system_of_probes(probes)
+        wanted = [system.resolve(dim_name(v), where="manifest probes.values") for v in wanted]
+        probes = [p for p in probes if {dim_name(v) for v in p.values()} & set(wanted)]
     if manifest.probes.limit_per_value:
         count: dict[str, int] = {}
         kept = []

@@ -31,8 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from valuespectrum.value_systems import Dim
-from valuespectrum.values import CIRCUMPLEX
+from valuespectrum.value_systems import Dim, dims_in
 
 POSITION_SHARE_MIN = 0.5
 FIRST_OPTION_MIN = 0.8
@@ -73,7 +72,7 @@ def yes_rate_by_value(items: Sequence[tuple[Mapping[Dim, float], float]]) -> dic
         for v, w in keys.items():
             if w != 0:
                 acc.setdefault(v, []).append(p)
-    return {v: sum(acc[v]) / len(acc[v]) for v in CIRCUMPLEX if v in acc}
+    return {v: sum(acc[v]) / len(acc[v]) for v in dims_in(acc) if v in acc}
 
 
 def _paired(answers: Sequence[OrderedAnswer], orders: tuple[str, str]) -> list[tuple[float, float]]:
