@@ -255,3 +255,19 @@ def test_values_filter_names_foundations(tmp_path: Path) -> None:
     manifest.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"probes.values.*unknown value 'Power' in value system 'mft6'"):
         load_manifest(manifest)
+
+
+def test_evaluate_in_python_with_mft_items() -> None:
+    import valuespectrum as vs
+    from valuespectrum.backends.mock import MockBackend
+    from valuespectrum.probes.importers import load_items
+
+    bank = load_items(
+        ROOT / "manifests" / "data" / "mft_items.csv",
+        {"value_system": "mft6", "id": "id", "value": "foundation", "keying": "keying"},
+    )
+    res = vs.evaluate(MockBackend(ANSWERS, default="3"), probes=bank.probes, reverse_labels=False, n_boot=0)
+    assert res.summary.value_system == "mft6"
+    (group,) = res.summary.groups
+    assert group.profile.scores == pytest.approx(EXPECTED)
+    assert res.summary.not_applicable and "higher-order values" in res.summary.not_applicable[1]
