@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from valuespectrum.backends.base import Backend
+from valuespectrum.config import repeated
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.manifest import RunManifest
 from valuespectrum.personas import Persona, load_personas_file, resolve_personas
@@ -87,8 +88,7 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
 
 def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
     """Apply the manifest's value filter and per-value limit; refuse an empty selection."""
-    ids = [p.id for p in probes]
-    dups = sorted({i for i in ids if ids.count(i) > 1})
+    dups = repeated(p.id for p in probes)
     if dups:
         raise ConfigError(f"probe ids must be unique; repeated: {dups[:5]}")
     wanted = manifest.probes.values

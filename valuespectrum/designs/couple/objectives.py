@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
+from valuespectrum.config import repeated
 from valuespectrum.errors import ConfigError
 from valuespectrum.values import CIRCUMPLEX, parse_value
 
@@ -127,8 +128,7 @@ def load_objectives(
     objs = _load_csv(p, scale, system) if p.suffix.lower() == ".csv" else _load_yaml(p, scale, system)
     if not objs:
         raise ConfigError(f"{p}: no objectives")
-    names = [o.name for o in objs]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = repeated(o.name for o in objs)
     if dup:
         raise ConfigError(f"{p}: objective names repeat: {dup}")
     if len({o.system for o in objs}) > 1:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from valuespectrum.config import repeated
 from valuespectrum.errors import ConfigError
 
 QuestionFormat = Literal["plain", "touche23", "daily_dilemmas"]
@@ -152,8 +153,7 @@ def load_questions(
     if fmt not in loaders:
         raise ConfigError(f"questions format {fmt!r}: use one of {sorted(loaders)}")
     qs = loaders[fmt](p)
-    ids = [q.id for q in qs]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = repeated(q.id for q in qs)
     if dup:
         raise ConfigError(f"{p}: question ids repeat: {dup[:5]}")
     if not qs:
