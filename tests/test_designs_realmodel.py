@@ -15,18 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.smollm2 import needs_smollm2, smollm2_folder
+from tests.smollm2 import SMOLLM2_SLOW, smollm2_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.realmodel,
-    needs_smollm2,
-]
-
-
-def _smollm2() -> str:
-    return f"hf:{smollm2_folder()}"
+pytestmark = SMOLLM2_SLOW
 
 
 def _vspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -48,7 +40,7 @@ def test_smollm2_dilemmas_from_the_example_manifest(
         "run",
         str(tmp_path / "m.yaml"),
         "--model",
-        _smollm2(),
+        smollm2_spec(),
         "--out",
         str(tmp_path / "o"),
         cwd=tmp_path,
@@ -89,7 +81,13 @@ def test_smollm2_decisions_from_the_example_manifest(
     text = text.replace("decision_maker: false", "decision_maker: true")
     (tmp_path / "m.yaml").write_text(text)
     res = _vspec(
-        "decide", str(tmp_path / "m.yaml"), "--model", _smollm2(), "--out", str(tmp_path / "o"), cwd=tmp_path
+        "decide",
+        str(tmp_path / "m.yaml"),
+        "--model",
+        smollm2_spec(),
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
     )
     assert res.returncode == 0, res.stderr
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
