@@ -46,25 +46,16 @@ def _run(
         return
     for line in lines(res.summary):
         typer.echo(line)
-    _wrote_and_check(
-        res.folder,
-        res.too_many_unread,
-        res.n_unread,
-        res.n_answers,
-        what,
-        res.unread_rate,
-        res.max_unparsed_rate,
-    )
+    _wrote_and_check(res, what)
 
 
-def _wrote_and_check(
-    folder: Path, too_many: bool, n_unread: int, n: int, what: str, rate: float, allowed: float
-) -> None:
+def _wrote_and_check(res: DesignOutcome, what: str) -> None:
     """Name the files written; exit 1 when more of ``what`` were unread than allowed."""
-    typer.echo(f"wrote {folder / 'summary.json'} and {folder / 'report.html'}")
-    if too_many:
+    typer.echo(f"wrote {res.folder / 'summary.json'} and {res.folder / 'report.html'}")
+    if res.too_many_unread:
         typer.secho(
-            f"{n_unread} of {n} {what} unparsed or failed ({rate:.1%} > allowed {allowed:.1%})",
+            f"{res.n_unread} of {res.n_answers} {what} unparsed or failed "
+            f"({res.unread_rate:.1%} > allowed {res.max_unparsed_rate:.1%})",
             fg=typer.colors.RED,
             err=True,
         )
@@ -146,12 +137,4 @@ def couple_run(
     c = res.summary.get("couple")
     if c:
         typer.echo(f"intervened in {c['n_intervened']} of {c['n']} pairs (tau {res.summary['tau']})")
-    _wrote_and_check(
-        res.folder,
-        res.unread_rate > res.max_unparsed_rate,
-        res.n_unread,
-        res.n_scores,
-        "target scores",
-        res.unread_rate,
-        res.max_unparsed_rate,
-    )
+    _wrote_and_check(res, "target scores")
