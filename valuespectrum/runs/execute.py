@@ -267,9 +267,9 @@ def execute_run(
     (built and closed here). ``probes`` replaces the manifest's probe sources (the value
     filter still applies). Nothing is written until the first backend is up.
     """
-    source = ModelSource.for_run(manifest.cache, base, factory=backend_factory, prebuilt=backends)
-    for entry in manifest.models:
-        source.check(entry.spec, entry.options, entry.label)
+    source = ModelSource.for_run(
+        manifest.cache, base, factory=backend_factory, prebuilt=backends, models=manifest.models
+    )
     if manifest.probes.describe is not None:
         source.check(manifest.probes.describe.spec, manifest.probes.describe.options, None)
     probes = select_probes(manifest, list(probes)) if probes is not None else resolve_probes(manifest, base)
