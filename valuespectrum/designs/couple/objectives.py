@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
-from valuespectrum.config import repeated
+from valuespectrum.config import repeated, validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.values import CIRCUMPLEX, parse_value
 
@@ -95,12 +95,7 @@ class ValueObjective(BaseModel):
 
 
 def _build(path: Path, where: str, data: dict[str, Any]) -> ValueObjective:
-    try:
-        return ValueObjective.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "objective"
-        raise ConfigError(f"{path}: {where}: {loc}: {err['msg']}") from exc
+    return validate_value(ValueObjective, data, f"{path}: {where}")
 
 
 def _score(raw: Any, scale: Scale, path: Path, where: str) -> int:
