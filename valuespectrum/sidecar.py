@@ -8,7 +8,7 @@ required fields, with one-line errors naming the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,14 @@ def stem(path: str | Path) -> Path:
     return p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
 
 
-def write_meta(base: Path, meta: dict[str, Any]) -> Path:
-    """Write the sidecar of ``base`` (sorted, indented); returns the tensor file's path."""
+def write_pair(
+    path: str | Path, save_file: Callable[[Any, str], None], tensors: dict[str, Any], meta: dict[str, Any]
+) -> Path:
+    """Write ``tensors`` with ``save_file`` (safetensors' numpy or torch one) and the sidecar
+    ``meta`` (sorted, indented) at the stem of ``path``; returns the tensor file's path."""
+    base = stem(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(base.with_suffix(".safetensors")))
     base.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return base.with_suffix(".safetensors")
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.stats import NeuronStats
-from valuespectrum.sidecar import read_meta, stem, write_meta
+from valuespectrum.sidecar import read_meta, write_pair
 from valuespectrum.types import stable_hash
 
 Select = Literal["abs", "a", "b"]
@@ -143,10 +143,7 @@ class NeuronSet:
         """Write ``<stem>.safetensors`` and ``<stem>.json``; returns the safetensors path."""
         from safetensors.numpy import save_file
 
-        base = stem(path)
-        base.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(getattr(self, k)) for k in _ARRAYS}
-        save_file(tensors, str(base.with_suffix(".safetensors")))
         meta = {
             "format_version": FORMAT_VERSION,
             "kind": "neuron_set",
@@ -160,7 +157,7 @@ class NeuronSet:
             "per_layer": {str(i): c for i, c in self.per_layer().items()},
             "settings": self.settings,
         }
-        return write_meta(base, meta)
+        return write_pair(path, save_file, tensors, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> NeuronSet:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.errors import ConfigError
-from valuespectrum.sidecar import read_meta, stem, write_meta
+from valuespectrum.sidecar import read_meta, write_pair
 from valuespectrum.types import stable_hash
 from valuespectrum.values import Value, parse_value
 
@@ -85,10 +85,7 @@ class SteeringVector:
         """Write ``<path>.safetensors`` and ``<path>.json``; returns the safetensors path."""
         from safetensors.torch import save_file
 
-        base = stem(path)
-        base.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"layer.{i}": t.detach().cpu().contiguous() for i, t in self.layers.items()}
-        save_file(tensors, str(base.with_suffix(".safetensors")))
         meta = {
             "format_version": FORMAT_VERSION,
             "value": self.value.value,
@@ -102,7 +99,7 @@ class SteeringVector:
             else {str(i): b for i, b in sorted(self.probe_bias.items())},
             "metadata": self.metadata,
         }
-        return write_meta(base, meta)
+        return write_pair(path, save_file, tensors, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> SteeringVector:
