@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -59,12 +58,6 @@ def _rows(path: Path, delimiter: str | None = None) -> tuple[list[str], list[tup
         raise ConfigError(f"{path}: questions file not found")
     table = read_table(path, delimiter=delimiter, line_word="line")
     return table.columns, table.rows
-    delim = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delim)
-        cols = [c.strip() for c in reader.fieldnames or []]
-        rows = [(n, {str(k).strip(): v for k, v in r.items()}) for n, r in enumerate(reader, 2)]
-    return cols, rows
 
 
 def _need(path: Path, cols: list[str], needed: tuple[str, ...], what: str) -> None:
