@@ -403,9 +403,9 @@ def execute_browse(
     """
     from agents.metrics import summarise_run
 
-    source = ModelSource.for_run(manifest.cache, base, factory=backend_factory, prebuilt=backends)
-    for m in manifest.models:
-        source.check(m.spec, m.options, m.label)
+    source = ModelSource.for_run(
+        manifest.cache, base, factory=backend_factory, prebuilt=backends, models=manifest.models
+    )
 
     extra_personas = (
         load_personas_file(under(base, manifest.personas_file)) if manifest.personas_file else None

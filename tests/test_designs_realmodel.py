@@ -15,24 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.smollm2 import needs_smollm2, smollm2_folder
+from tests.smollm2 import SMOLLM2_SLOW, smollm2_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.realmodel,
-    needs_smollm2,
-]
+pytestmark = SMOLLM2_SLOW
 
 
-def _smollm2() -> str:
-    return f"hf:{smollm2_folder()}"
-
-
-def _vspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "valuespectrum", *args], capture_output=True, text=True, cwd=cwd
+def _run_on_smollm2(tmp_path: Path, *command: str) -> dict:
+    """``vspec COMMAND tmp_path/m.yaml --model <SmolLM2> --out tmp_path/o``; its summary."""
+    args = [*command, str(tmp_path / "m.yaml"), "--model", smollm2_spec(), "--out", str(tmp_path / "o")]
+    res = subprocess.run(
+        [sys.executable, "-m", "valuespectrum", *args], capture_output=True, text=True, cwd=tmp_path
     )
+    assert res.returncode == 0, res.stderr
+    return json.loads((tmp_path / "o" / "summary.json").read_text())
 
 
 def test_smollm2_dilemmas_from_the_example_manifest(
@@ -43,18 +39,7 @@ def test_smollm2_dilemmas_from_the_example_manifest(
     # one dilemma and two context modes keep this within minutes on a CPU
     text = text.replace("contexts: [none, full, previous]", "contexts: [none, full]\nlimit: 1")
     (tmp_path / "m.yaml").write_text(text)
-    res = _vspec(
-        "dilemmas",
-        "run",
-        str(tmp_path / "m.yaml"),
-        "--model",
-        _smollm2(),
-        "--out",
-        str(tmp_path / "o"),
-        cwd=tmp_path,
-    )
-    assert res.returncode == 0, res.stderr
-    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    s = _run_on_smollm2(tmp_path, "dilemmas", "run")
     with capsys.disabled():
         for ctx, c in s["contexts"].items():
             assert c["counts"] == {"parsed": 10, "unparsed": 0, "error": 0}
@@ -88,11 +73,7 @@ def test_smollm2_decisions_from_the_example_manifest(
     text = text.replace("assessors: [oracle]", "assessors: [oracle, judge, probe]")
     text = text.replace("decision_maker: false", "decision_maker: true")
     (tmp_path / "m.yaml").write_text(text)
-    res = _vspec(
-        "decide", str(tmp_path / "m.yaml"), "--model", _smollm2(), "--out", str(tmp_path / "o"), cwd=tmp_path
-    )
-    assert res.returncode == 0, res.stderr
-    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    s = _run_on_smollm2(tmp_path, "decide")
     assert s["model_answers"] == {"requests": 3 * 4 * 6 + 3 * 3, "unread": 0}
     rows = [r for r in s["similarity"] if r["reference"] == "human"]
     assert len(rows) == 3 * 10 + 1 and all(r["n"] == 3 for r in rows)

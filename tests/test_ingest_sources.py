@@ -117,7 +117,7 @@ def test_listing_refuses_dotdot_and_keeps_extra_columns(tmp_path: Path) -> None:
 
     jl = tmp_path / "list.jsonl"
     jl.write_text('{"path": "sub/v.mp4", "caption": "c"}\nnot json\n')
-    with pytest.raises(ConfigError, match=r"list.jsonl: line 2: invalid JSON"):
+    with pytest.raises(ConfigError, match=r"list.jsonl line 2: not valid JSON"):
         read_listing(root, jl)
     bad = tmp_path / "nopath.csv"
     bad.write_text("file,caption\nx,y\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.tiny_models import build_tiny_text_lm
+from tests.tiny_models import build_tiny_text_lm, load_tiny_text_lm
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.aspects import AspectText, aspect_texts, parse_contrast
 from valuespectrum.neurons.edit import edit_neurons
@@ -26,14 +26,7 @@ TEXTS = [
 
 
 def _load():
-    from valuespectrum.compat import ensure_torch_stack
-
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("llama")
     return model, tok
 
 

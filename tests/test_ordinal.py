@@ -56,14 +56,19 @@ def test_two_categories_reduce_to_logistic_regression(fit) -> None:
     assert r.se()[0] == pytest.approx(math.sqrt(1 / 70 + 1 / 30 + 1 / 40 + 1 / 60), abs=1e-4)
 
 
-def test_two_categories_through_the_data_table_both_fits() -> None:
+def two_groups() -> OrdinalData:
+    """:func:`two_category` as a data table: one item, groups g0 and g1, ratings 1 and 2."""
     rows = (
         [Rating("g0", "item", (("v", 1),), 1)] * 70
         + [Rating("g0", "item", (("v", 1),), 2)] * 30
         + [Rating("g1", "item", (("v", 1),), 1)] * 40
         + [Rating("g1", "item", (("v", 1),), 2)] * 60
     )
-    data = OrdinalData(rows, 1, 2)
+    return OrdinalData(rows, 1, 2)
+
+
+def test_two_categories_through_the_data_table_both_fits() -> None:
+    data = two_groups()
     spec = ContrastSpec("g1 - g0", "g1", "g0", ("v",))
     for backend in ("statsmodels", "scipy"):
         f = fit_mle(data, backend=backend)

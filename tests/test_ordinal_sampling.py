@@ -5,23 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_ordinal import LN_3_5, LOGIT_07, _exact_counts, _po_rows
+from tests.test_ordinal import LN_3_5, LOGIT_07, _exact_counts, _po_rows, two_groups
 from valuespectrum.ordinal import ContrastSpec, OrdinalData, Rating, analyse, contrast, fit_bayes
 from valuespectrum.ordinal.sample import ess, split_rhat
 
 
-def _two_groups() -> OrdinalData:
-    rows = (
-        [Rating("g0", "item", (("v", 1),), 1)] * 70
-        + [Rating("g0", "item", (("v", 1),), 2)] * 30
-        + [Rating("g1", "item", (("v", 1),), 1)] * 40
-        + [Rating("g1", "item", (("v", 1),), 2)] * 60
-    )
-    return OrdinalData(rows, 1, 2)
-
-
 def test_hmc_matches_the_logistic_answer_and_the_laplace_fit() -> None:
-    data = _two_groups()
+    data = two_groups()
     spec = ContrastSpec("g1 - g0", "g1", "g0", ("v",))
     lap = fit_bayes(data, coef_sd=100.0, item_sd=100.0, cut_sd=100.0)
     mc = fit_bayes(data, method="mcmc", coef_sd=100.0, item_sd=100.0, cut_sd=100.0, draws=1000, seed=1)
@@ -81,4 +71,4 @@ def test_unknown_method_is_refused() -> None:
     from valuespectrum.errors import ConfigError
 
     with pytest.raises(ConfigError, match="use 'laplace' or 'mcmc'"):
-        fit_bayes(_two_groups(), method="nuts")  # type: ignore[arg-type]
+        fit_bayes(two_groups(), method="nuts")  # type: ignore[arg-type]

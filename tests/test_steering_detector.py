@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.recording import Recording
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.detector import InputDetector, PooledGate
 from valuespectrum.steering.gated import probe_probability
@@ -146,21 +147,6 @@ def test_detector_needs_a_probe_layer_and_valid_threshold():
         InputDetector.from_vector(probe, threshold=1.0)
 
 
-class _Logged:
-    """Records every (request id, option log-likelihoods) the backend returns, in call order."""
-
-    def __init__(self, inner):
-        self.inner, self.log = inner, []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def generate(self, requests):
-        out = self.inner.generate(requests)
-        self.log.extend((r.request_id, o.option_logprobs) for r, o in zip(requests, out, strict=True))
-        return out
-
-
 def test_evaluation_routes_requests_by_detector(tiny):
     from valuespectrum.backends.hf import HFBackend
     from valuespectrum.probes.render import render_probe
@@ -169,7 +155,7 @@ def test_evaluation_routes_requests_by_detector(tiny):
     from valuespectrum.steering.evaluate import evaluate_steering
 
     path, _, _ = tiny
-    backend = _Logged(HFBackend(str(path), device="cpu", dtype="float32"))
+    backend = Recording(HFBackend(str(path), device="cpu", dtype="float32"))
     model = backend.model
     vec = _probe_vector(model.config.hidden_size)
     probes = [
@@ -196,8 +182,11 @@ def test_evaluation_routes_requests_by_detector(tiny):
     )
     n = len(rendered)
     # request ids are the run's record ids, MODEL|PERSONA|PROBE|ORDER: compare by what follows MODEL
-    base_log = {rid.split("|", 1)[1]: lps for rid, lps in backend.log[:n]}
-    steer_log = {rid.split("|", 1)[1]: lps for rid, lps in backend.log[n:]}
+    log = [
+        (r.request_id, o.option_logprobs) for r, o in zip(backend.requests, backend.responses, strict=True)
+    ]
+    base_log = {rid.split("|", 1)[1]: lps for rid, lps in log[:n]}
+    steer_log = {rid.split("|", 1)[1]: lps for rid, lps in log[n:]}
     accepted = {
         f"none|{r.presented.id}|{'rev' if r.request.metadata['reverse_labels'] else 'fwd'}"
         for r, p in zip(rendered, probs, strict=True)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.tiny_models import build_tiny_text_lm
+from tests.tiny_models import build_tiny_text_lm, load_tiny_text_lm
 from valuespectrum.errors import ConfigError
 from valuespectrum.steering.conva_shift import prompt_constant_shift
 from valuespectrum.steering.directions import ablate_direction, actadd_vector, pca_directions
@@ -93,14 +93,7 @@ def test_directional_ablation_leaves_no_component_along_the_direction():
 
 
 def test_ablation_on_a_tiny_llama_zeroes_the_component_and_restores():
-    from valuespectrum.compat import ensure_torch_stack
-
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("llama")
     d = torch.randn(32, generator=torch.Generator().manual_seed(1))
     vec = SteeringVector(Value.POWER, "caa", {0: d}, "tiny", "model.layers.{i}", "")
     seen = []

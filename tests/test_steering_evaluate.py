@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from tests.recording import Recording
 from valuespectrum.personas import builtin_personas
 from valuespectrum.probes.render import render_probe
 from valuespectrum.probes.schema import AnswerFormat, Probe
@@ -68,27 +69,13 @@ def _probes() -> list[Probe]:
     return out
 
 
-class _Recording:
-    """Wraps a backend to record what it was asked (for asserting both label orders ran)."""
-
-    def __init__(self, inner):
-        self.inner, self.requests = inner, []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def generate(self, requests):
-        self.requests.extend(requests)
-        return self.inner.generate(requests)
-
-
 def test_tiny_model_report_carries_all_controls():
     from tests.tiny_models import build_tiny_text_lm
     from valuespectrum.backends.hf import HFBackend
     from valuespectrum.steering.evaluate import evaluate_steering
     from valuespectrum.steering.vectors import SteeringVector
 
-    backend = _Recording(HFBackend(str(build_tiny_text_lm(family="llama")), device="cpu", dtype="float32"))
+    backend = Recording(HFBackend(str(build_tiny_text_lm(family="llama")), device="cpu", dtype="float32"))
     d = backend.model.config.hidden_size
     vec = SteeringVector(
         Value.BENEVOLENCE,

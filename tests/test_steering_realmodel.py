@@ -11,7 +11,7 @@ import math
 
 import pytest
 from cli_runs import kill_cli_at_lines
-from smollm2 import needs_smollm2, smollm2_folder
+from smollm2 import needs_smollm2, smollm2_folder, smollm2_spec
 
 from valuespectrum.values import Value
 
@@ -73,7 +73,7 @@ def test_smollm2_steer_eval_is_a_resumable_run_matching_vspec_run(tmp_path, caps
     from valuespectrum.steering.evaluate import SteeringReport
 
     model = {
-        "spec": f"hf:{smollm2_folder()}",
+        "spec": smollm2_spec(),
         "label": "smollm2",
         "options": {"dtype": "float32", "batch_size": 1},
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tiny_models import build_tiny_text_lm
+from tests.tiny_models import load_tiny_text_lm
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.aspects import AspectText
 from valuespectrum.steering.sweep import steerability, sweep
@@ -46,18 +46,11 @@ def test_sweep_picks_the_steepest_monotone_layer_and_reports_the_held_out_effect
 
 
 def test_pair_preference_matches_a_hand_computed_log_likelihood():
-    from valuespectrum.compat import ensure_torch_stack
-
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from valuespectrum.steering.preference import preference, span_logprobs, vector_scorer
     from valuespectrum.steering.vectors import SteeringVector
     from valuespectrum.values import Value
 
-    path = build_tiny_text_lm(family="llama")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("llama")
     scen = "Yes no yes\n"
     a = [AspectText(scen + "He likes surprises", len(scen), "p1"), AspectText(scen + "No", len(scen), "p2")]
     b = [AspectText(scen + "Tradition and power", len(scen), "p1"), AspectText(scen + "Yes", len(scen), "p2")]

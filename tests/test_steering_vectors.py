@@ -105,15 +105,9 @@ def test_user_pairs_csv_and_errors_name_row_and_column(tmp_path):
 
 
 def test_collect_and_extract_on_tiny_model():
-    from tests.tiny_models import build_tiny_text_lm
-    from valuespectrum.compat import ensure_torch_stack
+    from tests.tiny_models import load_tiny_text_lm
 
-    ensure_torch_stack()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = build_tiny_text_lm(family="qwen2")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    tok = AutoTokenizer.from_pretrained(path)
+    _, model, tok = load_tiny_text_lm("qwen2")
     texts = ["one two", "a longer text here with more words", "x"]
     batched = collect_activations(model, tok, texts, [0, -1], batch_size=3)
     single = collect_activations(model, tok, texts, [0, 1], batch_size=1)

@@ -12,6 +12,7 @@ file cannot blow up into a huge document.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -102,6 +103,23 @@ def format_validation_error(exc: ValidationError, source: str, *, fix: str | Non
     if fix:
         lines[-1] += f"; {fix}"
     return "\n".join(lines)
+
+
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names that occur more than once, sorted (empty when all are unique)."""
+    seen: set[str] = set()
+    dups: set[str] = set()
+    for n in names:
+        (dups if n in seen else seen).add(n)
+    return sorted(dups)
+
+
+def check_unique(names: Iterable[str], message: str) -> None:
+    """For pydantic validators: ``ValueError(message.format(dups))`` when a name repeats, e.g.
+    ``check_unique(ids, "wording ids must be unique; repeated: {}")``."""
+    dups = repeated(names)
+    if dups:
+        raise ValueError(message.format(dups))
 
 
 def validate_mapping(cls: type[ModelT], raw: object, source: str) -> ModelT:

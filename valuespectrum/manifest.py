@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from valuespectrum.config import (
+    check_unique,
     format_validation_error,
     load_config,
     load_yaml,
@@ -187,10 +188,7 @@ class RunManifest(RunSpecBase):
     @field_validator("wordings")
     @classmethod
     def _unique_wordings(cls, v: list[Wording]) -> list[Wording]:
-        ids = [w.id for w in v]
-        dups = sorted({i for i in ids if ids.count(i) > 1})
-        if dups:
-            raise ValueError(f"wording ids must be unique; repeated: {dups}")
+        check_unique((w.id for w in v), "wording ids must be unique; repeated: {}")
         return v
 
     def wording(self, wording_id: str) -> Wording | None:

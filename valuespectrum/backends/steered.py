@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from valuespectrum.backends.base import ActivationAccess, Backend, Wrapper, text_reader
+from valuespectrum.backends.edited import build_over_base
 from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.config import validate_value
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.steering.apply import P0_MODES, Mode, Positions, steer
 from valuespectrum.steering.detector import InputDetector, request_text
@@ -122,18 +124,13 @@ class SteeredBackend(Wrapper):
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> SteeredBackend:
         """``steered:<base spec>`` with :class:`SteeredOptions`; loads (and owns) the base model."""
-        from valuespectrum.backends.registry import create_backend
-
         opts = SteeredOptions.parse(spec.options, spec.label())
-        inner_spec = spec.model + (f"@{spec.base_url}" if spec.base_url else "")
-        if not inner_spec:
-            raise ConfigError("steered backend: write the base model after 'steered:', e.g. steered:hf:PATH")
-        inner = create_backend(inner_spec, **opts.model_options)
-        try:
-            return opts.build(inner, base_dir=spec.base_dir, owns_inner=True)
-        except BaseException:
-            inner.close()
-            raise
+        return build_over_base(
+            spec,
+            "steered",
+            opts.model_options,
+            lambda inner: opts.build(inner, base_dir=spec.base_dir, owns_inner=True),
+        )
 
     # -- Backend protocol -------------------------------------------------------------
     @property
@@ -229,12 +226,7 @@ class SteeredOptions(BaseModel):
 
     @classmethod
     def parse(cls, options: dict[str, Any], source: str) -> SteeredOptions:
-        try:
-            return cls.model_validate(options)
-        except ValidationError as exc:
-            from valuespectrum.manifest import format_validation_error
-
-            raise ConfigError(format_validation_error(exc, f"model {source!r} options")) from exc
+        return validate_value(cls, options, f"model {source!r} options")
 
     def build(
         self,

@@ -48,3 +48,13 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_png(fig: Any, out: Path) -> Path:
+    """Lay out ``fig``, write it to ``out`` as a PNG and close it (figures are not kept open)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

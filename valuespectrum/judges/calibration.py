@@ -10,7 +10,6 @@ also within-one agreement and linear / quadratic weighted kappa::
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -20,7 +19,7 @@ from pydantic import BaseModel
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.judges.judge import Judge, JudgeItem, Judgment
-from valuespectrum.tables import read_jsonl
+from valuespectrum.tables import read_jsonl, read_table
 
 Weights = Literal["none", "linear", "quadratic"]
 
@@ -126,11 +125,7 @@ def read_labelled(path: str | Path, labels: Sequence[str]) -> tuple[list[JudgeIt
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: labelled file not found")
-    if path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = [(n, dict(r)) for n, r in enumerate(csv.DictReader(fh), 2)]
-    else:
-        rows = read_jsonl(path)
+    rows = read_table(path, line_word="line").rows if path.suffix.lower() == ".csv" else read_jsonl(path)
     folded = {lab.casefold(): lab for lab in labels}
     items: list[JudgeItem] = []
     human: list[str] = []

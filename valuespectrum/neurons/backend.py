@@ -14,11 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.backends.edited import HookEditedBackend, build_over_base
 from valuespectrum.backends.spec import BackendSpec
+from valuespectrum.config import validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.edit import EditMode, Schedule, edit_neurons
 from valuespectrum.neurons.locate import NeuronSet
@@ -120,12 +121,7 @@ class NeuronOptions(BaseModel):
 
     @classmethod
     def parse(cls, options: dict[str, object], source: str) -> NeuronOptions:
-        try:
-            return cls.model_validate(options)
-        except ValidationError as exc:
-            from valuespectrum.manifest import format_validation_error
-
-            raise ConfigError(format_validation_error(exc, f"model {source!r} options")) from exc
+        return validate_value(cls, options, f"model {source!r} options")
 
     def load_set(self, base_dir: str | Path | None) -> NeuronSet:
         from valuespectrum.neurons.stats import NeuronStats

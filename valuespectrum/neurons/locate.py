@@ -16,7 +16,6 @@ A :class:`NeuronSet` is saved as ``<stem>.safetensors`` (indices, differences, m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ import numpy as np
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.stats import NeuronStats
+from valuespectrum.sidecar import read_meta, write_pair
 from valuespectrum.types import stable_hash
 
 Select = Literal["abs", "a", "b"]
@@ -143,10 +143,7 @@ class NeuronSet:
         """Write ``<stem>.safetensors`` and ``<stem>.json``; returns the safetensors path."""
         from safetensors.numpy import save_file
 
-        base = _base(path)
-        base.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(getattr(self, k)) for k in _ARRAYS}
-        save_file(tensors, str(base.with_suffix(".safetensors")))
         meta = {
             "format_version": FORMAT_VERSION,
             "kind": "neuron_set",
@@ -160,26 +157,15 @@ class NeuronSet:
             "per_layer": {str(i): c for i, c in self.per_layer().items()},
             "settings": self.settings,
         }
-        base.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        return base.with_suffix(".safetensors")
+        return write_pair(path, save_file, tensors, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> NeuronSet:
         """Read a set written by :meth:`save` (either file, or the common stem)."""
         from safetensors.numpy import load_file
 
-        base = _base(path)
-        st, js = base.with_suffix(".safetensors"), base.with_suffix(".json")
-        for p in (st, js):
-            if not p.is_file():
-                raise ConfigError(f"{p}: missing; a neuron set is a .safetensors file plus a .json sidecar")
-        try:
-            meta = json.loads(js.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{js}: not valid JSON ({exc})") from exc
-        for key in ("aspect_a", "aspect_b", "model_id", "neuron_template", "data_digest", "widths"):
-            if key not in meta:
-                raise ConfigError(f"{js}: field {key!r} is missing from the sidecar")
+        required = ("aspect_a", "aspect_b", "model_id", "neuron_template", "data_digest", "widths")
+        st, js, meta = read_meta(path, "a neuron set", required)
         if meta.get("kind") != "neuron_set":
             raise ConfigError(f"{js}: field 'kind' is {meta.get('kind')!r}; expected 'neuron_set'")
         tensors = load_file(str(st))
@@ -207,11 +193,6 @@ def _means(stats: NeuronStats | None, layer: np.ndarray, index: np.ndarray) -> n
     if stats is None:
         return np.full(layer.shape[0], np.nan)
     return np.array([stats.layers[int(i)].mean[int(j)] for i, j in zip(layer, index, strict=True)])
-
-
-def _base(path: str | Path) -> Path:
-    p = Path(path)
-    return p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
 
 
 def standardised_differences(

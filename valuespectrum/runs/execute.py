@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from valuespectrum.backends.base import Backend
+from valuespectrum.config import repeated
 from valuespectrum.errors import BackendError, ConfigError
 from valuespectrum.manifest import RunManifest
 from valuespectrum.personas import Persona, check_targets, load_personas_file, resolve_personas
@@ -88,8 +89,7 @@ def resolve_probes(manifest: RunManifest, base: Path) -> list[Probe]:
 
 def select_probes(manifest: RunManifest, probes: list[Probe]) -> list[Probe]:
     """Apply the manifest's value filter and per-value limit; refuse an empty selection."""
-    ids = [p.id for p in probes]
-    dups = sorted({i for i in ids if ids.count(i) > 1})
+    dups = repeated(p.id for p in probes)
     if dups:
         raise ConfigError(f"probe ids must be unique; repeated: {dups[:5]}")
     wanted = manifest.probes.values
@@ -283,9 +283,9 @@ def execute_run(
     (built and closed here). ``probes`` replaces the manifest's probe sources (the value
     filter still applies). Nothing is written until the first backend is up.
     """
-    source = ModelSource.for_run(manifest.cache, base, factory=backend_factory, prebuilt=backends)
-    for entry in manifest.models:
-        source.check(entry.spec, entry.options, entry.label)
+    source = ModelSource.for_run(
+        manifest.cache, base, factory=backend_factory, prebuilt=backends, models=manifest.models
+    )
     if manifest.probes.describe is not None:
         source.check(manifest.probes.describe.spec, manifest.probes.describe.options, None)
     probes = select_probes(manifest, list(probes)) if probes is not None else resolve_probes(manifest, base)

@@ -22,12 +22,11 @@ from valuespectrum.config import read_json_model, validate_value
 from valuespectrum.errors import ConfigError
 from valuespectrum.runs.jsonl import write_json_atomic
 from valuespectrum.runs.readout_log import BiasSummary, ChanceSummary, Readout
-from valuespectrum.runs.records import RunRecord, record_id
+from valuespectrum.runs.records import RequestFields, RunRecord, record_id
 from valuespectrum.runs.wording_summary import WordingsSummary
 from valuespectrum.scoring.items import ItemScore
 from valuespectrum.scoring.parse import ParsedAnswer
 from valuespectrum.scoring.profile import ValueProfile
-from valuespectrum.types import Order
 from valuespectrum.value_systems import SCHWARTZ10, Dim, dims_in
 
 T = TypeVar("T")
@@ -62,17 +61,9 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class ScoreLine(_Lenient):
+class ScoreLine(RequestFields, _Lenient):
     """How one record was read: the parsed answer and the item scores it gave."""
 
-    record_id: str
-    model: str
-    persona: str
-    probe_id: str
-    order: Order
-    variant: str = ""
-    wording: str = Field(default="", exclude_if=lambda v: v == "")
-    repeat: int = Field(default=0, exclude_if=lambda v: v == 0)
     answer: ParsedAnswer
     items: list[ItemScore] = Field(default_factory=list)
     # -- option-distribution readout

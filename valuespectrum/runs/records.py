@@ -34,11 +34,13 @@ def without_repeat(rid: str) -> str:
     return head if sep and tail.isdigit() else rid
 
 
-class RunRecord(BaseModel):
+class RequestFields(BaseModel):
+    """Which request a line is about (the parts of its :func:`record_id`); shared by the
+    records of ``responses.jsonl`` and the score lines read from them."""
+
     record_id: str
     model: str
     """The model's label in the manifest."""
-    model_id: str
     persona: str
     probe_id: str
     order: Order
@@ -48,6 +50,10 @@ class RunRecord(BaseModel):
     """The wording's id in runs that name wordings (see ``RunManifest.wordings``)."""
     repeat: int = Field(default=0, exclude_if=lambda v: v == 0)
     """Which sample of a request asked ``repeats`` times (0-based)."""
+
+
+class RunRecord(RequestFields):
+    model_id: str
     seed: int | None = Field(default=None, exclude_if=lambda v: v is None)
     """The sampling seed sent with a repeated request."""
     messages: list[Message]
@@ -57,4 +63,4 @@ class RunRecord(BaseModel):
     response: ModelResponse
 
 
-__all__ = ["Order", "RunRecord", "record_id", "without_repeat"]
+__all__ = ["Order", "RequestFields", "RunRecord", "record_id", "without_repeat"]

@@ -51,7 +51,7 @@ from valuespectrum.runs.readout_summary import (
     read_record,
 )
 from valuespectrum.runs.wording_summary import WordingsSummary
-from valuespectrum.scoring.interpret import interpret, interpret_rendered
+from valuespectrum.scoring.interpret import interpret, read_rendered, render_as_asked
 from valuespectrum.scoring.items import ItemScore, score_item
 from valuespectrum.scoring.profile import ValueProfile, build_profile, compare_profiles
 from valuespectrum.scoring.steerability import measure_of
@@ -238,16 +238,10 @@ def _read_answers(
                 f"{folder.responses}: record {rec.record_id} names wording {rec.wording!r}, which is not "
                 f"among the manifest's wordings; run the manifest again with --fresh"
             ) from None
-        answer, rendered = interpret_rendered(
-            probe,
-            persona,
-            rec.order,
-            rec.response,
-            use_logprobs=manifest.scoring.use_logprobs,
-            variant=rec.variant,
-            style=manifest.prompt_style,
-            wording=wording,
+        rendered = render_as_asked(
+            probe, persona, rec.order, variant=rec.variant, style=manifest.prompt_style, wording=wording
         )
+        answer = read_rendered(rendered, rec.response, use_logprobs=manifest.scoring.use_logprobs)
         g = groups[(rec.model, rec.persona, modality_of(rec.variant))]
         g.cached += int(rec.response.cached)
         items: list[ItemScore] = []

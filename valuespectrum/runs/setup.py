@@ -7,12 +7,13 @@ folder itself is :mod:`valuespectrum.runs.folder`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from valuespectrum.backends.base import Backend
+from valuespectrum.runs.spec import ModelSpec
 
 #: ``(spec, options, label) -> Backend``: how a run gets each of its models.
 BackendFactory = Callable[[str, dict[str, object], str | None], Backend]
@@ -73,10 +74,16 @@ class ModelSource:
         *,
         factory: BackendFactory | None = None,
         prebuilt: Mapping[str, Backend] | None = None,
+        models: Iterable[ModelSpec] = (),
     ) -> ModelSource:
+        """The source of a run's backends, having checked ``models`` (see :meth:`check`)."""
         if factory is None:
-            return cls(backend_factory(cache, base), owned=True, prebuilt=dict(prebuilt or {}))
-        return cls(factory, owned=False, prebuilt=dict(prebuilt or {}))
+            source = cls(backend_factory(cache, base), owned=True, prebuilt=dict(prebuilt or {}))
+        else:
+            source = cls(factory, owned=False, prebuilt=dict(prebuilt or {}))
+        for m in models:
+            source.check(m.spec, m.options, m.label)
+        return source
 
     def check(self, spec: str, options: Mapping[str, object], label: str | None) -> None:
         """Validate a model's spec and options without loading it (before anything is written)."""

@@ -10,11 +10,13 @@ outside it (bootstrap count, thresholds, cache, report settings) only re-score.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from valuespectrum.backends.spec import redact_url_credentials
+from valuespectrum.config import check_unique
 from valuespectrum.types import GenerateConfig, stable_hash
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -40,6 +42,11 @@ def check_rate(x: float, what: str) -> float:
     if not (0.0 <= x <= 1.0):
         raise ValueError(f"{what} must be a number from 0 to 1, got {x}")
     return x
+
+
+def check_unique_labels(models: Iterable[ModelSpec]) -> None:
+    """Refuse two models going by one label (their rows and files would mix)."""
+    check_unique((m.name for m in models), "model labels must be unique; repeated: {} (set 'label')")
 
 
 class Strict(BaseModel):
@@ -100,14 +107,8 @@ class RunSpecBase(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> RunSpecBase:
-        models: list[ModelSpec] = list(getattr(self, "models", []))
-        names = [m.name for m in models]
-        dups = sorted({n for n in names if names.count(n) > 1})
-        if dups:
-            raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
-        pdups = sorted({p for p in self.personas if self.personas.count(p) > 1})
-        if pdups:
-            raise ValueError(f"personas must not repeat (each would be asked everything twice): {pdups}")
+        check_unique_labels(getattr(self, "models", []))
+        check_unique(self.personas, "personas must not repeat (each would be asked everything twice): {}")
         return self
 
     def answer_identity(self) -> str:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.backends.edited import build_over_base
 from valuespectrum.backends.spec import BackendSpec
-from valuespectrum.errors import ConfigError
+from valuespectrum.config import validate_value
 from valuespectrum.sae.backend import FeatureSteeredBackend
 from valuespectrum.sae.steer import EditMode, FeatureEdit, Where
 
@@ -58,12 +58,7 @@ class SAEOptions(BaseModel):
 
     @classmethod
     def parse(cls, options: dict[str, Any], source: str) -> SAEOptions:
-        try:
-            return cls.model_validate(options)
-        except ValidationError as exc:
-            from valuespectrum.manifest import format_validation_error
-
-            raise ConfigError(format_validation_error(exc, source)) from exc
+        return validate_value(cls, options, source)
 
 
 def from_spec(spec: BackendSpec) -> FeatureSteeredBackend:

@@ -28,31 +28,21 @@ def interpret(
     wording: Wording | None = None,
 ) -> ParsedAnswer:
     """Parse a stored response as it was presented, then map it to the probe's own terms."""
-    return interpret_rendered(
-        probe,
-        persona,
-        order,
-        response,
-        use_logprobs=use_logprobs,
-        variant=variant,
-        style=style,
-        wording=wording,
-    )[0]
+    rendered = render_as_asked(probe, persona, order, variant=variant, style=style, wording=wording)
+    return read_rendered(rendered, response, use_logprobs=use_logprobs)
 
 
-def interpret_rendered(
+def render_as_asked(
     probe: Probe,
     persona: Persona | None,
     order: str,
-    response: ModelResponse,
     *,
-    use_logprobs: bool,
-    variant: str = "",
-    style: PromptStyle = "plain",
-    wording: Wording | None = None,
-) -> tuple[ParsedAnswer, RenderedProbe]:
-    """:func:`interpret`, also returning the re-rendered prompt (its options and their meaning)."""
-    rendered = render_probe(
+    variant: str,
+    style: PromptStyle,
+    wording: Wording | None,
+) -> RenderedProbe:
+    """The prompt a request of this order (``fwd``/``rev``) and variant (``text``: no image) showed."""
+    return render_probe(
         probe,
         persona,
         reverse_labels=(order == "rev"),
@@ -60,7 +50,12 @@ def interpret_rendered(
         style=style,
         wording=wording,
     )
+
+
+def read_rendered(rendered: RenderedProbe, response: ModelResponse, *, use_logprobs: bool) -> ParsedAnswer:
+    """The answer to ``rendered`` parsed as presented and mapped back to the probe's own terms
+    (the second half of :func:`interpret`, for callers that keep the rendered prompt)."""
     answer = parse_answer(rendered.presented, response, rendered.option_values, use_logprobs=use_logprobs)
     if answer.status == "parsed" and answer.value is not None:
         answer = answer.model_copy(update={"value": rendered.true_value(answer.value)})
-    return answer, rendered
+    return answer

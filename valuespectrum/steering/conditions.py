@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.backends.base import Backend
 from valuespectrum.backends.steered import Borrowed, SteeredBackend, SteeredOptions
+from valuespectrum.config import repeated
 from valuespectrum.manifest import Controls, ModelEntry, ProbeSelection, RunManifest
 from valuespectrum.personas import NO_PERSONA
 from valuespectrum.steering.apply import Mode, Positions
@@ -89,8 +90,7 @@ def plan_conditions(
                     rs = seed * 1000 + r
                     name = f"random:{t.value}:{vec.method}:{s:g}:{rs}"
                     out.append(_steered(label, name, "random", t, s, rs, k, vec.method))
-    names = [c.name for c in out]
-    dups = sorted({n for n in names if names.count(n) > 1})
+    dups = repeated(c.name for c in out)
     if dups:
         raise ValueError(f"conditions {dups} appear twice: give each value and method one vector")
     return out

@@ -7,14 +7,13 @@ has at least 30 pairs per basic value. Users add their own as CSV or JSONL with 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from valuespectrum.errors import ConfigError
-from valuespectrum.tables import read_jsonl
+from valuespectrum.tables import read_jsonl, read_table
 from valuespectrum.values import Value, parse_value
 
 REQUIRED = ("scenario", "positive", "negative", "value")
@@ -65,13 +64,12 @@ def load_pairs(path: str | Path) -> list[ContrastivePair]:
         for n, row in read_jsonl(p):
             pairs.append(_from_row(row, f"{p}: line {n}", f"{p.stem}-{n}"))
     elif p.suffix == ".csv":
-        with p.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            absent = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-            if absent:
-                raise ConfigError(f"{p}: header lacks column(s) {absent}; expected {list(REQUIRED)}")
-            for n, row in enumerate(reader, start=2):
-                pairs.append(_from_row(dict(row), f"{p}: row {n}", f"{p.stem}-{n}"))
+        table = read_table(p)
+        absent = [c for c in REQUIRED if c not in table.columns]
+        if absent:
+            raise ConfigError(f"{p}: header lacks column(s) {absent}; expected {list(REQUIRED)}")
+        for n, row in table.rows:
+            pairs.append(_from_row(row, f"{p}: row {n}", f"{p.stem}-{n}"))
     else:
         raise ConfigError(f"{p}: unsupported extension {p.suffix!r}; use .jsonl or .csv")
     if not pairs:

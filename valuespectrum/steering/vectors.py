@@ -6,12 +6,12 @@ method, data digest, probe biases). Nothing is ever pickled.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from valuespectrum.errors import ConfigError
+from valuespectrum.sidecar import read_meta, write_pair
 from valuespectrum.types import stable_hash
 from valuespectrum.values import Value, parse_value
 
@@ -85,10 +85,7 @@ class SteeringVector:
         """Write ``<path>.safetensors`` and ``<path>.json``; returns the safetensors path."""
         from safetensors.torch import save_file
 
-        base = _base(path)
-        base.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"layer.{i}": t.detach().cpu().contiguous() for i, t in self.layers.items()}
-        save_file(tensors, str(base.with_suffix(".safetensors")))
         meta = {
             "format_version": FORMAT_VERSION,
             "value": self.value.value,
@@ -102,28 +99,15 @@ class SteeringVector:
             else {str(i): b for i, b in sorted(self.probe_bias.items())},
             "metadata": self.metadata,
         }
-        base.with_suffix(".json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        return base.with_suffix(".safetensors")
+        return write_pair(path, save_file, tensors, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> SteeringVector:
         """Read a vector written by :meth:`save` (give either file, or the common stem)."""
         from safetensors.torch import load_file
 
-        base = _base(path)
-        st, js = base.with_suffix(".safetensors"), base.with_suffix(".json")
-        for p in (st, js):
-            if not p.is_file():
-                raise ConfigError(
-                    f"{p}: missing; a steering vector is a .safetensors file plus a .json sidecar"
-                )
-        try:
-            meta = json.loads(js.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{js}: not valid JSON ({exc})") from exc
-        for key in ("value", "method", "model_id", "layer_template", "layers", "data_digest"):
-            if key not in meta:
-                raise ConfigError(f"{js}: field {key!r} is missing from the sidecar")
+        required = ("value", "method", "model_id", "layer_template", "layers", "data_digest")
+        st, js, meta = read_meta(path, "a steering vector", required)
         if meta["method"] not in METHODS:
             raise ConfigError(
                 f"{js}: field 'method' is {meta['method']!r}; expected one of {', '.join(METHODS)}"
@@ -146,11 +130,6 @@ class SteeringVector:
             probe_bias=None if bias is None else {int(k): float(v) for k, v in bias.items()},
             metadata=dict(meta.get("metadata") or {}),
         )
-
-
-def _base(path: str | Path) -> Path:
-    p = Path(path)
-    return p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
 
 
 def texts_digest(texts: list[str] | list[tuple[str, str]]) -> str:

@@ -29,7 +29,7 @@ from valuespectrum.errors import ConfigError
 from valuespectrum.manifest import ModelEntry, load_config
 from valuespectrum.personas import resolve_personas
 from valuespectrum.runs.jsonl import write_json_atomic
-from valuespectrum.runs.spec import ModelSpec, Strict, check_slug
+from valuespectrum.runs.spec import ModelSpec, Strict, check_slug, check_unique_labels
 from valuespectrum.value_systems import system_from
 
 
@@ -61,10 +61,7 @@ class _Common(Strict):
     @field_validator("models")
     @classmethod
     def _unique(cls, v: list[SubjectEntry]) -> list[SubjectEntry]:
-        names = [m.name for m in v]
-        dups = sorted({n for n in names if names.count(n) > 1})
-        if dups:
-            raise ValueError(f"model labels must be unique; repeated: {dups} (set 'label')")
+        check_unique_labels(v)
         return v
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 from typing import Any, Literal
@@ -12,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from valuespectrum.backends.base import Backend
-from valuespectrum.designs.common import check_header, make_backend, out_folder, resolve
+from valuespectrum.designs.common import DesignOutcome, check_header, make_backend, out_folder, resolve
 from valuespectrum.designs.couple.attribution import Attributor, ScoreMode
 from valuespectrum.designs.couple.calls import Caller
 from valuespectrum.designs.couple.metrics import aggregate
@@ -72,17 +71,8 @@ class CoupleManifest(_Strict):
     """Exit non-zero when more than this share of evaluated target scores is unparsed or failed."""
 
 
-@dataclass
-class CoupleOutcome:
-    folder: Path
-    summary: dict[str, Any]
-    n_scores: int
-    n_unread: int
-    max_unparsed_rate: float
-
-    @property
-    def unread_rate(self) -> float:
-        return self.n_unread / self.n_scores if self.n_scores else 0.0
+class CoupleOutcome(DesignOutcome):
+    """A couple run's outcome; its answers are the evaluated target scores."""
 
 
 def _backend(entry: ModelEntry, override: str | None, base: Path, cache: Path | None) -> Backend:

@@ -10,15 +10,16 @@ and long CSV (``name,value,score``); ``scale: ess6`` floors European Social Surv
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
+from valuespectrum.config import repeated, validate_value
 from valuespectrum.errors import ConfigError
+from valuespectrum.tables import read_table
 from valuespectrum.values import CIRCUMPLEX, parse_value
 
 Scale = Literal["likert5", "ess6"]
@@ -94,12 +95,7 @@ class ValueObjective(BaseModel):
 
 
 def _build(path: Path, where: str, data: dict[str, Any]) -> ValueObjective:
-    try:
-        return ValueObjective.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "objective"
-        raise ConfigError(f"{path}: {where}: {loc}: {err['msg']}") from exc
+    return validate_value(ValueObjective, data, f"{path}: {where}")
 
 
 def _score(raw: Any, scale: Scale, path: Path, where: str) -> int:
@@ -127,8 +123,7 @@ def load_objectives(
     objs = _load_csv(p, scale, system) if p.suffix.lower() == ".csv" else _load_yaml(p, scale, system)
     if not objs:
         raise ConfigError(f"{p}: no objectives")
-    names = [o.name for o in objs]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = repeated(o.name for o in objs)
     if dup:
         raise ConfigError(f"{p}: objective names repeat: {dup}")
     if len({o.system for o in objs}) > 1:
@@ -154,21 +149,20 @@ def _load_yaml(p: Path, scale: Scale, system: str | None) -> list[ValueObjective
 
 
 def _load_csv(p: Path, scale: Scale, system: str | None) -> list[ValueObjective]:
-    with open(p, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        cols = [c.strip() for c in reader.fieldnames or []]
-        missing = [c for c in ("name", "value", "score") if c not in cols]
-        if missing:
-            raise ConfigError(f"{p}: missing column(s) {missing}; expected name,value,score (found {cols})")
-        grouped: dict[str, dict[str, int]] = {}
-        for n, row in enumerate(reader, 2):
-            row = {str(k).strip(): v for k, v in row.items()}
-            name = (row.get("name") or "").strip()
-            if not name:
-                raise ConfigError(f"{p}: line {n}: field 'name' is empty")
-            grouped.setdefault(name, {})[str(row["value"]).strip()] = _score(
-                row["score"], scale, p, f"line {n}"
-            )
+    table = read_table(p, line_word="line")
+    missing = [c for c in ("name", "value", "score") if c not in table.columns]
+    if missing:
+        raise ConfigError(
+            f"{p}: missing column(s) {missing}; expected name,value,score (found {table.columns})"
+        )
+    grouped: dict[str, dict[str, int]] = {}
+    for n, row in table.rows:
+        name = (row.get("name") or "").strip()
+        if not name:
+            raise ConfigError(f"{p}: line {n}: field 'name' is empty")
+        grouped.setdefault(name, {})[str(row.get("value")).strip()] = _score(
+            row.get("score"), scale, p, f"line {n}"
+        )
     return [
         _build(
             p,

@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from valuespectrum.config import repeated
 from valuespectrum.errors import ConfigError
 
 QuestionFormat = Literal["plain", "touche23", "daily_dilemmas"]
@@ -58,12 +58,6 @@ def _rows(path: Path, delimiter: str | None = None) -> tuple[list[str], list[tup
         raise ConfigError(f"{path}: questions file not found")
     table = read_table(path, delimiter=delimiter, line_word="line")
     return table.columns, table.rows
-    delim = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delim)
-        cols = [c.strip() for c in reader.fieldnames or []]
-        rows = [(n, {str(k).strip(): v for k, v in r.items()}) for n, r in enumerate(reader, 2)]
-    return cols, rows
 
 
 def _need(path: Path, cols: list[str], needed: tuple[str, ...], what: str) -> None:
@@ -152,8 +146,7 @@ def load_questions(
     if fmt not in loaders:
         raise ConfigError(f"questions format {fmt!r}: use one of {sorted(loaders)}")
     qs = loaders[fmt](p)
-    ids = [q.id for q in qs]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = repeated(q.id for q in qs)
     if dup:
         raise ConfigError(f"{p}: question ids repeat: {dup[:5]}")
     if not qs:

@@ -33,6 +33,21 @@ def _prep(x: Sequence[Sequence[float]] | Array, w: Sequence[float] | Array) -> t
     return xa, wa / wa.sum()
 
 
+def _minmax(x: Array) -> Array:
+    """Each column scaled to [0, 1] over the actions (a constant column becomes 0)."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    return (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+
+
+def _closeness(v: Array) -> Array:
+    """TOPSIS closeness ``d- / (d+ + d-)`` of each row of the weighted matrix ``v`` to the ideal
+    (column max) and anti-ideal (column min); 0.5 where both distances are 0."""
+    d_plus = np.linalg.norm(v - v.max(axis=0), axis=1)
+    d_minus = np.linalg.norm(v - v.min(axis=0), axis=1)
+    total = d_plus + d_minus
+    return np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
+
+
 def rank(scores: Sequence[float] | Array) -> list[int]:
     s = np.asarray(scores, dtype=float)
     return sorted(range(len(s)), key=lambda i: (-s[i], i))
@@ -55,15 +70,10 @@ def topsis(
         norm = np.linalg.norm(xa, axis=0)
         r = xa / np.where(norm > 0, norm, 1.0)
     elif normalize == "minmax":
-        lo, hi = xa.min(axis=0), xa.max(axis=0)
-        r = (xa - lo) / np.where(hi > lo, hi - lo, 1.0)
+        r = _minmax(xa)
     else:
         raise ConfigError(f"topsis: normalize {normalize!r} is not vector or minmax")
-    v = r * wa
-    d_plus = np.linalg.norm(v - v.max(axis=0), axis=1)
-    d_minus = np.linalg.norm(v - v.min(axis=0), axis=1)
-    total = d_plus + d_minus
-    return np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
+    return _closeness(r * wa)
 
 
 def preference(d: Array, fn: PrefFn, *, q: float = 0.0, p: float = 1.0, s: float = 0.5) -> Array:
@@ -105,8 +115,7 @@ def promethee2(
 def maut(x: Sequence[Sequence[float]] | Array, w: Sequence[float] | Array, *, alpha: float = 1.0) -> Array:
     """Weighted sum of ``u = (1 - exp(-alpha z)) / (1 - exp(-alpha))`` of min-max scaled criteria ``z``."""
     xa, wa = _prep(x, w)
-    lo, hi = xa.min(axis=0), xa.max(axis=0)
-    z = (xa - lo) / np.where(hi > lo, hi - lo, 1.0)
+    z = _minmax(xa)
     u = z if alpha == 0 else (1 - np.exp(-alpha * z)) / (1 - np.exp(-alpha))
     return u @ wa
 
@@ -178,15 +187,9 @@ def valuepilot_variant(
     if method == "ahp":
         return r @ p
     if method == "topsis":
-        v = r * p
-        d_plus = np.linalg.norm(v - v.max(axis=0), axis=1)
-        d_minus = np.linalg.norm(v - v.min(axis=0), axis=1)
-        total = d_plus + d_minus
-        return np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
+        return _closeness(r * p)
     if method == "maut":
-        lo, hi = r.min(axis=0), r.max(axis=0)
-        z = (r - lo) / np.where(hi > lo, hi - lo, 1.0)
-        return (1 - np.exp(-0.5 * z)) @ p
+        return (1 - np.exp(-0.5 * _minmax(r))) @ p
     raise ConfigError(f"valuepilot variant: method {method!r} is not promethee, ahp, topsis or maut")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from valuespectrum.designs.html import page, pyplot, table
+from valuespectrum.designs.html import page, pyplot, save_png, table
 
 
 def staircase_png(ctx_summary: dict[str, Any], values: list[str], out: Path, title: str) -> Path:
@@ -22,10 +22,7 @@ def staircase_png(ctx_summary: dict[str, Any], values: list[str], out: Path, tit
     ax.set_xticks(steps)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def heatmap_png(win_rate: dict[str, Any], out: Path, title: str) -> Path:
@@ -47,10 +44,7 @@ def heatmap_png(win_rate: dict[str, Any], out: Path, title: str) -> Path:
     ax.set_ylabel("value chosen")
     ax.set_title(title)
     fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def write_report(summary: dict[str, Any], folder: Path, title: str) -> Path:
