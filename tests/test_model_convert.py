@@ -25,7 +25,9 @@ def _fake_convert(calls: list[Path]):  # type: ignore[no-untyped-def]
     return convert
 
 
-def test_convert_prints_the_cached_folder_and_reuses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_convert_prints_the_cached_folder_and_reuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from valuespectrum.backends import hf_loading
 
     calls: list[Path] = []
@@ -59,6 +61,9 @@ def test_convert_refuses_a_missing_or_non_gguf_file(tmp_path: Path) -> None:
 @pytest.mark.realmodel
 @needs_smollm2
 def test_real_gguf_converted_by_the_command_loads_with_plain_from_pretrained(tmp_path: Path) -> None:
+    from valuespectrum.compat import ensure_torch_stack
+
+    ensure_torch_stack()  # the CPU torch beside a CUDA torchvision here (see valuespectrum.compat)
     import transformers
 
     gguf = smollm2_gguf()
@@ -76,5 +81,7 @@ def test_real_gguf_converted_by_the_command_loads_with_plain_from_pretrained(tmp
     assert folder.parent == tmp_path / "cache" and (folder / "model.safetensors").is_file()
     model = transformers.AutoModelForCausalLM.from_pretrained(folder)
     tok = transformers.AutoTokenizer.from_pretrained(folder)
-    text = tok.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True, tokenize=False)
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": "Hi"}], add_generation_prompt=True, tokenize=False
+    )
     assert model.config.model_type == "llama" and text.endswith("<|im_start|>assistant\n")

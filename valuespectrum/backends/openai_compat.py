@@ -13,11 +13,20 @@ the longest prefix of the option (case and leading whitespace ignored). This fir
 approximation is exact for single-token options ("Yes"/"No", "1".."6"); when two options
 share their first token it cannot tell them apart, so the backend returns no scores and
 the answer text is parsed instead. An option outside the server's top-k alternatives
-(``top_logprobs``, 20 by default; servers such as llama.cpp allow more, which makes more
-readings exact) has a log-probability below the k-th alternative's: it gets that value as
-an upper bound, so the argmax over the options is kept and the reading stays usable; such
-responses are marked in ``ModelResponse.option_logprobs_bounded`` and counted in
-``bounded_responses``. Servers that return no logprobs (``transformers serve`` ignores the
+(``top_logprobs``, 20 by default) has a log-probability below the k-th alternative's: it gets
+that value as an upper bound, so the argmax over the options is kept and the reading stays
+usable; such responses are marked in ``ModelResponse.option_logprobs_bounded`` and counted in
+``bounded_responses``.
+
+Exact scores where the server allows them: a score-only request (one token) asks for
+``exact_top_logprobs`` alternatives (1000 by default), which llama.cpp's server grants; every
+option that is one whole token among them then gets its own log-probability, the number a
+local model computes (``ModelResponse.option_scores`` is ``exact``; else ``topk`` or
+``bounded``). A server that refuses that many (OpenAI and vLLM by default allow 20: HTTP 400)
+is asked again with ``top_logprobs`` and remembered, once per backend. ``/v1/completions``
+with ``echo`` would score multi-token options too, but needs the prompt text the server's
+chat template makes, and llama-cpp-python computes echoed logprobs in Python over the whole
+vocabulary for every prompt token (about 6 s per option on 2 cores): not used. Servers that return no logprobs (``transformers serve`` ignores the
 field) are remembered per backend instance and not asked again. Requests whose config has
 ``score_options`` False (a run parsing answers from text) never ask for logprobs.
 
@@ -65,7 +74,13 @@ from valuespectrum.backends.openai_http import (
     retry_after_s,
     server_message,
 )
-from valuespectrum.backends.openai_logprobs import bound_absent, first_token_top, option_logprobs_from_top
+from valuespectrum.backends.openai_logprobs import (
+    OptionScores,
+    bound_absent,
+    first_token_top,
+    option_logprobs_from_top,
+    score_options,
+)
 from valuespectrum.backends.openai_media import (
     MediaEncodingError,
     encode_messages,
@@ -82,6 +97,7 @@ from valuespectrum.types import (
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 TOP_LOGPROBS = 20
+EXACT_TOP_LOGPROBS = 1000
 _RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 60.0
 
@@ -101,6 +117,9 @@ class OpenAIOptions(BaseModel):
     """Ask for first-token logprobs when a request has options."""
     top_logprobs: int = Field(default=20, ge=1, le=100)
     """Alternatives asked for per token (OpenAI allows 20; llama.cpp and vLLM allow more)."""
+    exact_top_logprobs: int | None = Field(default=EXACT_TOP_LOGPROBS, ge=1, le=1_000_000)
+    """First-token alternatives asked by score-only requests where the server allows that
+    many (single-token options then score exactly); None: always ``top_logprobs``."""
     extra_body: dict[str, Any] | None = None
     """Extra JSON fields merged into every request body (e.g. ``{"max_completion_tokens": 64}``)."""
     revision: str | None = None
@@ -122,6 +141,7 @@ class OpenAIBackend:
         max_concurrency: int = 4,
         logprobs: bool = True,
         top_logprobs: int = TOP_LOGPROBS,
+        exact_top_logprobs: int | None = EXACT_TOP_LOGPROBS,
         extra_body: dict[str, Any] | None = None,
         revision: str | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -145,6 +165,10 @@ class OpenAIBackend:
         self._max_concurrency = int(max_concurrency)
         self._want_logprobs = logprobs
         self._top_logprobs = int(top_logprobs)
+        self._exact_k = (
+            exact_top_logprobs if exact_top_logprobs and exact_top_logprobs > top_logprobs else None
+        )
+        self._exact_k_ok: bool | None = None  # None until the server has granted or refused it
         self._extra_body = dict(extra_body or {})
         self._revision = revision
         self._identity: tuple[str | None] | None = None  # computed on first use
@@ -152,6 +176,8 @@ class OpenAIBackend:
         self._secrets = [x for x in (urlsplit(base_url).password, urlsplit(base_url).username) if x]
         self.bounded_responses = 0
         """Responses whose option scores include an upper bound (an option outside the top-k)."""
+        self.option_readings: dict[str, int] = {"exact": 0, "topk": 0, "bounded": 0}
+        """Responses with option scores, by how they were read (see the module docstring)."""
         self._transport = transport
         self._server_logprobs: bool | None = None  # None until the server has answered once
         self._ever_reached = False
@@ -206,6 +232,8 @@ class OpenAIBackend:
                     parts["extra_body"] = self._extra_body
                 if self._top_logprobs != TOP_LOGPROBS:
                     parts["top_logprobs"] = self._top_logprobs
+                if self._exact_k is not None:  # exact scores replace bounds and approximations
+                    parts["exact_top_logprobs"] = self._exact_k
                 self._identity = ("openai-" + stable_hash(parts)[:16] if parts else None,)
             return self._identity[0]
 
@@ -263,11 +291,17 @@ class OpenAIBackend:
     # -- internals -----------------------------------------------------------------------
 
     def build_payload(
-        self, request: ModelRequest, *, with_logprobs: bool, first_token_only: bool = False
+        self,
+        request: ModelRequest,
+        *,
+        with_logprobs: bool,
+        first_token_only: bool = False,
+        top_logprobs: int | None = None,
     ) -> dict[str, Any]:
         """The JSON body for one request (public so tests and users can inspect it).
 
-        ``first_token_only`` caps generation at one token (scores only, see the module docstring).
+        ``first_token_only`` caps generation at one token (scores only, see the module docstring);
+        ``top_logprobs`` overrides the option of that name.
         """
         cfg = request.config
         body: dict[str, Any] = {
@@ -283,7 +317,7 @@ class OpenAIBackend:
             # One request yields both the full answer and the first token's alternatives,
             # so a server that ignores logprobs costs no second call.
             body["logprobs"] = True
-            body["top_logprobs"] = self._top_logprobs
+            body["top_logprobs"] = top_logprobs or self._top_logprobs
         body.update(self._extra_body)
         return body
 
@@ -347,8 +381,18 @@ class OpenAIBackend:
         return self._ask(request, ask_lp=ask_lp, first_token_only=False)
 
     def _ask(self, request: ModelRequest, *, ask_lp: bool, first_token_only: bool) -> ModelResponse:
-        payload = self.build_payload(request, with_logprobs=ask_lp, first_token_only=first_token_only)
+        wide = ask_lp and first_token_only and self._exact_k is not None and self._exact_k_ok is not False
+        k = self._exact_k if wide else None
+        payload = self.build_payload(
+            request, with_logprobs=ask_lp, first_token_only=first_token_only, top_logprobs=k
+        )
         outcome = self._post(payload)
+        if wide and outcome.status == 400 and "logprob" in (outcome.error or "").lower():
+            self._exact_k_ok = False  # the server allows fewer alternatives: ask as many as it does
+            payload["top_logprobs"] = self._top_logprobs
+            outcome = self._post(payload)
+        elif wide and outcome.body is not None:
+            self._exact_k_ok = True
         if outcome.body is None:
             return ModelResponse(
                 request_id=request.request_id, model_id=self.model_id, error=self._redact(outcome.error or "")
@@ -366,22 +410,25 @@ class OpenAIBackend:
             )
         option_lps: list[float] | None = None
         bounded: list[bool] | None = None
+        source: OptionScores | None = None
         if ask_lp and request.options:
             top = first_token_top(choice)
             if top is None:
                 self._server_logprobs = False
             else:
                 self._server_logprobs = True
-                option_lps, bounded = bound_absent(option_logprobs_from_top(top, request.options), top)
-                if bounded is not None:
-                    with self._lock:
-                        self.bounded_responses += 1
+                option_lps, bounded, source = score_options(top, request.options)
+                with self._lock:
+                    self.bounded_responses += bounded is not None
+                    if source is not None:
+                        self.option_readings[source] += 1
         usage = {k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)}
         return ModelResponse(
             request_id=request.request_id,
             text=text,
             option_logprobs=option_lps,
             option_logprobs_bounded=bounded,
+            option_scores=source,
             model_id=self.model_id,
             usage=usage,
         )
@@ -426,7 +473,9 @@ class OpenAIBackend:
                     return Outcome(body=data)
                 message = self._redact(server_message(resp))
                 if resp.status_code not in _RETRY_STATUS:
-                    return Outcome(error=self._client_error(resp.status_code, message))
+                    return Outcome(
+                        error=self._client_error(resp.status_code, message), status=resp.status_code
+                    )
                 last, detail = f"HTTP {resp.status_code}", message
                 wait = retry_after_s(resp)
             if attempt == self._max_retries:

@@ -38,6 +38,8 @@ class Outcome:
     body: dict[str, Any] | None = None
     error: str | None = None
     unreachable: bool = False
+    status: int | None = None
+    """The HTTP status of a refused request (4xx)."""
 
 
 def public_url(url: str) -> str:
