@@ -6,29 +6,19 @@ Requests go out with httpx (no dependency on the ``openai`` package), a few at a
 are retried with exponential backoff and jitter, honouring ``Retry-After``; once the
 retries are spent the request gets a response with ``error`` set, never an exception.
 
-Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request
-(so one call returns the answer text and the scores) and uses the alternatives for the
-*first* generated token: an option's log-probability is that of the top token that is
-the longest prefix of the option (case and leading whitespace ignored). This first-token
-approximation is exact for single-token options ("Yes"/"No", "1".."6"); when two options
-share their first token it cannot tell them apart, so the backend returns no scores and
-the answer text is parsed instead. An option outside the server's top-k alternatives
-(``top_logprobs``, 20 by default) has a log-probability below the k-th alternative's: it gets
-that value as an upper bound, so the argmax over the options is kept and the reading stays
-usable; such responses are marked in ``ModelResponse.option_logprobs_bounded`` and counted in
-``bounded_responses``.
-
-Exact scores where the server allows them: a score-only request (one token) asks for
-``exact_top_logprobs`` alternatives (1000 by default), which llama.cpp's server grants; every
-option that is one whole token among them then gets its own log-probability, the number a
-local model computes (``ModelResponse.option_scores`` is ``exact``; else ``topk`` or
-``bounded``). A server that refuses that many (OpenAI and vLLM by default allow 20: HTTP 400)
-is asked again with ``top_logprobs`` and remembered, once per backend. ``/v1/completions``
-with ``echo`` would score multi-token options too, but needs the prompt text the server's
-chat template makes, and llama-cpp-python computes echoed logprobs in Python over the whole
-vocabulary for every prompt token (about 6 s per option on 2 cores): not used. Servers that return no logprobs (``transformers serve`` ignores the
-field) are remembered per backend instance and not asked again. Requests whose config has
-``score_options`` False (a run parsing answers from text) never ask for logprobs.
+Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request (one
+call returns the answer text and the scores) and reads the *first* generated token's
+alternatives (``openai_logprobs``): ``exact`` where every option is one whole token among
+them, ``topk`` (first-token approximation) or ``bounded`` (an option outside the top-k gets
+the k-th value as an upper bound; the argmax is kept; ``option_logprobs_bounded``). Options
+sharing their first token cannot be told apart: no scores, the text is parsed. A score-only
+request asks for ``exact_top_logprobs`` (1000) alternatives, which llama.cpp grants; a server
+refusing that many (HTTP 400: OpenAI, vLLM's default 20) is asked again with ``top_logprobs``
+and remembered. (``/v1/completions`` with ``echo`` is not used: it needs the prompt text of
+the server's chat template, and llama-cpp-python computes echoed logprobs in Python over the
+vocabulary for every prompt token, about 6 s per option on 2 cores.) Servers returning no
+logprobs (``transformers serve``) are remembered and not asked again; requests with
+``score_options`` False never ask.
 
 A request with options and ``config.generate_text`` False asks for one token only
 (``max_tokens=1``): its text is then just that token. When that call yields no usable
@@ -69,6 +59,8 @@ from valuespectrum.backends.openai_http import (
     MAX_ERROR_CHARS,
     Outcome,
     Secret,
+    client_error,
+    listing_digest,
     public_url,
     redact,
     retry_after_s,
@@ -244,15 +236,7 @@ class OpenAIBackend:
             data = resp.json() if resp.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
-        entries = data.get("data") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            return None
-        for entry in entries:
-            if isinstance(entry, dict) and entry.get("id") == self._model:
-                # "created" is the time of the listing on some servers, not of the deployment
-                kept = {k: v for k, v in entry.items() if k not in ("created", "object", "permission")}
-                return stable_hash(kept)[:16]
-        return None
+        return listing_digest(data, self._model)
 
     @property
     def supports_option_logprobs(self) -> bool:
@@ -473,9 +457,10 @@ class OpenAIBackend:
                     return Outcome(body=data)
                 message = self._redact(server_message(resp))
                 if resp.status_code not in _RETRY_STATUS:
-                    return Outcome(
-                        error=self._client_error(resp.status_code, message), status=resp.status_code
+                    error = client_error(
+                        resp.status_code, message, self._public_base, self._api_key_env, self._model
                     )
+                    return Outcome(error=error, status=resp.status_code)
                 last, detail = f"HTTP {resp.status_code}", message
                 wait = retry_after_s(resp)
             if attempt == self._max_retries:
@@ -504,16 +489,6 @@ class OpenAIBackend:
             f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
         )
         return Outcome(error=error + (f" (last message: {detail})" if detail else ""))
-
-    def _client_error(self, status: int, message: str) -> str:
-        hint = ""
-        if status in (401, 403):
-            hint = f"; check the API key in the environment variable {self._api_key_env}"
-        elif status == 404:
-            hint = "; check the base URL (it usually ends in /v1)"
-        elif status == 400 and "model" in message.lower():
-            hint = f"; check the model name {self._model!r} (the part after 'openai:' in the spec)"
-        return f"server at {self._public_base} rejected the request: HTTP {status}: {message}{hint}"
 
 
 __all__ = [

@@ -7,7 +7,10 @@ Three readings, recorded per response (``ModelResponse.option_scores``):
 - ``topk``: the first-token approximation: an option's score is that of the longest top token
   that is a prefix of it (spellings such as " Yes"/"yes" pooled);
 - ``bounded``: some option is outside the top-k: it gets the k-th alternative's value as an
-  upper bound (the argmax is kept).
+  upper bound (its log-probability is below it, so the argmax over the options is kept).
+
+The first-token approximation equals the option's score for single-token options ("Yes"/"No",
+"1".."6"); where two options share their first token it cannot separate them (no scores).
 """
 
 from __future__ import annotations
