@@ -16,6 +16,12 @@ JSON line of figures.
 stopping at the end-of-turn token; ``a_mean_completion_tokens`` reports how many it used.
 On a busy machine, ``--threads 1`` avoids the thread-synchronisation stalls that two
 compute threads suffer when other processes hold the cores (measured: 8x slower prefill).
+
+(e) where lm-eval-harness (``lm_eval``) is importable beside it, the same option scores through
+its ``HFLM.loglikelihood`` (same model folder, the prompt text our backend fed, batch size as
+above), with the time ratio, the share of identical argmax answers and the largest
+|difference| in log p; without it the JSON line says ``e_lm_eval: "not installed"``.
+``--scores-only`` runs (c) and (e) alone.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--tiny", action="store_true", help="use the tiny random model even if SmolLM2 is installed"
     )
+    ap.add_argument("--scores-only", action="store_true", help="only (c) option scores and (e) lm-eval")
     args = ap.parse_args(argv)
 
     import torch
@@ -87,6 +94,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     score_only = cfg.model_copy(update={"generate_text": False})
     score_reqs = [r.request.model_copy(update={"config": score_only}) for r in rendered]
     backend.generate(gen_reqs[:2])  # warm-up
+    if args.scores_only:
+        t_c, out_c = _timed(lambda: backend.generate(score_reqs))
+        figures = {"model": label, "items": n, "batch_size": args.batch_size}
+        figures["c_option_logprobs_items_per_s"] = round(n / t_c, 2)
+        figures.update(_lm_eval_peer(folder, score_reqs, out_c, t_c, args.batch_size))
+        print(json.dumps(figures))
+        return figures
 
     def one_by_one() -> tuple[int, int]:
         ok = tokens = 0
@@ -133,6 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "c_over_a": round(t_a / t_c, 1),
     }
     figures.update(_cached_rerun(backend, gen_reqs))
+    figures.update(_lm_eval_peer(folder, score_reqs, out_c, t_c, args.batch_size))
     print(json.dumps(figures))
     return figures
 
@@ -153,6 +168,52 @@ def _cached_rerun(backend: HFBackend, reqs: list[ModelRequest]) -> dict[str, Any
         "d_cached_items_per_s": round(len(reqs) / t_again, 1),
         "d_cache_hits": hits,
         "d_speedup": round(t_first / t_again, 1),
+    }
+
+
+def _lm_eval_peer(
+    folder: Path, reqs: list[ModelRequest], ours: list[Any], t_ours: float, batch_size: int
+) -> dict[str, Any]:
+    """The same option log-likelihoods through lm-eval-harness's HFLM, when it is installed."""
+    try:
+        from lm_eval.api.instance import Instance
+        from lm_eval.models.huggingface import HFLM
+    except ImportError:
+        return {"e_lm_eval": "not installed"}
+    pairs = [
+        (resp.prompt or "", option)
+        for req, resp in zip(reqs, ours, strict=True)
+        for option in req.options or []
+    ]
+    if not all(ctx for ctx, _ in pairs):
+        return {"e_lm_eval": "skipped: the backend recorded no prompt text"}
+    t_load, lm = _timed(
+        lambda: HFLM(pretrained=str(folder), device="cpu", dtype="float32", batch_size=batch_size)
+    )
+    instances = [
+        Instance(request_type="loglikelihood", doc={}, arguments=pair, idx=i) for i, pair in enumerate(pairs)
+    ]
+    t_peer, scored = _timed(lambda: lm.loglikelihood(instances, disable_tqdm=True))
+    theirs = [float(lp) for lp, _ in scored]
+    mine = [x for resp in ours for x in resp.option_logprobs or []]
+    same = 0
+    start = 0
+    for req, resp in zip(reqs, ours, strict=True):
+        k = len(req.options or [])
+        a, b = resp.option_logprobs or [], theirs[start : start + k]
+        same += int(max(range(k), key=lambda i: a[i]) == max(range(k), key=lambda i: b[i]))
+        start += k
+    diff = max(abs(x - y) for x, y in zip(mine, theirs, strict=True))
+    import lm_eval
+
+    return {
+        "e_lm_eval_version": getattr(lm_eval, "__version__", "?"),
+        "e_lm_eval_load_s": round(t_load, 2),
+        "e_lm_eval_loglikelihood_s": round(t_peer, 2),
+        "e_ours_s": round(t_ours, 2),
+        "e_ratio_lm_eval_over_ours": round(t_peer / t_ours, 2),
+        "e_argmax_identical": f"{same}/{len(reqs)}",
+        "e_max_abs_diff_logp": float(f"{diff:.2e}"),
     }
 
 

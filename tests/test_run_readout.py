@@ -271,3 +271,36 @@ def test_choice_expected_value_is_probability_weighted_through_both_orders(tmp_p
     assert g.profiles["expected"].scores[Value.BENEVOLENCE] == pytest.approx(0.55)
     assert g.profiles["expected"].scores[Value.CONFORMITY] == pytest.approx(0.45)
     assert g.bias["argmax"].verdict == "position" and g.bias["argmax"].position_variance_share == 1.0
+
+
+class ServerReadings(MockBackend):
+    """Tags its option scores the way a server backend does: probe pa's exact, pb's a
+    first-token approximation."""
+
+    def generate(self, requests):  # type: ignore[no-untyped-def]
+        out: list[ModelResponse] = super().generate(requests)
+        tags = {"pa": "exact", "pb": "topk"}
+        return [
+            r.model_copy(update={"option_scores": tags[q.metadata["probe_id"]]})
+            for r, q in zip(out, requests, strict=True)
+        ]
+
+
+def test_option_readings_are_counted_by_how_they_were_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from valuespectrum.runs.terminal import print_summary
+
+    folder = run(tmp_path, ServerReadings(option_scores=likert_scores), LIKERT)
+    summary = score_folder(folder)
+    # 2 probes x 2 label orders: pa's two readings exact, pb's two first-token top-k
+    assert (summary.n_option_readings, summary.n_exact, summary.n_topk) == (4, 2, 2)
+    assert {ln.probe_id: ln.option_scores for ln in read_scores(folder.scores)} == {
+        "pa": "exact",
+        "pb": "topk",
+    }
+    print_summary(summary.model_dump(mode="json"))
+    line = "2 of 4 option readings bounded/approximated (0 bounded by a server's top-k, 2 first-token top-k"
+    assert line in " ".join(capsys.readouterr().out.split())
+    local = score_folder(run(tmp_path / "local", MockBackend(option_scores=likert_scores), LIKERT))
+    assert (local.n_option_readings, local.n_exact, local.n_topk) == (4, 4, 0)  # local scores are exact

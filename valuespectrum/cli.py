@@ -241,6 +241,7 @@ def _mount_subapps() -> None:
     """Mount the other packages' commands; each keeps its heavy imports inside the commands."""
     from agents.cli import browse
     from ingestion.cli import app as ingest_app
+    from valuespectrum.backends.cli import app as model_app
     from valuespectrum.designs.adaem.cli import app as adaem_app
     from valuespectrum.designs.cli import couple_app, decide, dilemmas_app
     from valuespectrum.reports.cli import app as reports_app
@@ -262,6 +263,7 @@ def _mount_subapps() -> None:
     app.command(name="graph")(graph)
     app.add_typer(adaem_app, name="adaem")
     app.add_typer(couple_app, name="couple")
+    app.add_typer(model_app, name="model")
 
 
 _mount_subapps()

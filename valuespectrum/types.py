@@ -201,6 +201,12 @@ class ModelResponse(BaseModel):
     option_logprobs_bounded: list[bool] | None = Field(default=None, exclude_if=lambda v: v is None)
     """Set when some option scores are upper bounds, not exact values (True at those
     options): a server listed only its top-k first tokens and the option was not among them."""
+    option_scores: Literal["exact", "topk", "bounded"] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
+    """How a server's option scores were read: ``exact`` (each option's own log-probability),
+    ``topk`` (first-token approximation) or ``bounded`` (some are upper bounds); None from
+    local models, whose scores are exact continuation log-likelihoods."""
     model_id: str = ""
     prompt: str | None = Field(default=None, exclude_if=lambda v: v is None)
     """The exact prompt text the model was fed, where the backend renders it (local models:

@@ -6,20 +6,19 @@ Requests go out with httpx (no dependency on the ``openai`` package), a few at a
 are retried with exponential backoff and jitter, honouring ``Retry-After``; once the
 retries are spent the request gets a response with ``error`` set, never an exception.
 
-Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request
-(so one call returns the answer text and the scores) and uses the alternatives for the
-*first* generated token: an option's log-probability is that of the top token that is
-the longest prefix of the option (case and leading whitespace ignored). This first-token
-approximation is exact for single-token options ("Yes"/"No", "1".."6"); when two options
-share their first token it cannot tell them apart, so the backend returns no scores and
-the answer text is parsed instead. An option outside the server's top-k alternatives
-(``top_logprobs``, 20 by default; servers such as llama.cpp allow more, which makes more
-readings exact) has a log-probability below the k-th alternative's: it gets that value as
-an upper bound, so the argmax over the options is kept and the reading stays usable; such
-responses are marked in ``ModelResponse.option_logprobs_bounded`` and counted in
-``bounded_responses``. Servers that return no logprobs (``transformers serve`` ignores the
-field) are remembered per backend instance and not asked again. Requests whose config has
-``score_options`` False (a run parsing answers from text) never ask for logprobs.
+Option scoring asks for ``logprobs``/``top_logprobs`` in the normal generation request (one
+call returns the answer text and the scores) and reads the *first* generated token's
+alternatives (``openai_logprobs``): ``exact`` where every option is one whole token among
+them, ``topk`` (first-token approximation) or ``bounded`` (an option outside the top-k gets
+the k-th value as an upper bound; the argmax is kept; ``option_logprobs_bounded``). Options
+sharing their first token cannot be told apart: no scores, the text is parsed. A score-only
+request asks for ``exact_top_logprobs`` (1000) alternatives, which llama.cpp grants; a server
+refusing that many (HTTP 400: OpenAI, vLLM's default 20) is asked again with ``top_logprobs``
+and remembered. (``/v1/completions`` with ``echo`` is not used: it needs the prompt text of
+the server's chat template, and llama-cpp-python computes echoed logprobs in Python over the
+vocabulary for every prompt token, about 6 s per option on 2 cores.) Servers returning no
+logprobs (``transformers serve``) are remembered and not asked again; requests with
+``score_options`` False never ask.
 
 A request with options and ``config.generate_text`` False asks for one token only
 (``max_tokens=1``): its text is then just that token. When that call yields no usable
@@ -60,12 +59,20 @@ from valuespectrum.backends.openai_http import (
     MAX_ERROR_CHARS,
     Outcome,
     Secret,
+    client_error,
+    listing_digest,
     public_url,
     redact,
     retry_after_s,
     server_message,
 )
-from valuespectrum.backends.openai_logprobs import bound_absent, first_token_top, option_logprobs_from_top
+from valuespectrum.backends.openai_logprobs import (
+    OptionScores,
+    bound_absent,
+    first_token_top,
+    option_logprobs_from_top,
+    score_options,
+)
 from valuespectrum.backends.openai_media import (
     MediaEncodingError,
     encode_messages,
@@ -82,6 +89,7 @@ from valuespectrum.types import (
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 TOP_LOGPROBS = 20
+EXACT_TOP_LOGPROBS = 1000
 _RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 60.0
 
@@ -101,6 +109,9 @@ class OpenAIOptions(BaseModel):
     """Ask for first-token logprobs when a request has options."""
     top_logprobs: int = Field(default=20, ge=1, le=100)
     """Alternatives asked for per token (OpenAI allows 20; llama.cpp and vLLM allow more)."""
+    exact_top_logprobs: int | None = Field(default=EXACT_TOP_LOGPROBS, ge=1, le=1_000_000)
+    """First-token alternatives asked by score-only requests where the server allows that
+    many (single-token options then score exactly); None: always ``top_logprobs``."""
     extra_body: dict[str, Any] | None = None
     """Extra JSON fields merged into every request body (e.g. ``{"max_completion_tokens": 64}``)."""
     revision: str | None = None
@@ -122,6 +133,7 @@ class OpenAIBackend:
         max_concurrency: int = 4,
         logprobs: bool = True,
         top_logprobs: int = TOP_LOGPROBS,
+        exact_top_logprobs: int | None = EXACT_TOP_LOGPROBS,
         extra_body: dict[str, Any] | None = None,
         revision: str | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -145,6 +157,10 @@ class OpenAIBackend:
         self._max_concurrency = int(max_concurrency)
         self._want_logprobs = logprobs
         self._top_logprobs = int(top_logprobs)
+        self._exact_k = (
+            exact_top_logprobs if exact_top_logprobs and exact_top_logprobs > top_logprobs else None
+        )
+        self._exact_k_ok: bool | None = None  # None until the server has granted or refused it
         self._extra_body = dict(extra_body or {})
         self._revision = revision
         self._identity: tuple[str | None] | None = None  # computed on first use
@@ -152,6 +168,8 @@ class OpenAIBackend:
         self._secrets = [x for x in (urlsplit(base_url).password, urlsplit(base_url).username) if x]
         self.bounded_responses = 0
         """Responses whose option scores include an upper bound (an option outside the top-k)."""
+        self.option_readings: dict[str, int] = {"exact": 0, "topk": 0, "bounded": 0}
+        """Responses with option scores, by how they were read (see the module docstring)."""
         self._transport = transport
         self._server_logprobs: bool | None = None  # None until the server has answered once
         self._ever_reached = False
@@ -206,6 +224,8 @@ class OpenAIBackend:
                     parts["extra_body"] = self._extra_body
                 if self._top_logprobs != TOP_LOGPROBS:
                     parts["top_logprobs"] = self._top_logprobs
+                if self._exact_k is not None:  # exact scores replace bounds and approximations
+                    parts["exact_top_logprobs"] = self._exact_k
                 self._identity = ("openai-" + stable_hash(parts)[:16] if parts else None,)
             return self._identity[0]
 
@@ -216,15 +236,7 @@ class OpenAIBackend:
             data = resp.json() if resp.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             return None
-        entries = data.get("data") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            return None
-        for entry in entries:
-            if isinstance(entry, dict) and entry.get("id") == self._model:
-                # "created" is the time of the listing on some servers, not of the deployment
-                kept = {k: v for k, v in entry.items() if k not in ("created", "object", "permission")}
-                return stable_hash(kept)[:16]
-        return None
+        return listing_digest(data, self._model)
 
     @property
     def supports_option_logprobs(self) -> bool:
@@ -263,11 +275,17 @@ class OpenAIBackend:
     # -- internals -----------------------------------------------------------------------
 
     def build_payload(
-        self, request: ModelRequest, *, with_logprobs: bool, first_token_only: bool = False
+        self,
+        request: ModelRequest,
+        *,
+        with_logprobs: bool,
+        first_token_only: bool = False,
+        top_logprobs: int | None = None,
     ) -> dict[str, Any]:
         """The JSON body for one request (public so tests and users can inspect it).
 
-        ``first_token_only`` caps generation at one token (scores only, see the module docstring).
+        ``first_token_only`` caps generation at one token (scores only, see the module docstring);
+        ``top_logprobs`` overrides the option of that name.
         """
         cfg = request.config
         body: dict[str, Any] = {
@@ -283,7 +301,7 @@ class OpenAIBackend:
             # One request yields both the full answer and the first token's alternatives,
             # so a server that ignores logprobs costs no second call.
             body["logprobs"] = True
-            body["top_logprobs"] = self._top_logprobs
+            body["top_logprobs"] = top_logprobs or self._top_logprobs
         body.update(self._extra_body)
         return body
 
@@ -347,8 +365,18 @@ class OpenAIBackend:
         return self._ask(request, ask_lp=ask_lp, first_token_only=False)
 
     def _ask(self, request: ModelRequest, *, ask_lp: bool, first_token_only: bool) -> ModelResponse:
-        payload = self.build_payload(request, with_logprobs=ask_lp, first_token_only=first_token_only)
+        wide = ask_lp and first_token_only and self._exact_k is not None and self._exact_k_ok is not False
+        k = self._exact_k if wide else None
+        payload = self.build_payload(
+            request, with_logprobs=ask_lp, first_token_only=first_token_only, top_logprobs=k
+        )
         outcome = self._post(payload)
+        if wide and outcome.status == 400 and "logprob" in (outcome.error or "").lower():
+            self._exact_k_ok = False  # the server allows fewer alternatives: ask as many as it does
+            payload["top_logprobs"] = self._top_logprobs
+            outcome = self._post(payload)
+        elif wide and outcome.body is not None:
+            self._exact_k_ok = True
         if outcome.body is None:
             return ModelResponse(
                 request_id=request.request_id, model_id=self.model_id, error=self._redact(outcome.error or "")
@@ -366,22 +394,25 @@ class OpenAIBackend:
             )
         option_lps: list[float] | None = None
         bounded: list[bool] | None = None
+        source: OptionScores | None = None
         if ask_lp and request.options:
             top = first_token_top(choice)
             if top is None:
                 self._server_logprobs = False
             else:
                 self._server_logprobs = True
-                option_lps, bounded = bound_absent(option_logprobs_from_top(top, request.options), top)
-                if bounded is not None:
-                    with self._lock:
-                        self.bounded_responses += 1
+                option_lps, bounded, source = score_options(top, request.options)
+                with self._lock:
+                    self.bounded_responses += bounded is not None
+                    if source is not None:
+                        self.option_readings[source] += 1
         usage = {k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)}
         return ModelResponse(
             request_id=request.request_id,
             text=text,
             option_logprobs=option_lps,
             option_logprobs_bounded=bounded,
+            option_scores=source,
             model_id=self.model_id,
             usage=usage,
         )
@@ -426,7 +457,10 @@ class OpenAIBackend:
                     return Outcome(body=data)
                 message = self._redact(server_message(resp))
                 if resp.status_code not in _RETRY_STATUS:
-                    return Outcome(error=self._client_error(resp.status_code, message))
+                    error = client_error(
+                        resp.status_code, message, self._public_base, self._api_key_env, self._model
+                    )
+                    return Outcome(error=error, status=resp.status_code)
                 last, detail = f"HTTP {resp.status_code}", message
                 wait = retry_after_s(resp)
             if attempt == self._max_retries:
@@ -455,16 +489,6 @@ class OpenAIBackend:
             f"request to the server at {self._public_base} failed: {last} after {self._max_retries} retries"
         )
         return Outcome(error=error + (f" (last message: {detail})" if detail else ""))
-
-    def _client_error(self, status: int, message: str) -> str:
-        hint = ""
-        if status in (401, 403):
-            hint = f"; check the API key in the environment variable {self._api_key_env}"
-        elif status == 404:
-            hint = "; check the base URL (it usually ends in /v1)"
-        elif status == 400 and "model" in message.lower():
-            hint = f"; check the model name {self._model!r} (the part after 'openai:' in the spec)"
-        return f"server at {self._public_base} rejected the request: HTTP {status}: {message}{hint}"
 
 
 __all__ = [

@@ -38,6 +38,8 @@ class Outcome:
     body: dict[str, Any] | None = None
     error: str | None = None
     unreachable: bool = False
+    status: int | None = None
+    """The HTTP status of a refused request (4xx)."""
 
 
 def public_url(url: str) -> str:
@@ -91,3 +93,30 @@ def redact(text: str, secrets: Sequence[str]) -> str:
             if form and form in text:
                 text = text.replace(form, "***")
     return text
+
+
+def client_error(status: int, message: str, base: str, api_key_env: str, model: str) -> str:
+    """The one-line message for a request the server refused (4xx), with the likely fix."""
+    hint = ""
+    if status in (401, 403):
+        hint = f"; check the API key in the environment variable {api_key_env}"
+    elif status == 404:
+        hint = "; check the base URL (it usually ends in /v1)"
+    elif status == 400 and "model" in message.lower():
+        hint = f"; check the model name {model!r} (the part after 'openai:' in the spec)"
+    return f"server at {base} rejected the request: HTTP {status}: {message}{hint}"
+
+
+def listing_digest(data: Any, model: str) -> str | None:
+    """A digest of the server's ``GET /models`` entry for ``model``, when it lists it."""
+    from valuespectrum.types import stable_hash
+
+    entries = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("id") == model:
+            # "created" is the time of the listing on some servers, not of the deployment
+            kept = {k: v for k, v in entry.items() if k not in ("created", "object", "permission")}
+            return stable_hash(kept)[:16]
+    return None

@@ -1,12 +1,25 @@
-"""Option scores from a chat server's first-token alternatives (see ``openai_compat``): an
-option's log-probability is that of the longest top token that is a prefix of it; options
-outside the top-k get the k-th alternative's value as an upper bound."""
+"""Option scores from a chat server's first-token alternatives (see ``openai_compat``).
+
+Three readings, recorded per response (``ModelResponse.option_scores``):
+
+- ``exact``: every option is one whole token among the alternatives (its text exactly), so its
+  score is that token's own log-probability, as a local model would compute it;
+- ``topk``: the first-token approximation: an option's score is that of the longest top token
+  that is a prefix of it (spellings such as " Yes"/"yes" pooled);
+- ``bounded``: some option is outside the top-k: it gets the k-th alternative's value as an
+  upper bound (its log-probability is below it, so the argmax over the options is kept).
+
+The first-token approximation equals the option's score for single-token options ("Yes"/"No",
+"1".."6"); where two options share their first token it cannot separate them (no scores).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
+
+OptionScores = Literal["exact", "topk", "bounded"]
 
 
 def _logaddexp(a: float, b: float) -> float:
@@ -77,3 +90,26 @@ def first_token_top(choice: dict[str, Any]) -> list[tuple[str, float]] | None:
     if not pairs and "token" in first and isinstance(first.get("logprob"), int | float):
         pairs = [(str(first["token"]), float(first["logprob"]))]
     return pairs or None
+
+
+def exact_option_logprobs(top: Sequence[tuple[str, float]], options: Sequence[str]) -> list[float] | None:
+    """Each option's own log-probability where every option is one whole token among the
+    alternatives (same text, unpooled); None otherwise."""
+    table: dict[str, float] = {}
+    for token, lp in top:
+        table.setdefault(token, float(lp))
+    found = [table.get(option) for option in options]
+    return None if any(x is None for x in found) else [float(x) for x in found if x is not None]
+
+
+def score_options(
+    top: Sequence[tuple[str, float]], options: Sequence[str]
+) -> tuple[list[float] | None, list[bool] | None, OptionScores | None]:
+    """Option scores from first-token alternatives, which of them are bounds, and the reading."""
+    exact = exact_option_logprobs(top, options)
+    if exact is not None:
+        return exact, None, "exact"
+    lps, bounded = bound_absent(option_logprobs_from_top(top, options), top)
+    if lps is None:
+        return None, None, None
+    return lps, bounded, "bounded" if bounded is not None else "topk"

@@ -76,6 +76,8 @@ class ScoreLine(RequestFields, _Lenient):
     """Item scores of the expected readout (from ``distribution``; the argmax answer when None)."""
     bounded: bool = False
     """Some option scores were upper bounds (a server's top_logprobs did not list them)."""
+    option_scores: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    """How ``distribution`` was read: exact, topk (a server's first-token approximation) or bounded."""
 
 
 class OrderAgreement(_Lenient):
@@ -120,6 +122,10 @@ class GroupSummary(_Lenient):
     """Parsed answers read from option log-likelihoods (the rest: text, one-hot in ``expected``)."""
     n_bounded: int = 0
     """Records whose option scores were partly upper bounds (server top_logprobs)."""
+    n_topk: int = 0
+    """Option readings from a server's first-token approximation (options spanning tokens)."""
+    n_exact: int = 0
+    """Option readings with every option's own score (local models; servers where allowed)."""
 
     def values_on_measure(self) -> dict[Dim, float | None]:
         """The per-value numbers on this group's measure (like-rate, centred or mean score)."""
@@ -187,6 +193,12 @@ class RunSummary(_Lenient):
     """The value system the profiles are in (left out for Schwartz's ten, as folders before it)."""
     not_applicable: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
     """One line per Schwartz-only analysis skipped for another value system."""
+    n_topk: int = 0
+    """Option readings from a server's first-token approximation (see ``GroupSummary.n_topk``)."""
+    n_option_readings: int = 0
+    """Parsed answers read from option scores (the rest were read from text)."""
+    n_exact: int = 0
+    """Option readings with every option's own score; the rest are bounded or approximated."""
 
     @property
     def complete(self) -> bool:

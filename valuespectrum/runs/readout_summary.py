@@ -82,6 +82,9 @@ class Reading:
     expected_items: list[ItemScore] = field(default_factory=list)
     bounded: bool = False
     observation: BiasObservation | None = None
+    option_scores: str | None = None
+    """How the distribution's scores were read: exact, topk (first-token approximation) or
+    bounded (see ``ModelResponse.option_scores``); None without a distribution."""
 
 
 def read_record(
@@ -125,7 +128,10 @@ def read_record(
                 "expected": _as_number(probe, reading),
             },
         )
-    return Reading(dist, position, items, bounded, obs)
+    source = None
+    if dist is not None:  # local models leave it unset: their scores are exact
+        source = response.option_scores or ("bounded" if bounded else "exact")
+    return Reading(dist, position, items, bounded, obs, source)
 
 
 def _as_number(probe: Probe, dist: Mapping[AnswerValue, float]) -> float:

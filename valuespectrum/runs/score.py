@@ -78,6 +78,8 @@ class _Group:
     observations: list[BiasObservation] = field(default_factory=list)
     n_distribution: int = 0
     n_bounded: int = 0
+    n_topk: int = 0
+    n_exact: int = 0
     parsed: int = 0
     unparsed: int = 0
     failed: int = 0
@@ -203,6 +205,9 @@ def score_folder(folder: RunFolder, *, readout: Readout | None = None) -> RunSum
             "n_bounded": sum(g.n_bounded for g in summary_groups),
             "value_system": system.id,
             "not_applicable": [] if system.is_schwartz else schwartz_only_lines(system.id),
+            "n_topk": sum(g.n_topk for g in summary_groups),
+            "n_option_readings": sum(g.n_distribution for g in summary_groups),
+            "n_exact": sum(g.n_exact for g in summary_groups),
         }
     )
     write_summary(folder.summary, summary)
@@ -256,6 +261,8 @@ def _read_answers(
             weight_sign=manifest.scoring.weight_sign,
         )
         g.n_bounded += int(reading.bounded)
+        g.n_topk += int(reading.option_scores == "topk")
+        g.n_exact += int(reading.option_scores == "exact")
         if answer.status == "parsed":
             g.parsed += 1
             items = [
@@ -289,6 +296,7 @@ def _read_answers(
                 position=reading.position,
                 expected_items=reading.expected_items,
                 bounded=reading.bounded,
+                option_scores=reading.option_scores,
             )
         )
     return groups, lines
@@ -363,6 +371,8 @@ def _summarise(
             "bias": {r: group_bias(g.observations, r) for r in READOUTS} if g.observations else {},
             "n_distribution": g.n_distribution,
             "n_bounded": g.n_bounded,
+            "n_topk": g.n_topk,
+            "n_exact": g.n_exact,
         }
     )
 

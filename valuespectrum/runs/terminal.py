@@ -157,11 +157,18 @@ def _measure_note(groups: list[dict[str, Any]]) -> str:
 
 def _print_totals(out: Console, summary: dict[str, Any]) -> None:
     bounded = summary.get("n_bounded") or 0
+    topk = summary.get("n_topk") or 0
     out.print(
         f"records {summary['n_records']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
         f"failed {summary['n_failed']} ({summary['failure_rate']:.1%}), "
         f"bounded readings {bounded} (option scores partly upper bounds from a server's top_logprobs)"
     )
+    if readings := summary.get("n_option_readings") or 0:
+        approx = readings - (summary.get("n_exact") or 0)
+        out.print(
+            f"{approx} of {readings} option readings bounded/approximated "
+            f"({approx - topk} bounded by a server's top-k, {topk} first-token top-k; the rest exact)"
+        )
 
 
 def _print_steerability(out: Console, steer: dict[str, Any], n_values: int = 10) -> None:
