@@ -183,7 +183,8 @@ def edit_cmd(
             for k, v in q.items()
             if k not in ("condition", "gamma", "random") and v is not None
         )
-        typer.echo(f"  quality {q['condition']}{'' if q['random'] is None else f' #{q["random"]}'}: {shown}")
+        which = q["condition"] if q["random"] is None else f"{q['condition']} #{q['random']}"
+        typer.echo(f"  quality {which}: {shown}")
     typer.echo(
         f"{nset.settings.get('contrast')}: baseline preference {report.baseline:+.4f} (n={report.n_pairs})"
     )

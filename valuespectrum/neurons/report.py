@@ -60,7 +60,7 @@ def _bars(
     ylabel: str,
 ) -> Path:
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(labels) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(labels) + 2), 4.0))
     width = 0.8 / max(1, len(series))
     x = np.arange(len(labels))
     for n, (name, ys, err) in enumerate(series):
@@ -144,8 +144,15 @@ def _readout_section(summary: dict[str, Any]) -> str:
     )
 
 
+def _short(contrast: str) -> str:
+    """``Self-Transcendence:Self-Enhancement`` -> ``ST:SE`` (figure labels)."""
+    return ":".join(
+        "".join(w[0].upper() for w in side.replace("-", " ").split()) for side in contrast.split(":")
+    )
+
+
 def _label(edit: dict[str, Any], gamma: float) -> str:
-    return f"{edit.get('contrast', '?')} {edit['mode']} γ={gamma:g}"
+    return f"{_short(str(edit.get('contrast', '?')))} {edit['mode']} γ={gamma:g}"
 
 
 def _interval(e: dict[str, Any]) -> tuple[float | None, float | None]:
@@ -194,7 +201,7 @@ def _effects_section(edits: list[tuple[Path, dict[str, Any]]], out: Path) -> str
             ("opposite set", opposite, None),
             ("random sets (mean ± sd)", rmean, rsd),
         ],
-        "Change of the held-out preference for aspect A under each edit",
+        "Held-out preference change under each edit",
         "preference change (nats/token)",
     )
     head = [
