@@ -102,3 +102,34 @@ def test_ablation_on_a_planted_neuron_finds_it_in_both_variants():
     assert res.as_dict()["accuracy"] == {"controlled": 1.0, "non_controlled": 1.0}
     # the non-controlled texts of the planted case keep every marker on side A
     assert res.sets["non_controlled"].delta[0] > 0
+
+
+def test_non_controlled_pairs_of_their_own_and_the_locate_setting():
+    pytest.importorskip("torch")
+    from valuespectrum.neurons.pipeline import locate_contrast
+
+    model, tok = _planted_model()
+    pairs = _pairs()
+    # ConVA-style non-controlled pairs: no scenario, each sentence its own situation
+    own = [
+        ContrastivePair(
+            f"nc-be-{k}", Value.BENEVOLENCE, "", f"On day {k} I help them" + MARK, f"At noon {k} I walk on"
+        )
+        for k in range(10)
+    ] + [
+        ContrastivePair(
+            f"nc-po-{k}", Value.POWER, "", f"At noon {k} I take the lead", f"On day {k} I step back" + MARK
+        )
+        for k in range(10)
+    ]
+    st = "Self-Transcendence:Self-Enhancement"
+    res = context_ablation(model, tok, pairs, st, k=1, layers=[0], n_random=1, non_controlled_pairs=own)
+    assert res.sets["non_controlled"].members() == {(0, NEURON)} and res.accuracy == {
+        "controlled": 1.0,
+        "non_controlled": 1.0,
+    }
+    with pytest.raises(ConfigError, match="the non-controlled pairs give 4 texts per side; need 8"):
+        context_ablation(model, tok, pairs, st, k=1, layers=[0], n_random=1, non_controlled_pairs=own[8:12])
+    found = locate_contrast(model, tok, pairs, st, k=1, layers=[0], n_random=1, context="non_controlled")
+    assert found.nset.settings["context"] == "non_controlled" and found.stats_a.n_texts == 8
+    assert found.nset.members() == {(0, NEURON)} and found.readout.accuracy == 1.0
