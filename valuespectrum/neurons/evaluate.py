@@ -5,13 +5,15 @@ on texts the set was not located on. Each condition's *effect* is its mean prefe
 unedited model's. Controls: the opposite set (A and B swapped, so a shift goes the other way)
 and ``n_random`` random sets of the same size and layer distribution; ``z`` is the target's
 effect in standard deviations of the random sets' effects (None with fewer than two random sets
-or no spread).
+or no spread). With ``measure`` (:func:`valuespectrum.neurons.quality.quality_measure`) every
+condition also records fluency and capability under its edit (``EditReport.quality``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,9 @@ class EditReport:
     """Mean preference for aspect A of the unedited model."""
     n_pairs: int
     effects: list[EditEffect]
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    """Per condition: ``condition`` (baseline, target, opposite, random), ``gamma``, ``random``
+    (index of the random set or None) and the measures (perplexity, capability, mmlu, ...)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +59,7 @@ class EditReport:
             "baseline": self.baseline,
             "n_pairs": self.n_pairs,
             "effects": [e.as_dict() for e in self.effects],
+            "quality": self.quality,
         }
 
 
@@ -74,6 +80,7 @@ def edit_effects(
     batch_size: int = 8,
     baseline: float | None = None,
     max_pairs: int | None = None,
+    measure: Callable[[], dict[str, float | None]] | None = None,
 ) -> EditReport:
     """Edit ``nset`` at each gamma and compare with the opposite and random sets (module notes).
 
@@ -81,22 +88,39 @@ def edit_effects(
     keeps the first pairs only (to bound the cost on CPU).
     """
 
-    def mean_pref(s: NeuronSet | None, g: float) -> float:
-        cond = None if s is None else (lambda m: edit_neurons(m, s, mode, g, schedule=schedule))
-        return float(preference(model, tokenizer, side_a, side_b, cond, batch_size=batch_size).mean())
+    quality: list[dict[str, Any]] = []
+
+    def mean_pref(s: NeuronSet | None, g: float, name: str, r: int | None = None, pref: bool = True) -> float:
+        ctx = nullcontext() if s is None else edit_neurons(model, s, mode, g, schedule=schedule)
+        with ctx:
+            out = (
+                float(preference(model, tokenizer, side_a, side_b, batch_size=batch_size).mean())
+                if pref
+                else 0.0
+            )
+            if measure is not None:
+                quality.append(
+                    {"condition": name, "gamma": None if s is None else g, "random": r, **measure()}
+                )
+        return out
 
     if max_pairs is not None:
         side_a, side_b = side_a[:max_pairs], side_b[:max_pairs]
-    base = mean_pref(None, 0.0) if baseline is None else baseline
+    if baseline is None:
+        base = mean_pref(None, 0.0, "baseline")
+    else:
+        base = baseline
+        if measure is not None:
+            mean_pref(None, 0.0, "baseline", pref=False)
     randoms = [nset.random_like(seed * 1000 + r, stats_a, stats_b) for r in range(n_random)]
     opposite = nset.opposite()
     effects: list[EditEffect] = []
     for g in gammas:
-        target = mean_pref(nset, g) - base
-        opp = None if mode == "scale" else mean_pref(opposite, g) - base
-        rnd = [mean_pref(r, g) - base for r in randoms]
+        target = mean_pref(nset, g, "target") - base
+        opp = None if mode == "scale" else mean_pref(opposite, g, "opposite") - base
+        rnd = [mean_pref(r, g, "random", k) - base for k, r in enumerate(randoms)]
         sd = float(np.std(rnd, ddof=1)) if len(rnd) > 1 else 0.0
         mean = float(np.mean(rnd)) if rnd else 0.0
         z = (target - mean) / sd if sd > 0 else None
         effects.append(EditEffect(float(g), target, opp, rnd, mean, sd, z))
-    return EditReport(mode, schedule, base, len(side_a), effects)
+    return EditReport(mode, schedule, base, len(side_a), effects, quality)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from valuespectrum.neurons.aspects import AspectText, aspect_texts, parse_contrast, split_by_pair
+from valuespectrum.neurons.context import ContextVariant, context_variant
 from valuespectrum.neurons.locate import NeuronSet, Select, locate
 from valuespectrum.neurons.readout import Readout, readout_accuracies
 from valuespectrum.neurons.stats import NeuronStats, Pool, collect_neuron_stats
@@ -66,10 +67,15 @@ def locate_contrast(
     batch_size: int = 8,
     model_id: str = "",
     neuron_template: str | None = None,
+    context: ContextVariant = "controlled",
 ) -> Located:
+    """``context="non_controlled"`` locates on the non-controlled variant of the training pairs
+    (:mod:`valuespectrum.neurons.context`; half as many texts); the readout stays on every held-out pair."""
     c = parse_contrast(contrast)
     side_a, side_b = aspect_texts(pairs, c)
     (tr_a, tr_b), (te_a, te_b) = split_by_pair(side_a, side_b, test_fraction, seed)
+    if context != "controlled":
+        tr_a, tr_b = context_variant(tr_a, tr_b, {p.id: p.value for p in pairs}, context, seed)
     kw: dict[str, Any] = {"pool": pool, "batch_size": batch_size, "neuron_template": neuron_template}
     stats_a = collect_neuron_stats(model, tokenizer, tr_a, layers, **kw)
     stats_b = collect_neuron_stats(model, tokenizer, tr_b, layers, **kw)
@@ -81,6 +87,7 @@ def locate_contrast(
         contrast=c.name,
         test_fraction=test_fraction,
         seed=seed,
+        context=context,
         test_pairs=[t.pair_id for t in te_a],
     )
     read_pool: Pool = "last" if pool == "last" else "mean"

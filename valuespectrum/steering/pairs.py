@@ -2,7 +2,7 @@
 
 The built-in set (``valuespectrum/data/contrastive_pairs.jsonl``, written for this project)
 has at least 30 pairs per basic value. Users add their own as CSV or JSONL with the columns
-``scenario, positive, negative, value`` (optionally ``id``).
+``scenario, positive, negative, value`` (optionally ``id``); an empty scenario is allowed.
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ class ContrastivePair:
     negative: str
 
     def render(self, response: str) -> str:
-        """The text whose activations are read: the scenario, then the response."""
-        return f"{self.scenario}\n{response}"
+        """The text whose activations are read: the scenario, then the response (the response
+        alone when the pair has no scenario, as in imported ConVA pairs)."""
+        return f"{self.scenario}\n{response}" if self.scenario else response
 
 
 def _from_row(row: dict[str, object], where: str, default_id: str) -> ContrastivePair:
-    missing = [c for c in REQUIRED if not str(row.get(c) or "").strip()]
+    # the scenario may be empty (pairs whose sentences carry their own context) but must be present
+    missing = [c for c in REQUIRED if c not in row or (c != "scenario" and not str(row[c] or "").strip())]
     if missing:
         raise ConfigError(f"{where}: column(s) {missing} empty or missing; each pair needs {list(REQUIRED)}")
     try:
@@ -48,7 +50,7 @@ def _from_row(row: dict[str, object], where: str, default_id: str) -> Contrastiv
     return ContrastivePair(
         id=str(row.get("id") or default_id),
         value=value,
-        scenario=str(row["scenario"]).strip(),
+        scenario=str(row["scenario"] or "").strip(),
         positive=pos,
         negative=neg,
     )
