@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -50,13 +50,11 @@ def _scores(req: ModelRequest) -> Sequence[float]:
 
 def _labelled(tmp_path: Path) -> Path:
     f = tmp_path / "labelled.jsonl"
-    f.write_text(
-        "".join(
-            json.dumps({"id": f"r{i}", "value": "benevolence", "question": "Q?", "answer": a,
-                        "csr_label": c, "fluent": fl}) + "\n"
-            for i, (a, c, fl, _, _) in enumerate(ROWS)
-        )  # fmt: skip
-    )
+    rows = [
+        {"id": f"r{i}", "value": "benevolence", "question": "Q?", "answer": a, "csr_label": c, "fluent": fl}
+        for i, (a, c, fl, _, _) in enumerate(ROWS)
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return f
 
 
@@ -80,7 +78,9 @@ def test_calibrated_judges_report_hand_computed_agreement_and_kappa(tmp_path: Pa
 
 def test_calibration_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"value": "kindness", "answer": "a", "csr_label": "Yes", "fluent": "Yes"}) + "\n")
+    bad.write_text(
+        json.dumps({"value": "kindness", "answer": "a", "csr_label": "Yes", "fluent": "Yes"}) + "\n"
+    )
     judge_model = MockBackend(default="Yes")
     with pytest.raises(ConfigError, match=r"bad.jsonl: line 1: unknown value 'kindness'"):
         calibrate_judges(csr_judge(judge_model), fluency_judge(judge_model), bad)
@@ -146,7 +146,7 @@ def tiny() -> Any:
     gen = torch.Generator().manual_seed(5)
     from valuespectrum.steering.vectors import SteeringVector
 
-    def vec(method: str) -> SteeringVector:
+    def vec(method: Literal["caa", "probe"]) -> SteeringVector:
         bias = {0: -1.0, 1: -1.0} if method == "probe" else None
         return SteeringVector(
             Value.BENEVOLENCE,
@@ -265,7 +265,9 @@ def test_robustness_persona_precedes_the_question_and_calibration_goes_next_to_c
     assert base.prompts and all(p.startswith(persona + "\n\n") for p in base.prompts)
     assert sorted({p.split("\n\n", 1)[1] for p in base.prompts}) == sorted(QUESTIONS)
     assert gate.seen == QUESTIONS
-    csr_prompts = [r.messages[-1].plain_text() for r in judge_model.requests_seen if "Bob" in r.messages[-1].plain_text()]
+    csr_prompts = [
+        r.messages[-1].plain_text() for r in judge_model.requests_seen if "Bob" in r.messages[-1].plain_text()
+    ]
     assert csr_prompts and not any(persona in t for t in csr_prompts)
     d = res.to_dict()
     assert d["setting"]["persona"] == "negative" and d["setting"]["persona_text"] == persona
