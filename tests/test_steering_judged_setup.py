@@ -211,6 +211,14 @@ def test_gated_and_ungated_conditions_with_random_controls_and_gated_mmlu(tiny: 
     assert d["csr_judge"]["calibration"] == UNCALIBRATED and d["csr_judge"]["kappa"] is None
     text = "\n".join(res.summary_lines())
     assert text.count("uncalibrated judge") == 4  # two judge lines, two notes
+    # through a response cache (a gated-out question is answered once): the same results
+    cached = judged_comparison(
+        base, caa, QUESTIONS, csr_judge(judge_model, mode="auto"), fluency_judge(judge_model, mode="auto"),
+        strength=4.0, layers=[0], random_seeds=(0, 1), max_new_tokens=4, mmlu=mmlu, mmlu_dev=dev, mmlu_k=2,
+        gated=GatedSetup(probe, _Both(ScriptedGate("help"), ScriptedGate("What is")), layers=[0, 1]),
+        cache=tmp_path / "responses.sqlite",
+    )  # fmt: skip
+    assert cached.to_dict()["conditions"] == d["conditions"]
     assert d["setting"]["generation"] == {
         "max_new_tokens": 4, "temperature": 0.0, "top_p": 1.0, "stop": "first newline"
     }  # fmt: skip

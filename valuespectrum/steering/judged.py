@@ -349,6 +349,7 @@ def judged_comparison(
     gated: GatedSetup | None = None,
     persona: Persona = "none",
     calibration: str | Path | None = None,
+    cache: str | Path | None = None,
 ) -> JudgedComparison:
     """Answers under no steering, ``vector`` and same-norm random vectors, judged for CSR and fluency.
 
@@ -361,7 +362,10 @@ def judged_comparison(
     go next to CSR and fluency, and a judge without calibration is reported as uncalibrated.
     With ``mmlu``, each condition also gets the MMLU-layout accuracy by option log-likelihood:
     every question steered in the ungated conditions, the gated questions only in the gated ones.
+    ``cache``: a response-cache file every condition answers through (each steered condition has
+    its own model id), so a question the gate keeps out is answered once, not once per condition.
     """
+    from valuespectrum.backends.cache import CachedBackend, ResponseCache
     from valuespectrum.backends.steered import SteeredBackend
     from valuespectrum.steering.apply import P0_MODES
     from valuespectrum.steering.mmlu import evaluate_mmlu
@@ -395,24 +399,32 @@ def judged_comparison(
         if mmlu is not None:
             texts = list(dict.fromkeys(q.question for q in mmlu))
             gate_mmlu = dict(zip(texts, g.gate.decide(texts), strict=True))
-    results = []
-    for name, steered, is_gated in conds:
-        use = [steered is not None and (not is_gated or d) for d in (gate_q or [True] * len(questions))]
-        answers = _routed_answers(base, steered, prompts, use, max_new_tokens)
-        c, f = judge_answers(value, questions, answers, csr, fluency)
-        acc = n_mmlu = None
-        if mmlu is not None:
-            r = evaluate_mmlu(
-                base,
-                mmlu,
-                dev=mmlu_dev,
-                k=mmlu_k,
-                steered=steered,
-                gate=(lambda t: 1.0 if gate_mmlu[t] else 0.0) if is_gated else None,
-                threshold=0.5,
-            )
-            acc, n_mmlu = r.accuracy, len(r.steered_ids)
-        results.append(ConditionResult(name, c, f, answers, acc, is_gated, sum(use), n_mmlu))
+    rc = ResponseCache(cache) if cache is not None else None
+    try:
+        plain: Backend = base if rc is None else CachedBackend(base, rc)
+        results = []
+        for name, steered, is_gated in conds:
+            if steered is not None and rc is not None:
+                steered = CachedBackend(steered, rc)
+            use = [steered is not None and (not is_gated or d) for d in (gate_q or [True] * len(questions))]
+            answers = _routed_answers(plain, steered, prompts, use, max_new_tokens)
+            c, f = judge_answers(value, questions, answers, csr, fluency)
+            acc = n_mmlu = None
+            if mmlu is not None:
+                r = evaluate_mmlu(
+                    plain,
+                    mmlu,
+                    dev=mmlu_dev,
+                    k=mmlu_k,
+                    steered=steered,
+                    gate=(lambda t: 1.0 if gate_mmlu[t] else 0.0) if is_gated else None,
+                    threshold=0.5,
+                )
+                acc, n_mmlu = r.accuracy, len(r.steered_ids)
+            results.append(ConditionResult(name, c, f, answers, acc, is_gated, sum(use), n_mmlu))
+    finally:
+        if rc is not None:
+            rc.close()
     notes = _notes(csr, fluency)
     setting: dict[str, Any] = {
         "persona": persona,
