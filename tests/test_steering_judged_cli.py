@@ -50,7 +50,8 @@ def test_vspec_steer_judged_writes_calibrated_gated_and_robustness_results(tmp_p
     # exact agreement 22/41 and 32/41, kappa 0 (p_o equals p_e); every answer gets reward 1
     for d in (plain, robust):
         assert d["csr_judge"]["status"] == "calibrated"
-        assert d["csr_judge"]["exact"] == pytest.approx(22 / 41) and d["csr_judge"]["kappa"] == pytest.approx(0.0)
+        assert d["csr_judge"]["exact"] == pytest.approx(22 / 41)
+        assert d["csr_judge"]["kappa"] == pytest.approx(0.0)
         assert d["fluency_judge"]["exact"] == pytest.approx(32 / 41)
         assert all(c["csr"]["mean"] == 1.0 and c["csr"]["n"] == 2 for c in d["conditions"])
     assert plain["setting"]["gated"]["gate"]["source"] == "vec/benevolence-detector.json"
