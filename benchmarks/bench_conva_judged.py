@@ -73,6 +73,11 @@ def main() -> None:
     ap.add_argument("--mmlu", default=str(FIXTURE), help="MMLU-layout folder ('' to skip)")
     ap.add_argument("--settings", default="none,negative", help="personas: none and/or negative")
     ap.add_argument("--mmlu-k", type=int, default=5, help="shots (the paper: 5)")
+    ap.add_argument(
+        "--cache-dir",
+        default=None,
+        help="keep the extracted vectors and the response cache here, so a later run (another setting) reuses them",
+    )
     args = ap.parse_args()
 
     import tempfile
@@ -102,10 +107,34 @@ def main() -> None:
     value = parse_value(args.value)
     lo, hi = (int(x) for x in args.gated_layers.split("-"))
     gated_layers = list(range(lo, hi + 1))
+    work = Path(args.cache_dir) if args.cache_dir else Path(tempfile.mkdtemp(prefix="vspec-bench-conva-"))
+    work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    vecs = extract(
-        base, values=[value], layers=sorted({args.layer, *gated_layers}), detector_layer=args.detector_layer
-    )[value]
+    slug = value.value.lower()
+    if (work / f"{slug}-detector.json").is_file():
+        from valuespectrum.steering.extract import ValueVectors
+        from valuespectrum.steering.vectors import SteeringVector
+
+        acc = json.loads((work / "accuracy.json").read_text())
+        vecs = ValueVectors(
+            value,
+            SteeringVector.load(work / f"{slug}-caa.json"),
+            SteeringVector.load(work / f"{slug}-probe.json"),
+            {int(k): v for k, v in acc["probe"].items()},
+            SteeringVector.load(work / f"{slug}-detector.json"),
+            acc["detector"],
+        )
+    else:
+        vecs = extract(
+            base,
+            values=[value],
+            layers=sorted({args.layer, *gated_layers}),
+            detector_layer=args.detector_layer,
+        )[value]
+        vecs.save(work)
+        (work / "accuracy.json").write_text(
+            json.dumps({"probe": vecs.accuracy, "detector": vecs.detector_accuracy})
+        )
     t_extract = time.perf_counter() - t0
     assert vecs.detector is not None
     detector = InputDetector.from_vector(vecs.detector, source="own detector")
@@ -118,7 +147,7 @@ def main() -> None:
     else:
         detector.threshold = args.gate_threshold
     gate = DetectorQuestionGate(detector, base)
-    cache = Path(tempfile.mkdtemp(prefix="vspec-bench-conva-")) / "responses.sqlite"
+    cache = work / "responses.sqlite"
 
     csr = csr_judge(base, mode="auto", cache=cache)
     flu = fluency_judge(base, mode="auto", cache=cache)
@@ -152,7 +181,7 @@ def main() -> None:
             persona=persona,  # type: ignore[arg-type]
         )
         print(f"[{persona}: {time.perf_counter() - t0:.0f} s]", file=sys.stderr, flush=True)
-        print("\n".join(res.summary_lines()))
+        print("\n".join(res.summary_lines()), flush=True)
         for c in res.conditions:
             print(f"    {c.name:15s} first answer: {c.answers[0][:90]!r}")
         for name, con in res.contrasts().items():
