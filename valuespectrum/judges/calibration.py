@@ -10,7 +10,7 @@ also within-one agreement and linear / quadratic weighted kappa::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -119,9 +119,19 @@ def agreement(
     )
 
 
-def read_labelled(path: str | Path, labels: Sequence[str]) -> tuple[list[JudgeItem], list[str]]:
+def read_labelled(
+    path: str | Path,
+    labels: Sequence[str],
+    *,
+    label_field: str = "label",
+    derive: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None,
+) -> tuple[list[JudgeItem], list[str]]:
     """A labelled file: JSONL or CSV with ``answer`` and ``label`` (optional ``id``, ``question``;
-    other columns fill rubric placeholders). Labels match the judge's case-insensitively."""
+    other columns fill rubric placeholders). Labels match the judge's case-insensitively.
+
+    ``label_field`` names the label column (one file can hold labels for several rubrics);
+    ``derive`` adds rubric fields computed from a row's other columns (it raises ValueError for
+    a bad row, reported with the file and line)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: labelled file not found")
@@ -130,15 +140,21 @@ def read_labelled(path: str | Path, labels: Sequence[str]) -> tuple[list[JudgeIt
     items: list[JudgeItem] = []
     human: list[str] = []
     for n, r in rows:
-        for fld in ("answer", "label"):
+        for fld in ("answer", label_field):
             if r.get(fld) in (None, ""):
                 raise ConfigError(f"{path}: line {n}: field {fld!r} is missing or empty")
-        lab = folded.get(str(r["label"]).strip().casefold())
+        lab = folded.get(str(r[label_field]).strip().casefold())
         if lab is None:
             raise ConfigError(
-                f"{path}: line {n}: field 'label' is {r['label']!r}, not one of the judge's labels {list(labels)}"
+                f"{path}: line {n}: field {label_field!r} is {r[label_field]!r}, "
+                f"not one of the judge's labels {list(labels)}"
             )
-        extra = {str(k): str(v) for k, v in r.items() if k not in ("answer", "label", "id", "question")}
+        extra = {str(k): str(v) for k, v in r.items() if k not in ("answer", label_field, "id", "question")}
+        if derive is not None:
+            try:
+                extra.update(derive(extra))
+            except ValueError as exc:
+                raise ConfigError(f"{path}: line {n}: {exc}") from exc
         items.append(
             JudgeItem(
                 answer=str(r["answer"]),
@@ -153,9 +169,17 @@ def read_labelled(path: str | Path, labels: Sequence[str]) -> tuple[list[JudgeIt
     return items, human
 
 
-def calibrate(judge: Judge, labelled_file: str | Path, *, store: str | Path | None = None) -> Calibration:
-    """Grade a person's labelled answers, compare, and attach the result to ``judge``."""
-    items, human = read_labelled(labelled_file, judge.labels)
+def calibrate(
+    judge: Judge,
+    labelled_file: str | Path,
+    *,
+    store: str | Path | None = None,
+    label_field: str = "label",
+    derive: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None,
+) -> Calibration:
+    """Grade a person's labelled answers, compare, and attach the result to ``judge``
+    (``label_field`` and ``derive`` as in :func:`read_labelled`)."""
+    items, human = read_labelled(labelled_file, judge.labels, label_field=label_field, derive=derive)
     judged = judge.grade(items, store=store)
     cal = agreement(
         human, judged, judge.labels, ordinal=judge.ordinal, judge=judge.id, source=Path(labelled_file).name

@@ -215,3 +215,17 @@ def _detectors(manifest: Path, m: EvalManifest, vectors: list[SteeringVector]) -
                 f"{manifest}: field 'gate': {exc} (list a detector for {vec.value.value} under gate.detectors)"
             ) from exc
     return out
+
+
+@app.command()
+def judged(manifest: Path = typer.Argument(..., help="YAML manifest (JudgedManifest).")) -> None:
+    """Judged control success rate and fluency of a vector (ungated and gated) against random vectors.
+
+    A calibrated judge's exact agreement and kappa go next to CSR and fluency; an uncalibrated
+    one is labelled so. Writes OUT/judged.json and OUT/summary.txt.
+    """
+    from valuespectrum.steering.judged_run import run_judged
+
+    out, lines = run_judged(manifest)
+    typer.echo("\n".join(lines))
+    typer.echo(f"results: {out}")

@@ -47,7 +47,7 @@ from valuespectrum.runs.jsonl import read_jsonl
 from valuespectrum.runs.score import score_run
 from valuespectrum.runs.setup import data_dir, under
 from valuespectrum.steering import quality
-from valuespectrum.steering.apply import Mode, Positions
+from valuespectrum.steering.apply import P0_MODES, Mode, Positions
 from valuespectrum.steering.collect import text_tokenizer
 from valuespectrum.steering.conditions import (
     PlannedCondition,
@@ -135,8 +135,10 @@ def evaluate_steering(
     if controls and n_random < 2:
         raise ConfigError("n_random must be >= 2 so the random-vector control has a spread")
     detectors = dict(detectors or {})
-    if detectors and mode != "gated":
-        raise ConfigError("whole-input detectors are only used with mode='gated'")
+    if detectors and mode not in P0_MODES:
+        raise ConfigError(
+            "whole-input detectors are only used with mode='gated', 'conva_raise' or 'conva_lower'"
+        )
     missing = [v.value.value for v in vectors if detectors and v.value not in detectors]
     if missing:
         raise ConfigError(f"no detector given for the steered values {missing}")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from valuespectrum.manifest import ProbeSelection
 from valuespectrum.runs.setup import under
 from valuespectrum.runs.spec import ModelSpec, Rate, RunSpecBase
-from valuespectrum.steering.apply import Positions
+from valuespectrum.steering.apply import P0_MODES, Mode, Positions
 
 
 def _model_entry(raw: Any) -> Any:
@@ -86,10 +86,14 @@ class EvalManifest(RunSpecBase):
     """A built-in bank (portrait, agreement, dilemma), a probe bank as JSON (ProbeBank), or a
     run manifest's probe selection (``{banks: [...], values: [...], limit_per_value: N}``)."""
     multipliers: list[float] = Field(min_length=1)
-    """Multipliers (mode add) or p0 targets (mode gated)."""
-    mode: Literal["add", "gated"] = "add"
+    """Multipliers (mode add) or p0 targets (modes gated, conva_raise, conva_lower)."""
+    mode: Mode = "add"
+    """add: vector x multiplier; gated: each position's minimum-norm shift to p0; conva_raise /
+    conva_lower: ConVA's published shift (one constant vector per layer from the last prompt token,
+    toward p0 or away from the value)."""
     gate: GateSpec | None = None
-    """Gated mode only: decide once per request with a whole-input detector (omit: steer every request)."""
+    """Modes gated, conva_raise, conva_lower only: decide once per request with a whole-input
+    detector (omit: steer every request)."""
     n_random: int = Field(default=3, ge=2)
     layers: list[int] | None = None
     """Decoder layers to steer (default: every layer each vector has)."""
@@ -112,11 +116,13 @@ class EvalManifest(RunSpecBase):
 
     @model_validator(mode="after")
     def _gate_needs_gated_mode(self) -> EvalManifest:
-        if self.gate is not None and self.mode != "gated":
-            raise ValueError("'gate' is only used with mode: gated (set mode: gated or remove gate)")
-        if self.mode == "gated" and not all(0.0 < m < 1.0 for m in self.multipliers):
+        if self.gate is not None and self.mode not in P0_MODES:
             raise ValueError(
-                "in mode: gated the multipliers are p0 targets and must lie strictly between 0 and 1"
+                "'gate' is only used with mode: gated, conva_raise or conva_lower (set one or remove gate)"
+            )
+        if self.mode in P0_MODES and not all(0.0 < m < 1.0 for m in self.multipliers):
+            raise ValueError(
+                f"in mode: {self.mode} the multipliers are p0 targets and must lie strictly between 0 and 1"
             )
         if self.personas != ["none"] or self.personas_file is not None:
             raise ValueError(
