@@ -28,23 +28,10 @@ import pytest
 import yaml
 
 from tests.cli_runs import ROOT, vspec
+from valuespectrum.values import HigherOrder, Value
 
-SCHWARTZ_NAMES = (
-    "Self-Direction",
-    "Stimulation",
-    "Hedonism",
-    "Achievement",
-    "Power",
-    "Security",
-    "Conformity",
-    "Tradition",
-    "Benevolence",
-    "Universalism",
-    "Openness to Change",
-    "Self-Enhancement",
-    "Conservation",
-    "Self-Transcendence",
-)
+# every Schwartz name a Moral Foundations run must never print: the ten and the four higher-order values
+SCHWARTZ_NAMES = tuple(v.value for v in Value) + tuple(h.value for h in HigherOrder)
 
 ANSWERS = {
     "care1": "6",

@@ -105,11 +105,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         for label, cells in rows:
             table.add_row(label, *cells)
         out.print(table)
-        _print_steerability(out, summary.get("steerability") or {}, len(dims))
-        print_wordings(out, summary.get("wordings"))
-        print_readout_blocks(out, summary)
-        _print_totals(out, summary)
-        _print_not_applicable(out, summary)
+        _print_below_table(out, summary, len(dims))
         return
     table = Table(title=title)
     table.add_column("model")
@@ -137,7 +133,12 @@ def print_summary(summary: dict[str, Any]) -> None:
             _fmt(agree.get("rho")),
         )
     out.print(table)
-    _print_steerability(out, summary.get("steerability") or {}, len(dims))
+    _print_below_table(out, summary, len(dims))
+
+
+def _print_below_table(out: Console, summary: dict[str, Any], n_dims: int) -> None:
+    """What follows the profile table in either layout: steerability, wordings, readouts, totals."""
+    _print_steerability(out, summary.get("steerability") or {}, n_dims)
     print_wordings(out, summary.get("wordings"))
     print_readout_blocks(out, summary)
     _print_totals(out, summary)
