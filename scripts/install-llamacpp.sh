@@ -29,7 +29,7 @@ CMAKE_ARGS+=" -DGGML_AVX512=$(has avx512f) -DGGML_AVX512_VNNI=$(has avx512_vnni)
 CMAKE_ARGS+=" -DGGML_AVX512_VBMI=$(has avx512vbmi) -DGGML_AVX512_BF16=$(has avx512_bf16) -DGGML_AVX_VNNI=$(has avx_vnni)"
 export CMAKE_ARGS
 key="$(printf 'llama-cpp-python==%s\n%s\n' "$VERSION" "$CMAKE_ARGS" | sha256sum | cut -c1-16)"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/valuespectrum/wheels/$key"
+CACHE="${XDG_CACHE_HOME:-${HOME:-$PWD}/.cache}/valuespectrum/wheels/$key"
 if [ "${1:-}" = "--cache-dir" ]; then
   echo "$CACHE"
   exit 0

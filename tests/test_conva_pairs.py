@@ -156,3 +156,13 @@ def test_import_conva_cli_writes_a_pair_file_for_pairs_options(tmp_path):
         "positive": ROWS[0][0],
         "negative": ROWS[0][1],
     }
+
+
+def test_one_file_of_the_other_kind_or_value_is_refused(tmp_path):
+    f = tmp_path / "benevolence_context_controlled.csv"
+    f.write_text("question_1,question_2\nI help.,I ignore.\n")
+    assert len(load_conva_pairs(f, "context_controlled")) == 1
+    with pytest.raises(ConfigError, match=r"a context_controlled file, but non_context_controlled pairs"):
+        load_conva_pairs(f, "non_context_controlled")
+    with pytest.raises(ConfigError, match=r"no pairs of Power"):
+        load_conva_pairs(f, "context_controlled", values=[Value.POWER])

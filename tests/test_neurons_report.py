@@ -96,9 +96,10 @@ def test_report_content_matches_the_run_files(built):
     row = next(r for r in effects if r[1] == "shift")
     assert row[0] == ST and row[4] == f"{e['target']:.4f}" and row[5] == f"{e['opposite']:.4f}"
     assert row[8] == "3" and row[11] == f"{e['z']:.4f}"
-    half = 1.96 * e["random_sd"] * (1 + 1 / 3) ** 0.5
-    assert row[9] == f"{e['random_mean'] - half:.4f}" and row[10] == f"{e['random_mean'] + half:.4f}"
-    assert row[12] == ("beyond random" if abs(e["z"]) >= 2 else "within random")
+    half = 4.302653 * e["random_sd"] * (1 + 1 / 3) ** 0.5  # t(0.975, 2 df): 3 random sets
+    lo, hi = e["random_mean"] - half, e["random_mean"] + half
+    assert row[9] == f"{lo:.4f}" and row[10] == f"{hi:.4f}"
+    assert row[12] == ("within random" if lo <= e["target"] <= hi else "beyond random")
     scale = next(r for r in effects if r[1] == "scale")
     assert scale[4] == "0.0000" and scale[5] == "–"  # gamma 1 changes nothing; no opposite in scale mode
     # fluency and capability: a row per condition, random sets averaged, perplexity ratio to baseline

@@ -125,6 +125,22 @@ def test_unreadable_ordinal_file_is_said_not_dropped(tmp_path: Path) -> None:
     assert "ordinal.json: could not be read" in res.html.read_text(encoding="utf-8")
 
 
+def test_figure_names_that_leave_the_folder_are_never_read(
+    reported: tuple[Path, dict[str, Any], str], tmp_path: Path
+) -> None:
+    from valuespectrum.reports.ordinal_report import _forest
+
+    run, summary, _ = reported
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg width="1" height="1"></svg>', encoding="utf-8")
+    path = next(run.rglob("ordinal.json"))
+    for name in (str(secret), "../secret.svg", ".hidden.svg"):
+        assert _forest(path, {**summary, "figure": [name]}) is None
+    # the names the comparison wrote are still used
+    kept = _forest(path, summary)
+    assert kept is not None and all(p.parent == path.parent for p in kept.files)
+
+
 @needs_chromium
 def test_report_with_ordinal_sections_renders_in_chromium(
     reported: tuple[Path, dict[str, Any], str], tmp_path: Path

@@ -320,3 +320,35 @@ def test_detector_question_gate_decides_like_its_detector(tiny: Any) -> None:
                                "threshold": det.threshold}  # fmt: skip
     with pytest.raises(ConfigError, match="exposes its activations"):
         DetectorQuestionGate(det, MockBackend())
+
+
+def test_contrasts_compare_each_condition_with_none_and_its_own_random_controls() -> None:
+    from valuespectrum.steering.judged import ConditionResult, JudgedComparison, JudgedScore
+
+    def s(mean: float, ci: tuple[float, float] | None = None) -> JudgedScore:
+        return JudgedScore(mean=mean, ci=ci, n=4, yes=0, no=0, other=0)
+
+    conds = [
+        ConditionResult("none", s(0.25), s(1.0), []),
+        ConditionResult("vector", s(0.75, (0.5, 1.0)), s(0.5), []),
+        ConditionResult("random0", s(0.25), s(0.75), []),
+        ConditionResult("random1", s(0.5), s(1.0), []),
+        ConditionResult("gated", s(0.5, (0.25, 0.75)), s(1.0), [], gated=True),
+        ConditionResult("gated_random0", s(0.0), s(0.5), [], gated=True),
+    ]
+    got = JudgedComparison("Benevolence", conds, {}, {}).contrasts()
+    assert set(got) == {"vector", "gated"}
+    # vector: 0.75 - 0.25; best random CSR 0.5 (random1), best random fluency 1.0; CI low 0.5 > 0.5 fails
+    assert got["vector"] == {
+        "csr_minus_none": 0.5,
+        "csr_minus_best_random": 0.25,
+        "fluency_minus_none": -0.5,
+        "fluency_minus_best_random": -0.5,
+        "beats_controls": False,
+    }
+    # gated is held against gated_random* only: best 0.0; CI low 0.25 > max(0.25 none, 0.0) fails too
+    assert got["gated"]["csr_minus_best_random"] == 0.5
+    assert got["gated"]["fluency_minus_best_random"] == 0.5
+    assert got["gated"]["beats_controls"] is False
+    conds[4] = ConditionResult("gated", s(0.75, (0.3, 1.0)), s(1.0), [], gated=True)
+    assert JudgedComparison("Benevolence", conds, {}, {}).contrasts()["gated"]["beats_controls"] is True

@@ -90,9 +90,11 @@ class SteeredBackend(Wrapper):
         if missing:
             raise ConfigError(f"layers {missing} requested but the vector has only {sorted(vector.layers)}")
         if mode in P0_MODES and not 0.0 < strength < 1.0:
-            raise ConfigError(f"in mode 'gated' the strength is p0 and must lie in (0, 1), got {strength}")
+            raise ConfigError(f"in mode '{mode}' the strength is p0 and must lie in (0, 1), got {strength}")
         if detector is not None and mode not in P0_MODES:
-            raise ConfigError("a whole-input detector is only used with mode 'gated'")
+            raise ConfigError(
+                "a whole-input detector is only used with modes gated, conva_raise and conva_lower"
+            )
         self.inner = inner
         self.access: ActivationAccess = inner
         self.vector, self.strength, self.layers = vector, float(strength), chosen

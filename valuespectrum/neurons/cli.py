@@ -166,7 +166,7 @@ def edit_cmd(
 
             measure = quality_measure(
                 access.model, text_reader(access), [t.text for t in (*side_a, *side_b)], backend=access,
-                capability=quality, mmlu=questions, mmlu_dev=dev, mmlu_k=mmlu_k,
+                capability=quality, perplexity_of_texts=quality, mmlu=questions, mmlu_dev=dev, mmlu_k=mmlu_k,
             )  # fmt: skip
         report = edit_effects(
             access.model, text_reader(access), nset, side_a, side_b,

@@ -32,6 +32,7 @@ def quality_measure(
     *,
     backend: Backend | None = None,
     capability: bool = True,
+    perplexity_of_texts: bool = True,
     mmlu: Sequence[MCQuestion] | None = None,
     mmlu_dev: dict[str, list[MCQuestion]] | None = None,
     mmlu_k: int = 5,
@@ -43,7 +44,9 @@ def quality_measure(
     tok = text_tokenizer(tokenizer)
 
     def measure() -> dict[str, float | None]:
-        out: dict[str, float | None] = {"perplexity": perplexity(model, tok, list(texts))}
+        out: dict[str, float | None] = {}
+        if perplexity_of_texts:
+            out["perplexity"] = perplexity(model, tok, list(texts))
         if backend is not None and capability:
             resp = backend.generate(capability_requests())
             out["capability"] = capability_accuracy([None if r.error else r.option_logprobs for r in resp])

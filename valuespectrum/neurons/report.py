@@ -5,8 +5,8 @@ Reads what ``vspec steer neurons`` wrote: the neuron sets (``*.json`` + ``*.safe
 ``context-ablation.json`` of ``ablation --out FOLDER`` when present. Sections: neurons per layer
 (table and figure), held-out readout against random sets, overlap between the values' sets
 (Jaccard matrix), each edit's effect on the target against the opposite set and random sets of
-the same size and layer distribution (z, and the range 95% of random sets would fall in under a
-normal fit), and fluency and capability under each edit. Everything the page shows lies in its
+the same size and layer distribution (z, and the 95% t prediction interval of a further random set;
+beyond random only outside it), and fluency and capability under each edit. Everything the page shows lies in its
 folder; it fetches nothing.
 """
 
@@ -23,8 +23,6 @@ from valuespectrum.designs.html import page, pyplot, table
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.locate import NeuronSet
 from valuespectrum.tables import read_json_object
-
-Z_CLAIM = 2.0
 
 
 def neuron_sets(folder: Path) -> dict[str, NeuronSet]:
@@ -156,12 +154,23 @@ def _label(edit: dict[str, Any], gamma: float) -> str:
 
 
 def _interval(e: dict[str, Any]) -> tuple[float | None, float | None]:
-    """Range 95% of random sets' effects fall in (normal fit, prediction interval)."""
+    """The 95% prediction interval of one more random set's effect: t with n-1 degrees of
+    freedom, since the sd comes from only the n random sets drawn (3 by default)."""
     rnd = e.get("random") or []
     if len(rnd) < 2:
         return None, None
-    half = 1.96 * float(e["random_sd"]) * math.sqrt(1 + 1 / len(rnd))
+    from scipy.stats import t as student_t
+
+    n = len(rnd)
+    half = float(student_t.ppf(0.975, n - 1)) * float(e["random_sd"]) * math.sqrt(1 + 1 / n)
     return float(e["random_mean"]) - half, float(e["random_mean"]) + half
+
+
+def _verdict(target: float, lo: float | None, hi: float | None) -> str:
+    """Beyond random only outside the interval the table prints, so the two never disagree."""
+    if lo is None or hi is None:
+        return "n/a"
+    return "beyond random" if target < lo or target > hi else "within random"
 
 
 def _effects_section(edits: list[tuple[Path, dict[str, Any]]], out: Path) -> str:
@@ -169,8 +178,7 @@ def _effects_section(edits: list[tuple[Path, dict[str, Any]]], out: Path) -> str
     for _, d in edits:
         for e in d["effects"]:
             lo, hi = _interval(e)
-            z = e.get("z")
-            verdict = "n/a" if z is None else ("beyond random" if abs(z) >= Z_CLAIM else "within random")
+            verdict = _verdict(float(e["target"]), lo, hi)
             rows.append(
                 [
                     d.get("contrast"),
@@ -184,7 +192,7 @@ def _effects_section(edits: list[tuple[Path, dict[str, Any]]], out: Path) -> str
                     len(e.get("random") or []),
                     lo,
                     hi,
-                    z,
+                    e.get("z"),
                     verdict,
                 ]
             )
@@ -217,12 +225,13 @@ def _effects_section(edits: list[tuple[Path, dict[str, Any]]], out: Path) -> str
         "random 95% low",
         "random 95% high",
         "z vs random",
-        f"|z| ≥ {Z_CLAIM:g}",
+        "outside the 95% range",
     ]
     return (
         "<p>Δ = mean pair preference for aspect A (mean response log-probability, A minus B) under the edit, "
         "minus the unedited model's, on held-out pairs. The 95% range is where a further random set's Δ "
-        "would fall under a normal fit to the random sets.</p>"
+        "would fall (a t prediction interval from the random sets, n-1 degrees of freedom); an edit is "
+        "beyond random only outside it.</p>"
         + table(head, rows, caption="edit effects against the opposite set and random sets")
         + _img(fig, "edit effects")
     )

@@ -20,7 +20,7 @@ from valuespectrum.reports import figures
 from valuespectrum.reports.loading import Group, load_item_scores, load_run
 from valuespectrum.reports.metrics import BootstrapDifference, paired_bootstrap
 from valuespectrum.reports.page import Cell, Section, Table, render_page
-from valuespectrum.value_systems import SCHWARTZ10, Dim, dim_name, not_applicable, short_label
+from valuespectrum.value_systems import SCHWARTZ10, Dim, dim_name, dims_in, not_applicable, short_label
 
 DEFAULT_REFERENCES: tuple[str, ...] = ("pan-cultural", "human-pvq21")
 
@@ -123,7 +123,8 @@ def compare_runs(
             f"compare: the runs measure different value systems {systems}; compare runs of one system"
         )
     system = systems[0] if systems else SCHWARTZ10
-    dims = runs[0].dims if runs else []
+    # every run's dimensions (two free systems share the id 'free', not always their names)
+    dims = dims_in(d for r in runs for d in r.dims)
     if system != SCHWARTZ10:
         references = ()  # the references are Schwartz profiles
     labels = _run_labels([Path(d) for d in run_dirs], [r.name for r in runs])

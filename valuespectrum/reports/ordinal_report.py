@@ -30,9 +30,14 @@ def find_ordinal(run_dir: Path) -> Path | None:
     return None
 
 
+def _bare_name(name: str) -> bool:
+    return Path(name).name == name and not name.startswith(".") and name.endswith((".svg", ".png"))
+
+
 def _forest(path: Path, summary: dict[str, Any]) -> Figure | None:
     """The forest plot the comparison wrote beside ``ordinal.json`` (its SVG inlined)."""
-    names = [str(n) for n in summary.get("figure") or []]
+    # only bare file names beside ordinal.json: a shared folder must not pull other files into a report
+    names = [n for n in map(str, summary.get("figure") or []) if _bare_name(n)]
     svg_name = next((n for n in names if n.endswith(".svg")), None)
     if svg_name is None or not (path.parent / svg_name).is_file():
         return None

@@ -129,9 +129,17 @@ def read_record(
             },
         )
     source = None
-    if dist is not None:  # local models leave it unset: their scores are exact
-        source = response.option_scores or ("bounded" if bounded else "exact")
+    if dist is not None:
+        source = response.option_scores or _source_unrecorded(response, bounded)
     return Reading(dist, position, items, bounded, obs, source)
+
+
+def _source_unrecorded(response: ModelResponse, bounded: bool) -> str:
+    """Local models leave ``option_scores`` unset (their scores are exact); server records written
+    before it was recorded held first-token top-k readings, so they are never counted exact."""
+    if bounded:
+        return "bounded"
+    return "topk" if response.model_id.startswith("openai:") else "exact"
 
 
 def _as_number(probe: Probe, dist: Mapping[AnswerValue, float]) -> float:

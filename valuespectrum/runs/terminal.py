@@ -162,7 +162,7 @@ def _print_totals(out: Console, summary: dict[str, Any]) -> None:
     out.print(
         f"records {summary['n_records']}, unparsed {summary['n_unparsed']} ({summary['unparsed_rate']:.1%}), "
         f"failed {summary['n_failed']} ({summary['failure_rate']:.1%}), "
-        f"bounded readings {bounded} (option scores partly upper bounds from a server's top_logprobs)"
+        f"records with bounded option scores {bounded} (partly upper bounds from a server's top_logprobs)"
     )
     if readings := summary.get("n_option_readings") or 0:
         approx = readings - (summary.get("n_exact") or 0)

@@ -137,7 +137,16 @@ def load_conva_pairs(
         raise ConfigError(f"kind {kind!r}: choose one of {', '.join(KINDS)}")
     root = Path(source)
     if root.is_file():
-        return read_conva_pair_file(root)
+        m = _PAIR_NAME.match(root.stem)
+        if m is not None and _SUFFIXES[m["suffix"]] != kind:
+            raise ConfigError(
+                f"{root}: a {_SUFFIXES[m['suffix']]} file, but {kind} pairs were asked for; "
+                f"pass the {kind} file or its folder"
+            )
+        found = read_conva_pair_file(root)
+        if values is not None and not (found := [p for p in found if p.value in values]):
+            raise ConfigError(f"{root}: no pairs of {', '.join(v.value for v in values)}")
+        return found
     if not root.is_dir():
         raise ConfigError(f"{root}: no such ConVA data folder or file")
     pairs: list[ContrastivePair] = []

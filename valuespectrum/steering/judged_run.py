@@ -23,11 +23,11 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from valuespectrum.runs.setup import under
 from valuespectrum.runs.spec import ModelSpec
-from valuespectrum.steering.apply import Mode
+from valuespectrum.steering.apply import P0_MODES, Mode
 from valuespectrum.steering.judged import Persona
 from valuespectrum.steering.manifest import _model_entry
 
@@ -85,6 +85,15 @@ class JudgedManifest(BaseModel):
     def _entry(cls, raw: Any) -> Any:
         return _model_entry(raw) if raw is not None else raw
 
+    @model_validator(mode="after")
+    def _p0_strength(self) -> JudgedManifest:
+        if self.mode in P0_MODES and not 0.0 < self.strength < 1.0:
+            raise ValueError(
+                f"in mode: {self.mode} 'strength' is the p0 target and must lie strictly between 0 and 1 "
+                f"(got {self.strength:g}); use mode: add for a multiplier"
+            )
+        return self
+
 
 def read_questions(path: Path) -> list[str]:
     from valuespectrum.errors import ConfigError
@@ -95,7 +104,11 @@ def read_questions(path: Path) -> list[str]:
     if path.suffix.lower() == ".jsonl":
         out = []
         for n, ln in enumerate(lines, 1):
-            q = json.loads(ln).get("question")
+            try:
+                row = json.loads(ln)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}: line {n}: not valid JSON ({exc.msg})") from None
+            q = row.get("question") if isinstance(row, dict) else None
             if not isinstance(q, str) or not q.strip():
                 raise ConfigError(f"{path}: line {n}: field 'question' is missing or empty")
             out.append(q.strip())
