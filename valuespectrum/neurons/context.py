@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.aspects import AspectText, aspect_texts, parse_contrast, split_by_pair
-from valuespectrum.neurons.locate import NeuronSet, Select, locate
+from valuespectrum.neurons.locate import NeuronSet, Select, locate_on_texts
 from valuespectrum.neurons.readout import readout_accuracies
-from valuespectrum.neurons.stats import Pool, collect_neuron_stats
+from valuespectrum.neurons.stats import Pool
 from valuespectrum.steering.pairs import ContrastivePair
 from valuespectrum.values import Value
 
@@ -151,21 +151,17 @@ def context_ablation(
         order = list(range(len(na)))
         random.Random(seed).shuffle(order)
         train["non_controlled"] = ([na[i] for i in order[:n]], [nb[i] for i in order[:n]])
-    kw: dict[str, Any] = {"pool": pool, "batch_size": batch_size}
     located: dict[str, NeuronSet] = {}
     controls: list[NeuronSet] = []
     for v, (a, b) in train.items():
-        sa = collect_neuron_stats(model, tokenizer, a, layers, **kw)
-        sb = collect_neuron_stats(model, tokenizer, b, layers, **kw)
-        nset = locate(
-            sa, sb, k, per_layer=per_layer, select=select, aspect_a=c.aspect_a, aspect_b=c.aspect_b,
-            model_id=model_id,
+        t = locate_on_texts(
+            model, tokenizer, a, b, k, layers=layers, per_layer=per_layer, select=select, pool=pool,
+            batch_size=batch_size, aspect_a=c.aspect_a, aspect_b=c.aspect_b, model_id=model_id, seed=seed,
+            n_random=n_random,
+            settings={"contrast": c.name, "context": v, "seed": seed, "test_pairs": [x.pair_id for x in te_a]},
         )  # fmt: skip
-        nset.settings.update(contrast=c.name, context=v, seed=seed, test_pairs=[t.pair_id for t in te_a])
-        located[v] = nset
-        controls.extend(
-            nset.random_like(seed * 1000 + r, sa, sb, own_differences=True) for r in range(n_random)
-        )
+        located[v] = t.nset
+        controls.extend(t.controls)
     read_pool: Pool = "last" if pool == "last" else "mean"
     reads = readout_accuracies(
         model, tokenizer, te_a, te_b, [located[v] for v in VARIANTS] + controls, pool=read_pool,

@@ -16,6 +16,7 @@ A :class:`NeuronSet` is saved as ``<stem>.safetensors`` (indices, differences, m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from valuespectrum.errors import ConfigError
-from valuespectrum.neurons.stats import NeuronStats
+from valuespectrum.neurons.stats import NeuronStats, Pool, collect_neuron_stats
 from valuespectrum.sidecar import read_meta, write_pair
 from valuespectrum.types import stable_hash
 
@@ -270,3 +271,47 @@ def locate(
             "n_b": stats_b.n_texts,
         },
     )
+
+
+@dataclass
+class Trained:
+    """A set located on one training split, its statistics, and its random controls."""
+
+    nset: NeuronSet
+    stats_a: NeuronStats
+    stats_b: NeuronStats
+    controls: list[NeuronSet]
+
+
+def locate_on_texts(
+    model: Any,
+    tokenizer: Any,
+    texts_a: Sequence[Any],
+    texts_b: Sequence[Any],
+    k: int,
+    *,
+    layers: list[int] | None,
+    per_layer: bool,
+    select: Select,
+    pool: Pool,
+    batch_size: int,
+    aspect_a: str,
+    aspect_b: str,
+    model_id: str,
+    seed: int,
+    n_random: int,
+    settings: dict[str, Any],
+    neuron_template: str | None = None,
+) -> Trained:
+    """Statistics of both sides' texts, the top-``k`` set (``settings`` added to its own, before
+    the controls copy them), and ``n_random`` random sets of the same size and layer distribution
+    (read out with their own training differences, like the set)."""
+    kw: dict[str, Any] = {"pool": pool, "batch_size": batch_size, "neuron_template": neuron_template}
+    sa = collect_neuron_stats(model, tokenizer, texts_a, layers, **kw)
+    sb = collect_neuron_stats(model, tokenizer, texts_b, layers, **kw)
+    nset = locate(
+        sa, sb, k, per_layer=per_layer, select=select, aspect_a=aspect_a, aspect_b=aspect_b, model_id=model_id
+    )
+    nset.settings.update(settings)
+    controls = [nset.random_like(seed * 1000 + r, sa, sb, own_differences=True) for r in range(n_random)]
+    return Trained(nset, sa, sb, controls)

@@ -16,9 +16,9 @@ from typing import Any
 
 from valuespectrum.neurons.aspects import AspectText, aspect_texts, parse_contrast, split_by_pair
 from valuespectrum.neurons.context import ContextVariant, context_variant
-from valuespectrum.neurons.locate import NeuronSet, Select, locate
+from valuespectrum.neurons.locate import NeuronSet, Select, locate_on_texts
 from valuespectrum.neurons.readout import Readout, readout_accuracies
-from valuespectrum.neurons.stats import NeuronStats, Pool, collect_neuron_stats
+from valuespectrum.neurons.stats import NeuronStats, Pool
 from valuespectrum.steering.pairs import ContrastivePair
 
 
@@ -76,25 +76,17 @@ def locate_contrast(
     (tr_a, tr_b), (te_a, te_b) = split_by_pair(side_a, side_b, test_fraction, seed)
     if context != "controlled":
         tr_a, tr_b = context_variant(tr_a, tr_b, {p.id: p.value for p in pairs}, context, seed)
-    kw: dict[str, Any] = {"pool": pool, "batch_size": batch_size, "neuron_template": neuron_template}
-    stats_a = collect_neuron_stats(model, tokenizer, tr_a, layers, **kw)
-    stats_b = collect_neuron_stats(model, tokenizer, tr_b, layers, **kw)
-    nset = locate(
-        stats_a, stats_b, k, per_layer=per_layer, select=select, aspect_a=c.aspect_a, aspect_b=c.aspect_b,
-        model_id=model_id,
+    t = locate_on_texts(
+        model, tokenizer, tr_a, tr_b, k, layers=layers, per_layer=per_layer, select=select, pool=pool,
+        batch_size=batch_size, aspect_a=c.aspect_a, aspect_b=c.aspect_b, model_id=model_id, seed=seed,
+        n_random=n_random, neuron_template=neuron_template,
+        settings={
+            "contrast": c.name, "test_fraction": test_fraction, "seed": seed, "context": context,
+            "test_pairs": [x.pair_id for x in te_a],
+        },
     )  # fmt: skip
-    nset.settings.update(
-        contrast=c.name,
-        test_fraction=test_fraction,
-        seed=seed,
-        context=context,
-        test_pairs=[t.pair_id for t in te_a],
-    )
+    nset, stats_a, stats_b, controls = t.nset, t.stats_a, t.stats_b, t.controls
     read_pool: Pool = "last" if pool == "last" else "mean"
-    # random sets are read out with their own training differences, like the located set
-    controls = [
-        nset.random_like(seed * 1000 + r, stats_a, stats_b, own_differences=True) for r in range(n_random)
-    ]
     rd, *rnd = readout_accuracies(
         model, tokenizer, te_a, te_b, [nset, *controls], pool=read_pool, batch_size=batch_size
     )
