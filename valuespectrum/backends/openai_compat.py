@@ -166,8 +166,6 @@ class OpenAIBackend:
         self._identity: tuple[str | None] | None = None  # computed on first use
         self._identity_lock = threading.Lock()
         self._secrets = [x for x in (urlsplit(base_url).password, urlsplit(base_url).username) if x]
-        self.bounded_responses = 0
-        """Responses whose option scores include an upper bound (an option outside the top-k)."""
         self.option_readings: dict[str, int] = {"exact": 0, "topk": 0, "bounded": 0}
         """Responses with option scores, by how they were read (see the module docstring)."""
         self._transport = transport
@@ -237,6 +235,11 @@ class OpenAIBackend:
         except (httpx.HTTPError, ValueError):
             return None
         return listing_digest(data, self._model)
+
+    @property
+    def bounded_responses(self) -> int:
+        """Responses whose option scores include an upper bound (an option outside the top-k)."""
+        return self.option_readings["bounded"]
 
     @property
     def supports_option_logprobs(self) -> bool:
@@ -403,7 +406,6 @@ class OpenAIBackend:
                 self._server_logprobs = True
                 option_lps, bounded, source = score_options(top, request.options)
                 with self._lock:
-                    self.bounded_responses += bounded is not None
                     if source is not None:
                         self.option_readings[source] += 1
         usage = {k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)}
