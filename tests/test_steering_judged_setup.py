@@ -352,3 +352,18 @@ def test_contrasts_compare_each_condition_with_none_and_its_own_random_controls(
     assert got["gated"]["beats_controls"] is False
     conds[4] = ConditionResult("gated", s(0.75, (0.3, 1.0)), s(1.0), [], gated=True)
     assert JudgedComparison("Benevolence", conds, {}, {}).contrasts()["gated"]["beats_controls"] is True
+
+
+def test_failed_answers_are_counted_not_hidden() -> None:
+    from valuespectrum.steering.judged import ConditionResult, JudgedComparison, JudgedScore, _routed_answers
+
+    plain = MockBackend(default="Plain answer.\nmore", fail_ids=["q1"])
+    steered = MockBackend(default="Steered answer.", fail_ids=["q0"])
+    # questions 0 and 2 go to the plain model (its q0, q1), 1 and 3 to the steered one (its q0, q1)
+    answers, n_failed = _routed_answers(plain, steered, ["a", "b", "c", "d"], [False, True, False, True], 10)
+    assert answers == ["Plain answer.", "", "", "Steered answer."] and n_failed == 2
+    s = JudgedScore(mean=0.0, ci=None, n=4, yes=0, no=4, other=0)
+    comp = JudgedComparison("Power", [ConditionResult("none", s, s, answers, failed=n_failed)], {"calibration": "x"},
+                            {"calibration": "x"})  # fmt: skip
+    assert comp.to_dict()["conditions"][0]["failed"] == 2
+    assert comp.summary_lines()[3].endswith("failed 2")

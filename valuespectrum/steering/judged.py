@@ -105,6 +105,8 @@ class ConditionResult:
     """Open questions answered under steering."""
     mmlu_steered: int | None = None
     """MMLU-layout questions answered under steering."""
+    failed: int = 0
+    """Open questions whose request failed: judged as an empty answer, and counted here."""
 
 
 @dataclass
@@ -164,6 +166,7 @@ class JudgedComparison:
                     "fluency": score(c.fluency),
                     "mmlu_accuracy": c.mmlu_accuracy,
                     "mmlu_steered": c.mmlu_steered,
+                    "failed": c.failed,
                     "answers": c.answers,
                 }
                 for c in self.conditions
@@ -185,8 +188,10 @@ class JudgedComparison:
             mmlu = (
                 "" if c.mmlu_accuracy is None else f"  MMLU {c.mmlu_accuracy:.3f} ({c.mmlu_steered} steered)"
             )
+            failed = f"  failed {c.failed}" if c.failed else ""
             lines.append(
                 f"  {c.name:15s} CSR {_fmt(c.csr)}  fluency {_fmt(c.fluency)}  steered {c.steered}/{n}{mmlu}"
+                f"{failed}"
             )
         lines.extend(f"  note: {x}" for x in self.notes)
         return lines
@@ -300,6 +305,11 @@ def persona_prompts(value: Value, questions: Sequence[str], persona: Persona) ->
 
 def generate_answers(backend: Backend, questions: Sequence[str], max_new_tokens: int = 100) -> list[str]:
     """Greedy answers cut at the first newline (ConVA's generation settings); a failure is ''."""
+    return _answers(backend, questions, max_new_tokens)[0]
+
+
+def _answers(backend: Backend, questions: Sequence[str], max_new_tokens: int) -> tuple[list[str], list[bool]]:
+    """The answers of :func:`generate_answers`, and which of them are failed requests."""
     reqs = [
         ModelRequest(
             request_id=f"q{i}",
@@ -308,27 +318,30 @@ def generate_answers(backend: Backend, questions: Sequence[str], max_new_tokens:
         )
         for i, q in enumerate(questions)
     ]
-    out = []
+    out, failed = [], []
     for r in backend.generate(reqs):
         text = "" if r.error else r.text.strip()
         out.append(text.split("\n", 1)[0].strip())
-    return out
+        failed.append(bool(r.error))
+    return out, failed
 
 
 def _routed_answers(
     base: Backend, steered: Backend | None, prompts: Sequence[str], use: Sequence[bool], max_new_tokens: int
-) -> list[str]:
-    """Answers with the steered backend where ``use`` is True, the plain one elsewhere."""
+) -> tuple[list[str], int]:
+    """Answers with the steered backend where ``use`` is True, the plain one elsewhere, and the
+    number of failed requests among them."""
     out = [""] * len(prompts)
+    n_failed = 0
     for backend, flag in ((base, False), (steered, True)):
         idx = [i for i, u in enumerate(use) if u is flag]
         if backend is None or not idx:
             continue
-        for i, a in zip(
-            idx, generate_answers(backend, [prompts[i] for i in idx], max_new_tokens), strict=True
-        ):
+        answers, failed = _answers(backend, [prompts[i] for i in idx], max_new_tokens)
+        for i, a in zip(idx, answers, strict=True):
             out[i] = a
-    return out
+        n_failed += sum(failed)
+    return out, n_failed
 
 
 def judged_comparison(
@@ -407,7 +420,7 @@ def judged_comparison(
             if steered is not None and rc is not None:
                 steered = CachedBackend(steered, rc)
             use = [steered is not None and (not is_gated or d) for d in (gate_q or [True] * len(questions))]
-            answers = _routed_answers(plain, steered, prompts, use, max_new_tokens)
+            answers, n_failed = _routed_answers(plain, steered, prompts, use, max_new_tokens)
             c, f = judge_answers(value, questions, answers, csr, fluency)
             acc = n_mmlu = None
             if mmlu is not None:
@@ -421,7 +434,7 @@ def judged_comparison(
                     threshold=0.5,
                 )
                 acc, n_mmlu = r.accuracy, len(r.steered_ids)
-            results.append(ConditionResult(name, c, f, answers, acc, is_gated, sum(use), n_mmlu))
+            results.append(ConditionResult(name, c, f, answers, acc, is_gated, sum(use), n_mmlu, n_failed))
     finally:
         if rc is not None:
             rc.close()
