@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from valuespectrum.designs.html import page, pyplot, table
+from valuespectrum.designs.html import page, pyplot, save_png, table
 from valuespectrum.errors import ConfigError
 from valuespectrum.neurons.locate import NeuronSet
 from valuespectrum.tables import read_json_object
@@ -68,10 +68,7 @@ def _bars(
     ax.set_title(title, fontsize=10)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def _heatmap(path: Path, names: list[str], m: np.ndarray, title: str) -> Path:
@@ -85,10 +82,7 @@ def _heatmap(path: Path, names: list[str], m: np.ndarray, title: str) -> Path:
             ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8, color="white")
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def _img(path: Path, alt: str) -> str:
