@@ -81,7 +81,7 @@ def test_judged_manifest_errors_name_the_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"q\.jsonl: line 2: field 'question' is missing"):
         read_questions(tmp_path / "q.jsonl")
     (tmp_path / "q.jsonl").write_text('{"question": "Q1?"}\n{"question": \n')
-    with pytest.raises(ConfigError, match=r"q\.jsonl: line 2: not valid JSON"):
+    with pytest.raises(ConfigError, match=r"q\.jsonl line 2: not valid JSON"):
         read_questions(tmp_path / "q.jsonl")
     (tmp_path / "p0.yaml").write_text("model: mock\nvector: v.json\nquestions: q.txt\nmode: conva_raise\n")
     with pytest.raises(ConfigError, match=r"p0\.yaml: .*'strength' is the p0 target"):

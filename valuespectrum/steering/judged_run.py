@@ -97,22 +97,19 @@ class JudgedManifest(BaseModel):
 
 def read_questions(path: Path) -> list[str]:
     from valuespectrum.errors import ConfigError
+    from valuespectrum.tables import read_jsonl
 
     if not path.is_file():
         raise ConfigError(f"{path}: questions file not found")
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if path.suffix.lower() == ".jsonl":
-        out = []
-        for n, ln in enumerate(lines, 1):
-            try:
-                row = json.loads(ln)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}: line {n}: not valid JSON ({exc.msg})") from None
-            q = row.get("question") if isinstance(row, dict) else None
+        lines = []
+        for n, row in read_jsonl(path):  # names the file and line of a bad JSON line
+            q = row.get("question")
             if not isinstance(q, str) or not q.strip():
                 raise ConfigError(f"{path}: line {n}: field 'question' is missing or empty")
-            out.append(q.strip())
-        lines = out
+            lines.append(q.strip())
+    else:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if not lines:
         raise ConfigError(f"{path}: no questions")
     return lines
