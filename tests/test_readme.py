@@ -226,6 +226,15 @@ def _load_couple(path: Path) -> Any:
     return load_config(CoupleManifest, path)
 
 
+def _load_judged(path: Path) -> Any:
+    from valuespectrum.manifest import load_config
+    from valuespectrum.steering.judged_run import JudgedManifest, read_questions
+
+    m = load_config(JudgedManifest, path)
+    assert read_questions(path.parent / m.questions)
+    return m
+
+
 LOADERS = {
     "text_probes.yaml": _load_run,
     "mft_items.yaml": _load_run,
@@ -238,6 +247,7 @@ LOADERS = {
     "couple.yaml": _load_couple,
     "steer_extract.yaml": _load_extract,
     "steer_eval.yaml": _load_eval,
+    "steer_judged.yaml": _load_judged,
     "adaem_generate.yaml": _load_adaem_generate,
     "adaem_evaluate.yaml": _load_adaem_evaluate,
 }
